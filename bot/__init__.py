@@ -1,0 +1,1 @@
+"""Telegram delivery: handlers, conversations, keyboards, texts, reminder job, app factory."""

@@ -1,0 +1,30 @@
+"""Configuration from the environment or a .env file (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.db import default_database_url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = Field(default=None, description="Token from @BotFather")
+    database_url: str = Field(default_factory=default_database_url)
+    bot_api_base_url: str | None = Field(default=None, description="Root of a Bot API server, e.g. http://127.0.0.1:8081")
+    default_timezone: str = "UTC"
+    review_days: int = Field(default=14, ge=1, le=90)
+    reminder_sweep_seconds: float = Field(default=60.0, gt=0)
+    reminder_hour: int = Field(default=9, ge=0, le=23)
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: SecretStr | None = None
+    log_level: str = "INFO"
+
+    @field_validator("bot_api_base_url", "webhook_url", "bot_token", "webhook_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value

@@ -1,0 +1,1 @@
+"""Pure rules of milestone contracts: entities, state machine, money, reminders, use cases."""

@@ -1,0 +1,559 @@
+"""Contract aggregate: milestones, their state machine and the order rules (R1-R14)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from .errors import (
+    AlreadyDone,
+    AnotherMilestoneFunded,
+    ContractClosed,
+    InvalidInput,
+    InvalidState,
+    InviteInvalid,
+    NotAllowed,
+    NotFound,
+    OutOfOrder,
+)
+from .money import validate_amount, validate_currency
+
+TITLE_MAX = 100
+DESCRIPTION_MAX = 2_000
+REASON_MAX = 1_000
+CONTRACT_TITLE_MAX = 100
+DEFAULT_REVIEW_DAYS = 14
+
+
+class Role(StrEnum):
+    CLIENT = "client"
+    FREELANCER = "freelancer"
+
+    @property
+    def other(self) -> Role:
+        return Role.FREELANCER if self is Role.CLIENT else Role.CLIENT
+
+
+class ContractStatus(StrEnum):
+    PENDING = "pending"  # waiting for the invited party
+    ACTIVE = "active"
+    ENDED = "ended"
+    DECLINED = "declined"
+
+
+class MilestoneStatus(StrEnum):
+    PROPOSED = "proposed"
+    NOT_FUNDED = "not_funded"
+    ACTIVE = "active"
+    SUBMITTED = "submitted"
+    RELEASED = "released"
+    REFUNDED = "refunded"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class LedgerKind(StrEnum):
+    FUND = "fund"
+    RELEASE = "release"
+    REFUND = "refund"
+
+
+FUNDED_STATES = frozenset({MilestoneStatus.ACTIVE, MilestoneStatus.SUBMITTED})
+UNFUNDED_STATES = frozenset({MilestoneStatus.PROPOSED, MilestoneStatus.NOT_FUNDED})
+
+_STATE_PHRASE = {
+    MilestoneStatus.PROPOSED: "is a proposal the client has not accepted yet",
+    MilestoneStatus.NOT_FUNDED: "is not funded yet",
+    MilestoneStatus.ACTIVE: "is funded and waiting for work",
+    MilestoneStatus.SUBMITTED: "has work waiting for the client's review",
+    MilestoneStatus.RELEASED: "is already released",
+    MilestoneStatus.REFUNDED: "was refunded",
+    MilestoneStatus.REJECTED: "was rejected",
+    MilestoneStatus.CANCELLED: "was deleted",
+}
+
+# Where each action leads: finding a milestone already there (or past it) means "already done" (R13).
+_ALREADY = {
+    "activate": {MilestoneStatus.ACTIVE, MilestoneStatus.SUBMITTED, MilestoneStatus.RELEASED},
+    "submit": {MilestoneStatus.SUBMITTED, MilestoneStatus.RELEASED},
+    "approve": {MilestoneStatus.RELEASED},
+    "request_changes": set(),
+    "refund": {MilestoneStatus.REFUNDED},
+    "accept": {MilestoneStatus.NOT_FUNDED},
+    "reject": {MilestoneStatus.REJECTED},
+    "delete": {MilestoneStatus.CANCELLED},
+}
+
+
+def check_text(value: str, what: str, *, min_len: int, max_len: int) -> str:
+    """R12: length limits in characters; the text itself is kept exactly as typed."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"The {what} must be text.")
+    if min_len and not value.strip():
+        raise InvalidInput(f"The {what} can't be empty.")
+    if len(value) > max_len:
+        raise InvalidInput(f"The {what} must be at most {max_len:,} characters (this one has {len(value):,}).")
+    return value
+
+
+def check_due_date(due: date, today: date) -> date:
+    """R11: a calendar date in the actor's zone, not in the past when set."""
+    if not isinstance(due, date) or isinstance(due, datetime):
+        raise InvalidInput("The due date must be a calendar date.")
+    if due < today:
+        raise InvalidInput("The due date must be today or later.")
+    return due
+
+
+@dataclass
+class Milestone:
+    id: int | None
+    title: str
+    amount: int  # minor units of the contract currency
+    due_date: date
+    description: str
+    status: MilestoneStatus
+    created_at: datetime
+    seq: int | None = None  # place in the activation order; None while only proposed (R5)
+    proposed_by: int | None = None
+    funded_at: datetime | None = None
+    submitted_at: datetime | None = None
+    released_at: datetime | None = None
+    refunded_at: datetime | None = None
+    auto_released: bool = False
+    revision_count: int = 0
+    submission_note: str = ""
+    change_reason: str = ""
+    refund_requested_at: datetime | None = None
+
+    @property
+    def is_funded(self) -> bool:
+        return self.status in FUNDED_STATES
+
+
+@dataclass
+class LedgerEntry:
+    kind: LedgerKind
+    amount: int
+    at: datetime
+    milestone: Milestone | None = None
+    milestone_id: int | None = None
+    actor_id: int | None = None
+    id: int | None = None
+
+
+@dataclass
+class HistoryEntry:
+    action: str
+    at: datetime
+    actor_id: int | None  # None: the bot itself (automatic release, contract end clean-up)
+    note: str = ""
+    milestone: Milestone | None = None
+    milestone_id: int | None = None
+    milestone_title: str = ""
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Totals:
+    funded: int
+    in_escrow: int
+    released: int
+    refunded: int
+    remaining: int  # accepted milestones not funded yet
+
+
+@dataclass
+class Invite:
+    token: str
+    contract_id: int
+    created_by: int
+    created_at: datetime
+    expires_at: datetime
+    used_by: int | None = None
+    used_at: datetime | None = None
+
+    def check_can_accept(self, user_id: int, now: datetime) -> None:
+        if user_id == self.created_by:
+            raise InviteInvalid("You created this invite: forward the link to the other party instead.")
+        if self.used_at is not None:
+            raise InviteInvalid("This invite link was already used.")
+        if now >= self.expires_at:
+            raise InviteInvalid("This invite link has expired: ask for a new one.")
+
+
+@dataclass
+class Contract:
+    id: int | None
+    title: str
+    currency: str
+    status: ContractStatus
+    created_by: int
+    created_at: datetime
+    client_id: int | None = None
+    freelancer_id: int | None = None
+    review_days: int = DEFAULT_REVIEW_DAYS
+    ended_at: datetime | None = None
+    group_chat_id: int | None = None
+    version: int = 0
+    milestones: list[Milestone] = field(default_factory=list)
+    # Changes not stored yet; the repository writes them in the same transaction as the contract.
+    new_ledger: list[LedgerEntry] = field(default_factory=list, repr=False)
+    new_history: list[HistoryEntry] = field(default_factory=list, repr=False)
+
+    # ----- creation and joining -----------------------------------------------------------
+    @classmethod
+    def create(
+        cls, creator_id: int, role: Role, title: str, currency: str, now: datetime,
+        review_days: int = DEFAULT_REVIEW_DAYS,
+    ) -> Contract:
+        check_text(title, "title", min_len=1, max_len=CONTRACT_TITLE_MAX)
+        validate_currency(currency)
+        if review_days < 1:
+            raise InvalidInput("The review period must be at least one day.")
+        contract = cls(
+            id=None, title=title, currency=currency, status=ContractStatus.PENDING,
+            created_by=creator_id, created_at=now, review_days=review_days,
+            client_id=creator_id if role is Role.CLIENT else None,
+            freelancer_id=creator_id if role is Role.FREELANCER else None,
+        )
+        contract._log("contract_created", creator_id, now, note=f"as {role.value}")
+        return contract
+
+    def join(self, user_id: int, now: datetime) -> Role:
+        if self.status is not ContractStatus.PENDING:
+            raise InviteInvalid("This contract already has both parties.")
+        if user_id in (self.client_id, self.freelancer_id):
+            raise InviteInvalid("You are already a party to this contract.")
+        if self.client_id is None:
+            self.client_id, role = user_id, Role.CLIENT
+        else:
+            self.freelancer_id, role = user_id, Role.FREELANCER
+        self.status = ContractStatus.ACTIVE
+        self._log("joined", user_id, now, note=f"as {role.value}")
+        return role
+
+    def decline_invite(self, user_id: int, now: datetime) -> None:
+        if self.status is not ContractStatus.PENDING:
+            raise InviteInvalid("This invite is no longer open.")
+        if user_id in (self.client_id, self.freelancer_id):
+            raise InviteInvalid("You created this invite: forward the link to the other party instead.")
+        self.status = ContractStatus.DECLINED
+        self.ended_at = now
+        self._log("invite_declined", user_id, now)
+
+    # ----- who and what -------------------------------------------------------------------
+    def role_of(self, user_id: int | None) -> Role | None:
+        if user_id is None:
+            return None
+        if user_id == self.client_id:
+            return Role.CLIENT
+        if user_id == self.freelancer_id:
+            return Role.FREELANCER
+        return None
+
+    def party_id(self, role: Role) -> int | None:
+        return self.client_id if role is Role.CLIENT else self.freelancer_id
+
+    def require_party(self, user_id: int) -> Role:
+        role = self.role_of(user_id)
+        if role is None:
+            raise NotAllowed("Only the client and the freelancer of this contract can see or use it.")
+        return role
+
+    def require_role(self, user_id: int, role: Role) -> None:
+        self.require_party(user_id)
+        if self.role_of(user_id) is not role:
+            raise NotAllowed(f"Only the {role.value} of this contract can do that.")
+
+    def require_open(self) -> None:
+        if self.status is ContractStatus.ENDED:
+            raise ContractClosed("This contract has ended; it accepts no more actions.")
+        if self.status is ContractStatus.DECLINED:
+            raise ContractClosed("This contract was declined; it accepts no actions.")
+        if self.status is ContractStatus.PENDING:
+            raise ContractClosed("The other party hasn't joined this contract yet: share the invite link first.")
+
+    def milestone(self, milestone_id: int) -> Milestone:
+        for ms in self.milestones:
+            if ms.id == milestone_id:
+                return ms
+        raise NotFound("That milestone doesn't exist (any more).")
+
+    def ordered(self) -> list[Milestone]:
+        """Accepted milestones in activation order (creation or acceptance order, R1/R5)."""
+        return sorted((m for m in self.milestones if m.seq is not None), key=lambda m: m.seq or 0)
+
+    def proposals(self) -> list[Milestone]:
+        return sorted(
+            (m for m in self.milestones if m.status is MilestoneStatus.PROPOSED),
+            key=lambda m: (m.created_at, m.id or 0),
+        )
+
+    def funded_milestone(self) -> Milestone | None:
+        return next((m for m in self.milestones if m.is_funded), None)
+
+    def next_to_activate(self) -> Milestone | None:
+        return next((m for m in self.ordered() if m.status is MilestoneStatus.NOT_FUNDED), None)
+
+    def totals(self) -> Totals:
+        funded = released = refunded = in_escrow = remaining = 0
+        for m in self.milestones:
+            if m.status in FUNDED_STATES:
+                in_escrow += m.amount
+            elif m.status is MilestoneStatus.RELEASED:
+                released += m.amount
+            elif m.status is MilestoneStatus.REFUNDED:
+                refunded += m.amount
+            elif m.status is MilestoneStatus.NOT_FUNDED:
+                remaining += m.amount
+        funded = in_escrow + released + refunded
+        return Totals(funded=funded, in_escrow=in_escrow, released=released, refunded=refunded, remaining=remaining)
+
+    def auto_release_at(self, ms: Milestone) -> datetime | None:
+        if ms.status is not MilestoneStatus.SUBMITTED or ms.submitted_at is None:
+            return None
+        return ms.submitted_at + timedelta(days=self.review_days)
+
+    def awaiting_close_decision(self) -> bool:
+        """R9: everything accepted is released (or refunded) and nothing is left to fund."""
+        return (
+            self.status is ContractStatus.ACTIVE
+            and any(m.status is MilestoneStatus.RELEASED for m in self.milestones)
+            and all(m.status not in FUNDED_STATES | {MilestoneStatus.NOT_FUNDED} for m in self.milestones)
+        )
+
+    # ----- milestone actions ---------------------------------------------------------------
+    def add_milestone(
+        self, actor_id: int, title: str, amount: int, due_date: date, description: str,
+        today: date, now: datetime,
+    ) -> Milestone:
+        """Client: a new milestone at the end of the order. Freelancer: a proposal (R5)."""
+        self.require_open()
+        role = self.require_party(actor_id)
+        check_text(title, "title", min_len=1, max_len=TITLE_MAX)
+        check_text(description, "description", min_len=0, max_len=DESCRIPTION_MAX)
+        validate_amount(amount, self.currency)
+        check_due_date(due_date, today)
+        ms = Milestone(
+            id=None, title=title, amount=amount, due_date=due_date, description=description,
+            status=MilestoneStatus.PROPOSED, created_at=now,
+        )
+        if role is Role.CLIENT:
+            ms.status = MilestoneStatus.NOT_FUNDED
+            ms.seq = self._next_seq()
+            self._log("milestone_added", actor_id, now, ms)
+        else:
+            ms.proposed_by = actor_id
+            self._log("milestone_proposed", actor_id, now, ms)
+        self.milestones.append(ms)
+        return ms
+
+    def accept_proposal(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
+        ms = self._act(actor_id, milestone_id, Role.CLIENT, "accept", {MilestoneStatus.PROPOSED}, "accepted")
+        ms.status = MilestoneStatus.NOT_FUNDED
+        ms.seq = self._next_seq()  # R5: its place is the moment of acceptance
+        self._log("proposal_accepted", actor_id, now, ms)
+        return ms
+
+    def reject_proposal(self, actor_id: int, milestone_id: int, now: datetime, reason: str = "") -> Milestone:
+        ms = self._act(actor_id, milestone_id, Role.CLIENT, "reject", {MilestoneStatus.PROPOSED}, "rejected")
+        check_text(reason, "reason", min_len=0, max_len=REASON_MAX)
+        ms.status = MilestoneStatus.REJECTED
+        self._log("proposal_rejected", actor_id, now, ms, reason)
+        return ms
+
+    def edit_milestone(
+        self, actor_id: int, milestone_id: int, now: datetime, today: date, *,
+        title: str | None = None, amount: int | None = None, due_date: date | None = None,
+        description: str | None = None,
+    ) -> Milestone:
+        ms = self._act(actor_id, milestone_id, Role.CLIENT, "edit", UNFUNDED_STATES, "edited")
+        changes = []
+        if title is not None:
+            check_text(title, "title", min_len=1, max_len=TITLE_MAX)
+        if description is not None:
+            check_text(description, "description", min_len=0, max_len=DESCRIPTION_MAX)
+        if amount is not None:
+            validate_amount(amount, self.currency)
+        if due_date is not None:
+            check_due_date(due_date, today)
+        # All checks pass before anything changes: a refused edit leaves the milestone as it was.
+        for name, value in (("title", title), ("amount", amount), ("due date", due_date), ("description", description)):
+            attr = name.replace(" ", "_")
+            if value is not None and getattr(ms, attr) != value:
+                setattr(ms, attr, value)
+                changes.append(name)
+        if changes:
+            self._log("milestone_edited", actor_id, now, ms, ", ".join(changes))
+        return ms
+
+    def delete_milestone(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
+        ms = self._act(actor_id, milestone_id, Role.CLIENT, "delete", UNFUNDED_STATES, "deleted")
+        ms.status = MilestoneStatus.CANCELLED
+        self._log("milestone_deleted", actor_id, now, ms)
+        return ms
+
+    def activate(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
+        ms = self._act(actor_id, milestone_id, Role.CLIENT, "activate", {MilestoneStatus.NOT_FUNDED}, "activated")
+        funded = self.funded_milestone()
+        if funded is not None:  # R2
+            raise AnotherMilestoneFunded(f"Release «{funded.title}» before activating the next milestone.")
+        nxt = self.next_to_activate()
+        if nxt is not ms:  # R1
+            assert nxt is not None
+            raise OutOfOrder(
+                f"Milestones are activated in the order they were created: activate «{nxt.title}» first."
+            )
+        ms.status = MilestoneStatus.ACTIVE
+        ms.funded_at = now
+        self.new_ledger.append(LedgerEntry(LedgerKind.FUND, ms.amount, now, milestone=ms, actor_id=actor_id))
+        self._log("activated", actor_id, now, ms)
+        return ms
+
+    def submit(self, actor_id: int, milestone_id: int, note: str, now: datetime) -> Milestone:
+        ms = self._act(actor_id, milestone_id, Role.FREELANCER, "submit", {MilestoneStatus.ACTIVE}, "submitted")
+        check_text(note, "note", min_len=0, max_len=REASON_MAX)
+        ms.status = MilestoneStatus.SUBMITTED
+        ms.submitted_at = now  # R6: a resubmission restarts the review period
+        ms.submission_note = note
+        self._log("submitted", actor_id, now, ms, note)
+        return ms
+
+    def approve(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
+        ms = self._act(actor_id, milestone_id, Role.CLIENT, "approve", {MilestoneStatus.SUBMITTED}, "approved")
+        self._release(ms, actor_id, now, automatic=False)
+        return ms
+
+    def auto_release(self, milestone_id: int, now: datetime) -> Milestone:
+        """R7: the review period passed without approval or a change request."""
+        if self.status is not ContractStatus.ACTIVE:
+            raise ContractClosed("This contract is not active.")
+        ms = self.milestone(milestone_id)
+        self._check_state(ms, "approve", {MilestoneStatus.SUBMITTED}, "released")
+        due = self.auto_release_at(ms)
+        assert due is not None
+        if now < due:
+            raise InvalidState(f"«{ms.title}» is still in its review period.")
+        self._release(ms, None, now, automatic=True)
+        return ms
+
+    def request_changes(self, actor_id: int, milestone_id: int, reason: str, now: datetime) -> Milestone:
+        ms = self._act(
+            actor_id, milestone_id, Role.CLIENT, "request_changes", {MilestoneStatus.SUBMITTED}, "sent back for changes"
+        )
+        check_text(reason, "reason", min_len=1, max_len=REASON_MAX)
+        ms.status = MilestoneStatus.ACTIVE  # R6
+        ms.change_reason = reason
+        ms.revision_count += 1
+        self._log("changes_requested", actor_id, now, ms, reason)
+        return ms
+
+    def refund(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
+        """R8: the freelancer refunds a funded milestone at once."""
+        ms = self._act(actor_id, milestone_id, Role.FREELANCER, "refund", FUNDED_STATES, "refunded")
+        self._refund(ms, actor_id, now, "refunded")
+        return ms
+
+    def request_refund(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
+        """R8: the client asks; the freelancer accepts or declines."""
+        ms = self._act(actor_id, milestone_id, Role.CLIENT, "refund", FUNDED_STATES, "refunded")
+        if ms.refund_requested_at is not None:
+            raise AlreadyDone(f"A refund of «{ms.title}» is already requested.")
+        ms.refund_requested_at = now
+        self._log("refund_requested", actor_id, now, ms)
+        return ms
+
+    def accept_refund(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
+        ms = self._act(actor_id, milestone_id, Role.FREELANCER, "refund", FUNDED_STATES, "refunded")
+        if ms.refund_requested_at is None:
+            raise InvalidState(f"The client has not requested a refund of «{ms.title}».")
+        self._refund(ms, actor_id, now, "refund_accepted")
+        return ms
+
+    def decline_refund(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
+        ms = self._act(actor_id, milestone_id, Role.FREELANCER, "refund", FUNDED_STATES, "refunded")
+        if ms.refund_requested_at is None:
+            raise InvalidState(f"The client has not requested a refund of «{ms.title}».")
+        ms.refund_requested_at = None
+        self._log("refund_declined", actor_id, now, ms)
+        return ms
+
+    # ----- contract actions ----------------------------------------------------------------
+    def end(self, actor_id: int, now: datetime) -> list[Milestone]:
+        """R9: only with nothing in escrow; what is not funded yet is cancelled."""
+        self.require_open()
+        self.require_role(actor_id, Role.CLIENT)
+        funded = self.funded_milestone()
+        if funded is not None:
+            raise InvalidState(f"«{funded.title}» is funded: release or refund it before ending the contract.")
+        cancelled = []
+        for ms in self.milestones:
+            if ms.status in UNFUNDED_STATES:
+                ms.status = MilestoneStatus.CANCELLED
+                cancelled.append(ms)
+                self._log("milestone_cancelled", None, now, ms, "contract ended")
+        self.status = ContractStatus.ENDED
+        self.ended_at = now
+        self._log("contract_ended", actor_id, now)
+        return cancelled
+
+    def keep_open(self, actor_id: int, now: datetime) -> None:
+        self.require_open()
+        self.require_role(actor_id, Role.CLIENT)
+        self._log("kept_open", actor_id, now)
+
+    def link_group(self, actor_id: int, chat_id: int | None, now: datetime) -> None:
+        self.require_party(actor_id)
+        if self.status in (ContractStatus.ENDED, ContractStatus.DECLINED):
+            self.require_open()
+        self.group_chat_id = chat_id
+        self._log("group_linked" if chat_id is not None else "group_unlinked", actor_id, now)
+
+    # ----- internals -------------------------------------------------------------------------
+    def _next_seq(self) -> int:
+        return max((m.seq for m in self.milestones if m.seq is not None), default=0) + 1
+
+    def _act(
+        self, actor_id: int, milestone_id: int, role: Role, action: str,
+        allowed: set[MilestoneStatus] | frozenset[MilestoneStatus], done_word: str,
+    ) -> Milestone:
+        # Order of checks: ended contract, then who (R3), then state (R4).
+        self.require_open()
+        self.require_role(actor_id, role)
+        ms = self.milestone(milestone_id)
+        self._check_state(ms, action, allowed, done_word)
+        return ms
+
+    @staticmethod
+    def _check_state(ms: Milestone, action: str, allowed, done_word: str) -> None:
+        if ms.status in allowed:
+            return
+        phrase = _STATE_PHRASE[ms.status]
+        if ms.status in _ALREADY.get(action, set()):
+            raise AlreadyDone(f"«{ms.title}» {phrase}.")
+        raise InvalidState(f"«{ms.title}» {phrase}, so it can't be {done_word} now.")
+
+    def _release(self, ms: Milestone, actor_id: int | None, now: datetime, automatic: bool) -> None:
+        ms.status = MilestoneStatus.RELEASED
+        ms.released_at = now
+        ms.auto_released = automatic
+        ms.refund_requested_at = None
+        self.new_ledger.append(LedgerEntry(LedgerKind.RELEASE, ms.amount, now, milestone=ms, actor_id=actor_id))
+        self._log("auto_released" if automatic else "released", actor_id, now, ms)
+
+    def _refund(self, ms: Milestone, actor_id: int, now: datetime, action: str) -> None:
+        ms.status = MilestoneStatus.REFUNDED
+        ms.refunded_at = now
+        ms.refund_requested_at = None
+        self.new_ledger.append(LedgerEntry(LedgerKind.REFUND, ms.amount, now, milestone=ms, actor_id=actor_id))
+        self._log(action, actor_id, now, ms)
+
+    def _log(self, action: str, actor_id: int | None, now: datetime, ms: Milestone | None = None, note: str = "") -> None:
+        self.new_history.append(
+            HistoryEntry(
+                action=action, at=now, actor_id=actor_id, note=note, milestone=ms,
+                milestone_title=ms.title if ms else "",
+            )
+        )

@@ -1,0 +1,65 @@
+"""Money in integer minor units: currency precision, bounds (R10) and display."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from babel.numbers import format_currency, get_currency_precision, list_currencies
+
+from .errors import InvalidInput
+
+MAX_MAJOR_UNITS = 1_000_000_000
+
+
+@lru_cache(maxsize=None)
+def _known_currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def is_currency(code: str) -> bool:
+    return code in _known_currencies()
+
+
+def validate_currency(code: str) -> str:
+    if not isinstance(code, str) or not is_currency(code):
+        raise InvalidInput("Currency must be a 3-letter ISO code such as USD, EUR or JPY.")
+    return code
+
+
+@lru_cache(maxsize=None)
+def currency_decimals(code: str) -> int:
+    """Number of minor-unit digits: USD 2, JPY 0, KWD 3 (from CLDR through Babel)."""
+    return get_currency_precision(code)
+
+
+def max_minor_units(currency: str) -> int:
+    return MAX_MAJOR_UNITS * 10 ** currency_decimals(currency)
+
+
+def amount_rule_text(currency: str) -> str:
+    decimals = currency_decimals(currency)
+    if decimals == 0:
+        return "Amount must be a positive whole number, e.g. 1500."
+    example = "1,250." + "5" * decimals if decimals == 1 else "1,250." + "50" + "0" * (decimals - 2)
+    return f"Amount must be a positive number with at most {decimals} decimals, e.g. 1500 or {example}."
+
+
+def validate_amount(minor: int, currency: str) -> int:
+    """R10: positive integer minor units, at most 1,000,000,000 major units."""
+    validate_currency(currency)
+    if isinstance(minor, bool) or not isinstance(minor, int):
+        raise InvalidInput(amount_rule_text(currency))
+    if minor <= 0:
+        raise InvalidInput("Amount must be greater than zero.")
+    if minor > max_minor_units(currency):
+        raise InvalidInput(f"Amount must be at most {MAX_MAJOR_UNITS:,} {currency}.")
+    return minor
+
+
+def format_money(minor: int, currency: str, locale: str = "en_US") -> str:
+    """Human display, e.g. $1,250.50 or ¥5,000; exact (Decimal arithmetic, no floats)."""
+    from decimal import Decimal
+
+    decimals = currency_decimals(currency)
+    value = Decimal(minor).scaleb(-decimals)
+    return format_currency(value, currency, locale=locale, currency_digits=True)

@@ -1,0 +1,80 @@
+"""Abstract repositories and unit of work that storage/ implements (and tests fake)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Protocol
+
+from .model import Contract, ContractStatus, HistoryEntry, Invite, LedgerEntry, Role
+
+
+@dataclass(frozen=True)
+class ContractSummary:
+    """One line of a user's contract list."""
+
+    id: int
+    title: str
+    currency: str
+    status: ContractStatus
+    role: Role
+    other_party_id: int | None
+    milestone_count: int
+
+
+@dataclass
+class UserProfile:
+    id: int
+    first_name: str = ""
+    username: str | None = None
+    timezone: str | None = None  # None: the deployment's default
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    started: bool = False  # has opened a private chat with the bot
+    blocked: bool = False  # Telegram answered 403: don't keep trying
+
+
+class ContractRepository(Protocol):
+    async def add(self, contract: Contract) -> None: ...
+
+    async def get(self, contract_id: int) -> Contract | None: ...
+
+    async def save(self, contract: Contract) -> None:
+        """Store changes; raise ConcurrentUpdate if the contract changed since it was read."""
+
+    async def contract_id_for_milestone(self, milestone_id: int) -> int | None: ...
+
+    async def list_for_user(self, user_id: int) -> list[ContractSummary]: ...
+
+    async def history(self, contract_id: int) -> list[HistoryEntry]: ...
+
+    async def ledger(self, contract_id: int) -> list[LedgerEntry]: ...
+
+
+class InviteRepository(Protocol):
+    async def add(self, invite: Invite) -> None: ...
+
+    async def get(self, token: str) -> Invite | None: ...
+
+    async def claim(self, token: str, user_id: int, now: datetime) -> bool:
+        """Mark used if still unused and unexpired; True only for the one caller that won."""
+
+
+class UserRepository(Protocol):
+    async def get(self, user_id: int) -> UserProfile | None: ...
+
+    async def upsert(self, profile: UserProfile) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    contracts: ContractRepository
+    invites: InviteRepository
+    users: UserRepository
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...

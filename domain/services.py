@@ -1,0 +1,302 @@
+"""Use cases: load a contract, apply one rule-checked change, store it atomically (R13)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+
+from .errors import ConcurrentUpdate, DomainError, InviteInvalid, NotFound
+from .model import DEFAULT_REVIEW_DAYS, Contract, HistoryEntry, Invite, LedgerEntry, Milestone, Role
+from .ports import ContractSummary, UnitOfWork, UserProfile
+
+INVITE_TTL = timedelta(days=7)
+MAX_ATTEMPTS = 8
+
+T = TypeVar("T")
+UowFactory = Callable[[], UnitOfWork]
+
+
+class Busy(DomainError):
+    """Too many simultaneous changes to one contract; the user can simply try again."""
+
+
+@dataclass
+class Outcome:
+    """What a change did: the contract after it, the milestone it touched, and who acted."""
+
+    action: str
+    contract: Contract
+    actor_id: int | None
+    milestone: Milestone | None = None
+    cancelled: list[Milestone] | None = None
+
+
+def new_invite_token() -> str:
+    # 24 URL-safe characters (144 random bits): fits a /start payload (64 chars, [A-Za-z0-9_-]).
+    return secrets.token_urlsafe(18)
+
+
+class ContractService:
+    def __init__(
+        self, uow_factory: UowFactory, *, review_days: int = DEFAULT_REVIEW_DAYS,
+        invite_ttl: timedelta = INVITE_TTL, token_factory: Callable[[], str] = new_invite_token,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.review_days = review_days
+        self.invite_ttl = invite_ttl
+        self.token_factory = token_factory
+
+    # ----- contracts and invites -------------------------------------------------------------
+    async def create_contract(
+        self, creator_id: int, role: Role, title: str, currency: str, now: datetime
+    ) -> tuple[Contract, Invite]:
+        contract = Contract.create(creator_id, role, title, currency, now, review_days=self.review_days)
+        async with self.uow_factory() as uow:
+            await uow.contracts.add(contract)
+            assert contract.id is not None
+            invite = Invite(
+                token=self.token_factory(), contract_id=contract.id, created_by=creator_id,
+                created_at=now, expires_at=now + self.invite_ttl,
+            )
+            await uow.invites.add(invite)
+            await uow.commit()
+        return contract, invite
+
+    async def new_invite(self, contract_id: int, actor_id: int, now: datetime) -> Invite:
+        """A fresh link for a contract still waiting for its other party."""
+        async with self.uow_factory() as uow:
+            contract = await self._get(uow, contract_id)
+            contract.require_party(actor_id)
+            if contract.status.value != "pending":
+                raise InviteInvalid("This contract already has both parties.")
+            invite = Invite(
+                token=self.token_factory(), contract_id=contract_id, created_by=actor_id,
+                created_at=now, expires_at=now + self.invite_ttl,
+            )
+            await uow.invites.add(invite)
+            await uow.commit()
+        return invite
+
+    async def preview_invite(self, token: str, user_id: int, now: datetime) -> tuple[Invite, Contract]:
+        async with self.uow_factory() as uow:
+            invite = await uow.invites.get(token)
+            if invite is None:
+                raise InviteInvalid("This invite link is not valid. Ask the other party for a new one.")
+            invite.check_can_accept(user_id, now)
+            contract = await self._get(uow, invite.contract_id)
+            return invite, contract
+
+    async def accept_invite(self, token: str, user_id: int, now: datetime) -> Outcome:
+        for _ in range(MAX_ATTEMPTS):
+            async with self.uow_factory() as uow:
+                invite = await uow.invites.get(token)
+                if invite is None:
+                    raise InviteInvalid("This invite link is not valid. Ask the other party for a new one.")
+                invite.check_can_accept(user_id, now)
+                contract = await self._get(uow, invite.contract_id)
+                contract.join(user_id, now)
+                # The claim is a conditional update: of two people racing for one link, one wins.
+                if not await uow.invites.claim(token, user_id, now):
+                    raise InviteInvalid("This invite link was already used.")
+                try:
+                    await uow.contracts.save(contract)
+                except ConcurrentUpdate:
+                    await uow.rollback()
+                    continue
+                await uow.commit()
+                return Outcome("joined", contract, user_id)
+        raise Busy("The contract is busy right now: please try again.")
+
+    async def decline_invite(self, token: str, user_id: int, now: datetime) -> Outcome:
+        async with self.uow_factory() as uow:
+            invite = await uow.invites.get(token)
+            if invite is None:
+                raise InviteInvalid("This invite link is not valid.")
+            invite.check_can_accept(user_id, now)
+            contract = await self._get(uow, invite.contract_id)
+            contract.decline_invite(user_id, now)
+            if not await uow.invites.claim(token, user_id, now):
+                raise InviteInvalid("This invite link was already used.")
+            await uow.contracts.save(contract)
+            await uow.commit()
+            return Outcome("invite_declined", contract, user_id)
+
+    # ----- reading ---------------------------------------------------------------------------
+    async def view(self, contract_id: int, viewer_id: int) -> Contract:
+        async with self.uow_factory() as uow:
+            contract = await self._get(uow, contract_id)
+            contract.require_party(viewer_id)  # R3: nobody else may view
+            return contract
+
+    async def contract_of_milestone(self, milestone_id: int) -> int:
+        async with self.uow_factory() as uow:
+            contract_id = await uow.contracts.contract_id_for_milestone(milestone_id)
+        if contract_id is None:
+            raise NotFound("That milestone doesn't exist (any more).")
+        return contract_id
+
+    async def contracts_of(self, user_id: int) -> list[ContractSummary]:
+        async with self.uow_factory() as uow:
+            return await uow.contracts.list_for_user(user_id)
+
+    async def history(self, contract_id: int, viewer_id: int) -> tuple[Contract, list[HistoryEntry]]:
+        async with self.uow_factory() as uow:
+            contract = await self._get(uow, contract_id)
+            contract.require_party(viewer_id)
+            return contract, await uow.contracts.history(contract_id)
+
+    async def ledger(self, contract_id: int) -> list[LedgerEntry]:
+        async with self.uow_factory() as uow:
+            return await uow.contracts.ledger(contract_id)
+
+    # ----- milestone changes -------------------------------------------------------------------
+    async def add_milestone(
+        self, contract_id: int, actor_id: int, *, title: str, amount: int, due_date: date,
+        description: str, today: date, now: datetime,
+    ) -> Outcome:
+        def change(c: Contract) -> Outcome:
+            ms = c.add_milestone(actor_id, title, amount, due_date, description, today, now)
+            return Outcome("milestone_added" if ms.seq is not None else "milestone_proposed", c, actor_id, ms)
+
+        return await self.transition(contract_id, change)
+
+    async def edit_milestone(
+        self, milestone_id: int, actor_id: int, *, now: datetime, today: date, **fields: object
+    ) -> Outcome:
+        return await self._on_milestone(
+            milestone_id, "milestone_edited", actor_id,
+            lambda c: c.edit_milestone(actor_id, milestone_id, now, today, **fields),  # type: ignore[arg-type]
+        )
+
+    async def delete_milestone(self, milestone_id: int, actor_id: int, now: datetime) -> Outcome:
+        return await self._on_milestone(
+            milestone_id, "milestone_deleted", actor_id, lambda c: c.delete_milestone(actor_id, milestone_id, now)
+        )
+
+    async def accept_proposal(self, milestone_id: int, actor_id: int, now: datetime) -> Outcome:
+        return await self._on_milestone(
+            milestone_id, "proposal_accepted", actor_id, lambda c: c.accept_proposal(actor_id, milestone_id, now)
+        )
+
+    async def reject_proposal(self, milestone_id: int, actor_id: int, now: datetime, reason: str = "") -> Outcome:
+        return await self._on_milestone(
+            milestone_id, "proposal_rejected", actor_id,
+            lambda c: c.reject_proposal(actor_id, milestone_id, now, reason),
+        )
+
+    async def activate(self, milestone_id: int, actor_id: int, now: datetime) -> Outcome:
+        return await self._on_milestone(
+            milestone_id, "activated", actor_id, lambda c: c.activate(actor_id, milestone_id, now)
+        )
+
+    async def submit(self, milestone_id: int, actor_id: int, note: str, now: datetime) -> Outcome:
+        return await self._on_milestone(
+            milestone_id, "submitted", actor_id, lambda c: c.submit(actor_id, milestone_id, note, now)
+        )
+
+    async def approve(self, milestone_id: int, actor_id: int, now: datetime) -> Outcome:
+        return await self._on_milestone(
+            milestone_id, "released", actor_id, lambda c: c.approve(actor_id, milestone_id, now)
+        )
+
+    async def auto_release(self, milestone_id: int, now: datetime) -> Outcome:
+        return await self._on_milestone(
+            milestone_id, "auto_released", None, lambda c: c.auto_release(milestone_id, now)
+        )
+
+    async def request_changes(self, milestone_id: int, actor_id: int, reason: str, now: datetime) -> Outcome:
+        return await self._on_milestone(
+            milestone_id, "changes_requested", actor_id,
+            lambda c: c.request_changes(actor_id, milestone_id, reason, now),
+        )
+
+    async def refund(self, milestone_id: int, actor_id: int, now: datetime) -> Outcome:
+        return await self._on_milestone(
+            milestone_id, "refunded", actor_id, lambda c: c.refund(actor_id, milestone_id, now)
+        )
+
+    async def request_refund(self, milestone_id: int, actor_id: int, now: datetime) -> Outcome:
+        return await self._on_milestone(
+            milestone_id, "refund_requested", actor_id, lambda c: c.request_refund(actor_id, milestone_id, now)
+        )
+
+    async def accept_refund(self, milestone_id: int, actor_id: int, now: datetime) -> Outcome:
+        return await self._on_milestone(
+            milestone_id, "refund_accepted", actor_id, lambda c: c.accept_refund(actor_id, milestone_id, now)
+        )
+
+    async def decline_refund(self, milestone_id: int, actor_id: int, now: datetime) -> Outcome:
+        return await self._on_milestone(
+            milestone_id, "refund_declined", actor_id, lambda c: c.decline_refund(actor_id, milestone_id, now)
+        )
+
+    # ----- contract changes ------------------------------------------------------------------
+    async def end_contract(self, contract_id: int, actor_id: int, now: datetime) -> Outcome:
+        def change(c: Contract) -> Outcome:
+            cancelled = c.end(actor_id, now)
+            return Outcome("contract_ended", c, actor_id, cancelled=cancelled)
+
+        return await self.transition(contract_id, change)
+
+    async def keep_open(self, contract_id: int, actor_id: int, now: datetime) -> Outcome:
+        def change(c: Contract) -> Outcome:
+            c.keep_open(actor_id, now)
+            return Outcome("kept_open", c, actor_id)
+
+        return await self.transition(contract_id, change)
+
+    async def link_group(self, contract_id: int, actor_id: int, chat_id: int | None, now: datetime) -> Outcome:
+        def change(c: Contract) -> Outcome:
+            c.link_group(actor_id, chat_id, now)
+            return Outcome("group_linked" if chat_id else "group_unlinked", c, actor_id)
+
+        return await self.transition(contract_id, change)
+
+    # ----- users -------------------------------------------------------------------------------
+    async def profile(self, user_id: int) -> UserProfile | None:
+        async with self.uow_factory() as uow:
+            return await uow.users.get(user_id)
+
+    async def save_profile(self, profile: UserProfile) -> None:
+        async with self.uow_factory() as uow:
+            await uow.users.upsert(profile)
+            await uow.commit()
+
+    # ----- the one way a contract changes ------------------------------------------------------
+    async def transition(self, contract_id: int, change: Callable[[Contract], T]) -> T:
+        """Apply `change` to fresh state and store it only if nobody changed the contract meanwhile.
+
+        A refusal raises before anything is stored. A lost race retries on the new state, where
+        the same rule now gives the right answer (e.g. "already released") - so every transition
+        happens at most once (R13).
+        """
+        for _ in range(MAX_ATTEMPTS):
+            async with self.uow_factory() as uow:
+                contract = await self._get(uow, contract_id)
+                result = change(contract)
+                try:
+                    await uow.contracts.save(contract)
+                except ConcurrentUpdate:
+                    await uow.rollback()
+                    continue
+                await uow.commit()
+                return result
+        raise Busy("The contract is busy right now: please try again.")
+
+    async def _on_milestone(
+        self, milestone_id: int, action: str, actor_id: int | None, change: Callable[[Contract], Milestone]
+    ) -> Outcome:
+        contract_id = await self.contract_of_milestone(milestone_id)
+        return await self.transition(
+            contract_id, lambda c: Outcome(action, c, actor_id, change(c))
+        )
+
+    @staticmethod
+    async def _get(uow: UnitOfWork, contract_id: int) -> Contract:
+        contract = await uow.contracts.get(contract_id)
+        if contract is None:
+            raise NotFound("That contract doesn't exist.")
+        return contract

@@ -1,0 +1,231 @@
+"""Repositories: map rows to domain objects and store aggregate changes with a version check."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import datetime
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.errors import ConcurrentUpdate
+from domain.model import (
+    Contract,
+    ContractStatus,
+    HistoryEntry,
+    Invite,
+    LedgerEntry,
+    LedgerKind,
+    Milestone,
+    MilestoneStatus,
+    Role,
+)
+from domain.ports import ContractSummary, UserProfile
+
+from .models import ContractRow, HistoryRow, InviteRow, LedgerRow, MilestoneRow, UserRow
+
+_MS_FIELDS = [f.name for f in fields(Milestone) if f.name != "id"]
+_CONTRACT_FIELDS = ("title", "currency", "status", "client_id", "freelancer_id", "review_days", "ended_at",
+                    "group_chat_id")
+
+
+def _ms_values(ms: Milestone) -> dict:
+    values = {name: getattr(ms, name) for name in _MS_FIELDS}
+    values["status"] = ms.status.value
+    return values
+
+
+def _ms_from_row(row: MilestoneRow) -> Milestone:
+    values = {name: getattr(row, name) for name in _MS_FIELDS}
+    values["status"] = MilestoneStatus(row.status)
+    return Milestone(id=row.id, **values)
+
+
+class SqlContractRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        # What each loaded milestone looked like, so save() writes only what changed.
+        self._seen: dict[int, dict] = {}
+
+    async def add(self, contract: Contract) -> None:
+        values = {name: getattr(contract, name) for name in _CONTRACT_FIELDS}
+        values.update(status=contract.status.value, created_by=contract.created_by,
+                      created_at=contract.created_at, version=contract.version)
+        contract.id = (await self.session.execute(insert(ContractRow).values(**values).returning(ContractRow.id))).scalar_one()
+        await self._write_children(contract)
+
+    async def get(self, contract_id: int) -> Contract | None:
+        row = await self.session.get(ContractRow, contract_id, populate_existing=True)
+        if row is None:
+            return None
+        ms_rows = (
+            await self.session.execute(
+                select(MilestoneRow).where(MilestoneRow.contract_id == contract_id).order_by(MilestoneRow.id)
+                .execution_options(populate_existing=True)
+            )
+        ).scalars().all()
+        milestones = [_ms_from_row(r) for r in ms_rows]
+        for ms in milestones:
+            self._seen[ms.id] = _ms_values(ms)  # type: ignore[index]
+        return Contract(
+            id=row.id, title=row.title, currency=row.currency, status=ContractStatus(row.status),
+            created_by=row.created_by, created_at=row.created_at, client_id=row.client_id,
+            freelancer_id=row.freelancer_id, review_days=row.review_days, ended_at=row.ended_at,
+            group_chat_id=row.group_chat_id, version=row.version, milestones=milestones,
+        )
+
+    async def save(self, contract: Contract) -> None:
+        values = {name: getattr(contract, name) for name in _CONTRACT_FIELDS}
+        values["status"] = contract.status.value
+        result = await self.session.execute(
+            update(ContractRow)
+            .where(ContractRow.id == contract.id, ContractRow.version == contract.version)
+            .values(version=ContractRow.version + 1, **values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(f"contract {contract.id} changed since it was read")
+        contract.version += 1
+        await self._write_children(contract)
+
+    async def _write_children(self, contract: Contract) -> None:
+        for ms in contract.milestones:
+            values = _ms_values(ms)
+            if ms.id is None:
+                ms.id = (
+                    await self.session.execute(
+                        insert(MilestoneRow).values(contract_id=contract.id, **values).returning(MilestoneRow.id)
+                    )
+                ).scalar_one()
+            elif self._seen.get(ms.id) != values:
+                await self.session.execute(
+                    update(MilestoneRow).where(MilestoneRow.id == ms.id).values(**values)
+                    .execution_options(synchronize_session=False)
+                )
+            self._seen[ms.id] = values
+        if contract.new_ledger:
+            await self.session.execute(
+                insert(LedgerRow),
+                [
+                    dict(contract_id=contract.id, milestone_id=e.milestone.id if e.milestone else e.milestone_id,
+                         kind=e.kind.value, amount=e.amount, at=e.at, actor_id=e.actor_id)
+                    for e in contract.new_ledger
+                ],
+            )
+            contract.new_ledger.clear()
+        if contract.new_history:
+            await self.session.execute(
+                insert(HistoryRow),
+                [
+                    dict(contract_id=contract.id, milestone_id=e.milestone.id if e.milestone else e.milestone_id,
+                         milestone_title=e.milestone_title, actor_id=e.actor_id, action=e.action, note=e.note,
+                         at=e.at)
+                    for e in contract.new_history
+                ],
+            )
+            contract.new_history.clear()
+
+    async def contract_id_for_milestone(self, milestone_id: int) -> int | None:
+        return (
+            await self.session.execute(select(MilestoneRow.contract_id).where(MilestoneRow.id == milestone_id))
+        ).scalar_one_or_none()
+
+    async def list_for_user(self, user_id: int) -> list[ContractSummary]:
+        live = MilestoneRow.status.not_in([MilestoneStatus.CANCELLED.value, MilestoneStatus.REJECTED.value])
+        count = (
+            select(func.count(MilestoneRow.id))
+            .where(MilestoneRow.contract_id == ContractRow.id, live)
+            .correlate(ContractRow)
+            .scalar_subquery()
+        )
+        rows = (
+            await self.session.execute(
+                select(ContractRow, count)
+                .where(or_(ContractRow.client_id == user_id, ContractRow.freelancer_id == user_id))
+                .order_by(ContractRow.id.desc())
+            )
+        ).all()
+        out = []
+        for row, n in rows:
+            role = Role.CLIENT if row.client_id == user_id else Role.FREELANCER
+            other = row.freelancer_id if role is Role.CLIENT else row.client_id
+            out.append(ContractSummary(row.id, row.title, row.currency, ContractStatus(row.status), role, other, n))
+        return out
+
+    async def history(self, contract_id: int) -> list[HistoryEntry]:
+        rows = (
+            await self.session.execute(
+                select(HistoryRow).where(HistoryRow.contract_id == contract_id).order_by(HistoryRow.id)
+            )
+        ).scalars().all()
+        return [
+            HistoryEntry(action=r.action, at=r.at, actor_id=r.actor_id, note=r.note, milestone_id=r.milestone_id,
+                         milestone_title=r.milestone_title, id=r.id)
+            for r in rows
+        ]
+
+    async def ledger(self, contract_id: int) -> list[LedgerEntry]:
+        rows = (
+            await self.session.execute(
+                select(LedgerRow).where(LedgerRow.contract_id == contract_id).order_by(LedgerRow.id)
+            )
+        ).scalars().all()
+        return [
+            LedgerEntry(kind=LedgerKind(r.kind), amount=r.amount, at=r.at, milestone_id=r.milestone_id,
+                        actor_id=r.actor_id, id=r.id)
+            for r in rows
+        ]
+
+
+class SqlInviteRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, invite: Invite) -> None:
+        await self.session.execute(
+            insert(InviteRow).values(
+                token=invite.token, contract_id=invite.contract_id, created_by=invite.created_by,
+                created_at=invite.created_at, expires_at=invite.expires_at,
+            )
+        )
+
+    async def get(self, token: str) -> Invite | None:
+        row = (await self.session.execute(select(InviteRow).where(InviteRow.token == token))).scalar_one_or_none()
+        if row is None:
+            return None
+        return Invite(
+            token=row.token, contract_id=row.contract_id, created_by=row.created_by, created_at=row.created_at,
+            expires_at=row.expires_at, used_by=row.used_by, used_at=row.used_at,
+        )
+
+    async def claim(self, token: str, user_id: int, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(InviteRow)
+            .where(InviteRow.token == token, InviteRow.used_at.is_(None), InviteRow.expires_at > now)
+            .values(used_by=user_id, used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+
+class SqlUserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> UserProfile | None:
+        row = await self.session.get(UserRow, user_id, populate_existing=True)
+        if row is None:
+            return None
+        return UserProfile(
+            id=row.id, first_name=row.first_name, username=row.username, timezone=row.timezone,
+            quiet_start=row.quiet_start, quiet_end=row.quiet_end, started=row.started, blocked=row.blocked,
+        )
+
+    async def upsert(self, profile: UserProfile) -> None:
+        row = await self.session.get(UserRow, profile.id)
+        if row is None:
+            row = UserRow(id=profile.id)
+            self.session.add(row)
+        for name in ("first_name", "username", "timezone", "quiet_start", "quiet_end", "started", "blocked"):
+            setattr(row, name, getattr(profile, name))
+        await self.session.flush()
