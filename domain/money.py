@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
@@ -11,7 +11,7 @@ from .errors import InvalidInput
 MAX_MAJOR_UNITS = 1_000_000_000
 
 
-@lru_cache(maxsize=None)
+@cache
 def _known_currencies() -> frozenset[str]:
     return frozenset(list_currencies())
 
@@ -26,7 +26,7 @@ def validate_currency(code: str) -> str:
     return code
 
 
-@lru_cache(maxsize=None)
+@cache
 def currency_decimals(code: str) -> int:
     """Number of minor-unit digits: USD 2, JPY 0, KWD 3 (from CLDR through Babel)."""
     return get_currency_precision(code)

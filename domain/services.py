@@ -131,6 +131,11 @@ class ContractService:
             contract.require_party(viewer_id)  # R3: nobody else may view
             return contract
 
+    async def peek(self, contract_id: int) -> Contract | None:
+        """The contract without a viewer check: only for wording a refusal (e.g. its title)."""
+        async with self.uow_factory() as uow:
+            return await uow.contracts.get(contract_id)
+
     async def contract_of_milestone(self, milestone_id: int) -> int:
         async with self.uow_factory() as uow:
             contract_id = await uow.contracts.contract_id_for_milestone(milestone_id)
@@ -255,7 +260,25 @@ class ContractService:
 
         return await self.transition(contract_id, change)
 
+    async def check(self, milestone_id: int, change: Callable[[Contract], object]) -> Contract:
+        """Apply `change` to a copy and throw it away: tells whether the action would be allowed now."""
+        contract_id = await self.contract_of_milestone(milestone_id)
+        async with self.uow_factory() as uow:
+            contract = await self._get(uow, contract_id)
+        change(contract)
+        return contract
+
     # ----- users -------------------------------------------------------------------------------
+    async def names(self, user_ids: list[int | None]) -> dict[int, str]:
+        """Display names of people (first name, else @username, else the id)."""
+        out: dict[int, str] = {}
+        async with self.uow_factory() as uow:
+            for uid in {u for u in user_ids if u is not None}:
+                p = await uow.users.get(uid)
+                name = (p.first_name or (f"@{p.username}" if p.username else "")) if p else ""
+                out[uid] = name or f"user {uid}"
+        return out
+
     async def profile(self, user_id: int) -> UserProfile | None:
         async with self.uow_factory() as uow:
             return await uow.users.get(user_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
@@ -69,4 +69,4 @@ def uow(engine):
 
 @pytest.fixture
 def now():
-    return datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
+    return datetime(2026, 11, 27, 10, 0, tzinfo=UTC)

@@ -1,0 +1,173 @@
+"""App factory: wires settings, database, services, handlers, persistence and the reminder sweep."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import Callable
+from datetime import datetime
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    TypeHandler,
+)
+from telegram.warnings import PTBUserWarning
+
+from domain.services import ContractService
+from storage.bot_state import BotStateStore
+from storage.db import create_engine, session_factory
+from storage.migrate import upgrade_to_head
+from storage.uow import uow_factory
+
+from . import handlers
+from .common import Deps, remember_user, utc_now
+from .conversations import build_conversation
+from .persistence import DatabasePersistence
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+COMMANDS = [
+    BotCommand("start", "Welcome and main menu"),
+    BotCommand("help", "What the bot does and how"),
+    BotCommand("newcontract", "Start a contract and invite the other party"),
+    BotCommand("contracts", "Your contracts"),
+    BotCommand("milestones", "A contract's milestones and buttons"),
+    BotCommand("addmilestone", "Add (or propose) a milestone"),
+    BotCommand("settings", "Time zone and quiet hours"),
+    BotCommand("cancel", "Leave the current step; nothing is saved"),
+]
+
+
+class RedactToken(logging.Filter):
+    """The bot token never reaches a log line, whatever library formatted it."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.token:
+            message = record.getMessage()
+            if self.token in message:
+                record.msg = message.replace(self.token, "<BOT_TOKEN>")
+                record.args = ()
+        return True
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        level=getattr(logging, settings.log_level.upper(), logging.INFO))
+    # httpx logs every request URL, and the URL contains the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    token = settings.bot_token.get_secret_value() if settings.bot_token else ""
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactToken(token))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """One place for the unexpected: log it, tell the user politely, never show a traceback."""
+    err = context.error
+    if isinstance(err, (Forbidden, NetworkError, TimedOut)) and not isinstance(err, BadRequest):
+        log.warning("Telegram error: %s", err)
+    else:
+        log.error("Unhandled error while handling an update", exc_info=err)
+    if isinstance(update, Update):
+        try:
+            if update.callback_query:
+                await update.callback_query.answer("Sorry, something went wrong on my side. Please try again.",
+                                                   show_alert=True)
+            elif update.effective_chat and update.effective_chat.type == "private":
+                await context.bot.send_message(update.effective_chat.id,
+                                               "Sorry, something went wrong on my side. Please try again.")
+        except Exception:  # the apology itself failed: nothing more to do
+            log.debug("could not send the apology", exc_info=True)
+
+
+def build_application(
+    settings: Settings, *, clock: Callable[[], datetime] = utc_now, engine=None, request=None,
+    updater: bool = True, rate_limiter: bool = True,
+) -> Application:
+    warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
+    engine = engine or create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    svc = ContractService(uow_factory(sessions), review_days=settings.review_days)
+    token = settings.bot_token.get_secret_value() if settings.bot_token else "0:test"
+
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .persistence(DatabasePersistence(BotStateStore(sessions)))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .concurrent_updates(False)
+    )
+    if settings.bot_api_base_url:
+        root = settings.bot_api_base_url.rstrip("/")
+        builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if not updater:
+        builder = builder.updater(None)
+    app = builder.build()
+    app.bot_data["deps"] = Deps(svc=svc, settings=settings, clock=clock)
+    app.bot_data["engine"] = engine
+
+    app.add_handler(TypeHandler(Update, remember_user), group=-1)
+    app.add_handler(build_conversation())
+    app.add_handler(CommandHandler("start", handlers.start))
+    app.add_handler(CommandHandler("help", handlers.help_command))
+    app.add_handler(CommandHandler("contracts", handlers.contracts_command))
+    app.add_handler(CommandHandler("milestones", handlers.milestones_command))
+    app.add_handler(CommandHandler("link", handlers.link_command))
+    app.add_handler(CommandHandler("cancel", handlers.cancel_nothing))
+    app.add_handler(CallbackQueryHandler(handlers.on_button))
+    app.add_error_handler(on_error)
+    return app
+
+
+async def _post_init(app: Application) -> None:
+    await upgrade_to_head(app.bot_data["engine"])
+    try:
+        await app.bot.set_my_commands(COMMANDS)
+    except (NetworkError, BadRequest) as err:
+        log.warning("could not publish the command menu: %s", err)
+    hooks = app.bot_data.get("post_init_hooks", [])
+    for hook in hooks:
+        await hook(app)
+
+
+async def _post_shutdown(app: Application) -> None:
+    await app.bot_data["engine"].dispose()
+
+
+def run(settings: Settings) -> int:
+    configure_logging(settings)
+    app = build_application(settings)
+    log.info("Milestone bot starting (%s mode)", "webhook" if settings.webhook_url else "polling")
+    if settings.webhook_url:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        if not secret:
+            log.error("WEBHOOK_SECRET is required in webhook mode")
+            return 2
+        app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port, url_path="telegram",
+                        webhook_url=settings.webhook_url, secret_token=secret,
+                        allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    else:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    return 0

@@ -1,0 +1,129 @@
+"""What every handler needs: services, the clock, the user's zone, safe send/edit helpers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, tzinfo
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import ContextTypes
+
+from domain.model import Contract
+from domain.ports import UserProfile
+from domain.services import ContractService
+
+from .keyboards import card_keyboard
+from .parsing import zone_for
+from .settings import Settings
+from .texts import card_text
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Deps:
+    svc: ContractService
+    settings: Settings
+    clock: Callable[[], datetime] = utc_now
+    # Profiles already stored this run: saves a write per update for people we know.
+    known_users: dict[int, tuple] = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+
+def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
+    return context.application.bot_data["deps"]
+
+
+async def user_zone(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> tuple[str, tzinfo]:
+    d = deps(context)
+    profile = await d.svc.profile(user_id)
+    name = (profile.timezone if profile and profile.timezone else None) or d.settings.default_timezone
+    return name, zone_for(name)
+
+
+async def user_today(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> date:
+    """R11: 'today' is the calendar date in the acting user's time zone."""
+    _, tz = await user_zone(context, user_id)
+    return deps(context).clock().astimezone(tz).date()
+
+
+async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Keep each person's name (for cards) and whether they opened a private chat (for messages)."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    chat = update.effective_chat
+    private = chat is not None and chat.type == "private"
+    d = deps(context)
+    seen = d.known_users.get(user.id)
+    key = (user.first_name, user.username, private or (seen[2] if seen else False))
+    if seen == key:
+        return
+    profile = await d.svc.profile(user.id) or UserProfile(id=user.id)
+    profile.first_name = user.first_name or ""
+    profile.username = user.username
+    if private:
+        profile.started = True
+        profile.blocked = False  # they are talking to us again
+    await d.svc.save_profile(profile)
+    d.known_users[user.id] = (profile.first_name, profile.username, profile.started)
+
+
+async def names_of(context: ContextTypes.DEFAULT_TYPE, contract: Contract) -> dict[int, str]:
+    return await deps(context).svc.names([contract.client_id, contract.freelancer_id])
+
+
+async def render_card(context, contract: Contract, viewer_id: int | None, page: int = 0):
+    role = contract.role_of(viewer_id) if viewer_id is not None else None
+    names = await names_of(context, contract)
+    return card_text(contract, role, names, page), card_keyboard(contract, role, page)
+
+
+async def edit_or_send(
+    context: ContextTypes.DEFAULT_TYPE, message: Message | None, chat_id: int, text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> Message | None:
+    """Edit the message in place; if it can't be edited, send a new one. 'Not modified' is fine."""
+    if message is not None:
+        try:
+            return await message.edit_text(text, reply_markup=markup)
+        except BadRequest as err:
+            if "not modified" in str(err).lower():
+                return message
+            log.info("edit failed (%s); sending a new message", err)
+    return await safe_send(context, chat_id, text, markup)
+
+
+async def safe_send(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None,
+) -> Message | None:
+    """Send; a person who never started the bot (or blocked it) is marked, never crashes the handler."""
+    try:
+        return await context.bot.send_message(chat_id, text, reply_markup=markup)
+    except Forbidden:
+        if chat_id > 0:
+            await mark_blocked(context, chat_id)
+        return None
+    except BadRequest as err:
+        if "chat not found" in str(err).lower():
+            if chat_id > 0:
+                await mark_blocked(context, chat_id)
+            return None
+        raise
+
+
+async def mark_blocked(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
+    d = deps(context)
+    profile = await d.svc.profile(user_id) or UserProfile(id=user_id)
+    if not profile.blocked:
+        profile.blocked = True
+        await d.svc.save_profile(profile)
+    d.known_users.pop(user_id, None)
+

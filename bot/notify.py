@@ -1,0 +1,54 @@
+"""Tells the other party (and a linked group) about each change, with the buttons they now need."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram.ext import ContextTypes
+
+from domain.model import Role
+from domain.services import Outcome
+
+from .common import names_of, safe_send
+from .keyboards import notification_keyboard
+from .texts import notification
+
+log = logging.getLogger(__name__)
+
+
+def recipients(outcome: Outcome) -> list[Role]:
+    """The other party; both when the bot itself acted (automatic release)."""
+    c = outcome.contract
+    actor_role = c.role_of(outcome.actor_id)
+    if actor_role is None:
+        return [Role.CLIENT, Role.FREELANCER]
+    return [actor_role.other]
+
+
+async def notify(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> list[str]:
+    """Send the news; return the names of parties that could not be reached (403 / never started)."""
+    c = outcome.contract
+    names = await names_of(context, c)
+    actor = names.get(outcome.actor_id, "The bot") if outcome.actor_id is not None else "The bot"
+    text = notification(outcome.action, c, outcome.milestone, actor)
+    unreachable = []
+    for role in recipients(outcome):
+        user_id = c.party_id(role)
+        if user_id is None:
+            continue
+        sent = await safe_send(context, user_id, text, notification_keyboard(c, role))
+        if sent is None:
+            unreachable.append(names.get(user_id, str(user_id)))
+    if c.group_chat_id is not None:
+        sent = await safe_send(context, c.group_chat_id, text, notification_keyboard(c, None))
+        if sent is None:
+            log.info("could not post to the linked group of contract %s", c.id)
+    return unreachable
+
+
+def unreachable_hint(bot_username: str, contract_id: int, names: list[str]) -> str:
+    from .texts import e
+
+    who = ", ".join(e(n) for n in names)
+    return (f"⚠️ I couldn't message {who}: they haven't started me or have blocked me. Share this link "
+            f"with them so they can open the contract: https://t.me/{bot_username}?start=c{contract_id}")

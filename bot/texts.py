@@ -1,0 +1,247 @@
+"""Message texts: the contract card, notifications and history, with every user string escaped."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, tzinfo
+from html import escape, unescape
+
+from domain.model import Contract, HistoryEntry, Milestone, MilestoneStatus, Role
+from domain.money import format_money
+
+MAX_MESSAGE = 4096
+CARD_PAGE_SIZE = 10
+HISTORY_PAGE_SIZE = 15
+
+STATUS_LABEL = {
+    MilestoneStatus.PROPOSED: "💡 proposed",
+    MilestoneStatus.NOT_FUNDED: "⚪ not funded",
+    MilestoneStatus.ACTIVE: "🟢 active (funded)",
+    MilestoneStatus.SUBMITTED: "📤 submitted",
+    MilestoneStatus.RELEASED: "✅ released",
+    MilestoneStatus.REFUNDED: "↩️ refunded",
+    MilestoneStatus.REJECTED: "✖️ rejected",
+    MilestoneStatus.CANCELLED: "🗑 deleted",
+}
+
+HISTORY_LABEL = {
+    "contract_created": "created the contract",
+    "joined": "joined",
+    "invite_declined": "declined the invite",
+    "milestone_added": "added",
+    "milestone_proposed": "proposed",
+    "proposal_accepted": "accepted the proposal",
+    "proposal_rejected": "rejected the proposal",
+    "milestone_edited": "edited",
+    "milestone_deleted": "deleted",
+    "milestone_cancelled": "cancelled",
+    "activated": "activated & funded",
+    "submitted": "submitted work for",
+    "changes_requested": "requested changes to",
+    "released": "approved & released",
+    "auto_released": "released automatically (review period over)",
+    "refunded": "refunded",
+    "refund_requested": "requested a refund of",
+    "refund_accepted": "accepted the refund of",
+    "refund_declined": "declined the refund of",
+    "kept_open": "kept the contract open",
+    "contract_ended": "ended the contract",
+    "group_linked": "linked a group chat",
+    "group_unlinked": "unlinked the group chat",
+}
+
+HELP = (
+    "<b>Milestone bot</b> runs a fixed-price contract milestone by milestone, as on Upwork.\n\n"
+    "• /newcontract — start a contract as the client or the freelancer and invite the other party\n"
+    "• /contracts — your contracts; open one to see its card and buttons\n"
+    "• /addmilestone — add a milestone (a freelancer's becomes a proposal for the client)\n"
+    "• /milestones — the card of a contract\n"
+    "• /settings — your time zone and quiet hours for reminders\n"
+    "• /cancel — leave what you are doing; nothing is saved\n"
+    "• /link — in a group: post a contract's news there too\n\n"
+    "Milestones are funded strictly in the order they were created, one at a time: the funded one "
+    "is released (or refunded) before the next is activated. The client has {review_days} days to "
+    "review submitted work; after that it is released automatically."
+)
+
+WELCOME = (
+    "👋 Hi {name}! I keep a fixed-price contract between a client and a freelancer on track.\n"
+    "Add milestones, fund them one by one in order, submit work, approve and release.\n"
+    "I remind you before due dates and keep the escrow ledger straight."
+)
+
+
+def e(text: object) -> str:
+    """Escape user text for Telegram HTML (quotes too, so it is safe inside attributes)."""
+    return escape(str(text), quote=True)
+
+
+def money(amount: int, currency: str) -> str:
+    return e(format_money(amount, currency))
+
+
+def fmt_date(d: date) -> str:
+    return d.strftime("%a %d %b %Y")
+
+
+def fmt_time(at: datetime, tz: tzinfo) -> str:
+    return at.astimezone(tz).strftime("%d %b %Y %H:%M")
+
+
+def short(text: str, limit: int = 24) -> str:
+    """A title shortened for a button label (labels are plain text, not HTML)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def milestone_line(contract: Contract, ms: Milestone, number: int | str) -> str:
+    line = (
+        f"{number}. <b>{e(ms.title)}</b> — {money(ms.amount, contract.currency)} · due {fmt_date(ms.due_date)}\n"
+        f"    {STATUS_LABEL[ms.status]}"
+    )
+    if ms.revision_count:
+        line += f" · revisions: {ms.revision_count}"
+    if ms.refund_requested_at is not None:
+        line += " · refund requested"
+    return line
+
+
+def card_milestones(contract: Contract) -> list[tuple[str, Milestone]]:
+    """Milestones as the card lists them: the order first, then open proposals, then the rest."""
+    rows: list[tuple[str, Milestone]] = []
+    n = 0
+    for ms in contract.ordered():
+        if ms.status is MilestoneStatus.CANCELLED:
+            continue
+        n += 1
+        rows.append((str(n), ms))
+    for ms in contract.proposals():
+        rows.append(("💡", ms))
+    return rows
+
+
+def card_pages(contract: Contract) -> int:
+    return max(1, -(-len(card_milestones(contract)) // CARD_PAGE_SIZE))
+
+
+def card_text(contract: Contract, viewer: Role | None, names: dict[int, str], page: int = 0) -> str:
+    t = contract.totals()
+    cur = contract.currency
+    you = f"you are the {viewer.value}" if viewer else "group view"
+    client = names.get(contract.client_id or 0, "—")
+    freelancer = names.get(contract.freelancer_id or 0, "—")
+    head = [
+        f"📄 <b>{e(contract.title)}</b> ({e(cur)}) — {you}",
+        f"Client: {e(client)} · Freelancer: {e(freelancer)}",
+        f"Status: {contract.status.value}",
+        "",
+    ]
+    rows = card_milestones(contract)
+    pages = card_pages(contract)
+    page = min(max(page, 0), pages - 1)
+    body = [milestone_line(contract, ms, num) for num, ms in rows[page * CARD_PAGE_SIZE:(page + 1) * CARD_PAGE_SIZE]]
+    if not rows:
+        body = ["No milestones yet. Add the first one with <b>Add milestone</b>."]
+    if pages > 1:
+        body.append(f"(page {page + 1} of {pages})")
+    foot = [
+        "",
+        f"💰 Funded {money(t.funded, cur)} · In escrow {money(t.in_escrow, cur)}",
+        f"Released {money(t.released, cur)} · Refunded {money(t.refunded, cur)} · Remaining {money(t.remaining, cur)}",
+    ]
+    funded = contract.funded_milestone()
+    if funded and funded.status is MilestoneStatus.SUBMITTED:
+        due = contract.auto_release_at(funded)
+        if due:
+            foot.append(f"⏳ «{e(funded.title)}» is released automatically on {due.strftime('%d %b %Y %H:%M')} UTC "
+                        f"unless the client approves or requests changes.")
+    if contract.awaiting_close_decision() and viewer is Role.CLIENT:
+        foot.append("All milestones are released. Keep the contract open for more work, or end it?")
+    return fit("\n".join(head + body + foot))
+
+
+def milestone_detail(contract: Contract, ms: Milestone) -> str:
+    parts = [
+        f"<b>{e(ms.title)}</b> — {money(ms.amount, contract.currency)}",
+        f"Due {fmt_date(ms.due_date)} · {STATUS_LABEL[ms.status]}",
+    ]
+    if ms.description:
+        parts.append(f"\n{e(ms.description)}")
+    if ms.submission_note:
+        parts.append(f"\nLast note from the freelancer: {e(ms.submission_note)}")
+    if ms.change_reason:
+        parts.append(f"\nLast change request: {e(ms.change_reason)}")
+    return fit("\n".join(parts))
+
+
+def history_text(contract: Contract, entries: list[HistoryEntry], names: dict[int, str], tz: tzinfo,
+                 page: int) -> tuple[str, int]:
+    pages = max(1, -(-len(entries) // HISTORY_PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    lines = [f"🕓 <b>History of {e(contract.title)}</b> (page {page + 1} of {pages})", ""]
+    for h in entries[page * HISTORY_PAGE_SIZE:(page + 1) * HISTORY_PAGE_SIZE]:
+        who = "Bot" if h.actor_id is None else names.get(h.actor_id, str(h.actor_id))
+        what = HISTORY_LABEL.get(h.action, h.action.replace("_", " "))
+        line = f"{fmt_time(h.at, tz)} — {e(who)} {what}"
+        if h.milestone_title:
+            line += f" «{e(h.milestone_title)}»"
+        if h.note:
+            note = h.note if len(h.note) <= 150 else h.note[:149] + "…"
+            line += f": {e(note)}"
+        lines.append(line)
+    return fit("\n".join(lines)), pages
+
+
+def plain_length(html_text: str) -> int:
+    """Length as Telegram counts it: after parsing the HTML, in UTF-16 code units."""
+    plain = unescape(re.sub(r"<[^>]*>", "", html_text))
+    return len(plain.encode("utf-16-le")) // 2
+
+
+def fit(text: str) -> str:
+    """Last guard for Telegram's 4,096-character limit (pages keep real content well below it)."""
+    if plain_length(text) <= MAX_MESSAGE:
+        return text
+    lines = text.split("\n")
+    # Drop whole lines from the end: never cut inside a tag or an entity.
+    while lines and plain_length("\n".join(lines) + "\n…") > MAX_MESSAGE:
+        lines.pop()
+    return "\n".join(lines) + "\n…"
+
+
+def notification(outcome_action: str, contract: Contract, ms: Milestone | None, actor: str) -> str:
+    """The sentence the other party (and a linked group) gets after a change."""
+    c = f"«{e(contract.title)}»"
+    m = f"«{e(ms.title)}»" if ms else ""
+    amt = money(ms.amount, contract.currency) if ms else ""
+    who = e(actor)
+    texts = {
+        "milestone_added": f"➕ {who} added milestone {m} ({amt}, due {fmt_date(ms.due_date) if ms else ''}) to {c}.",
+        "milestone_proposed": f"💡 {who} proposes milestone {m} ({amt}, due {fmt_date(ms.due_date) if ms else ''}) "
+                              f"in {c}. Accept it to add it to the order, or reject it.",
+        "proposal_accepted": f"✅ {who} accepted your proposal {m} in {c}.",
+        "proposal_rejected": f"✖️ {who} rejected your proposal {m} in {c}.",
+        "milestone_edited": f"✏️ {who} edited milestone {m} in {c}.",
+        "milestone_deleted": f"🗑 {who} deleted milestone {m} from {c}.",
+        "activated": f"🟢 {who} activated and funded {m} ({amt}) in {c}. You can start work; "
+                     f"submit it when it's ready.",
+        "submitted": f"📤 {who} submitted work for {m} ({amt}) in {c}. Approve & release the payment, or "
+                     f"request changes.",
+        "changes_requested": f"🔁 {who} requested changes to {m} in {c}.",
+        "released": f"✅ {who} approved {m} and released {amt} in {c}.",
+        "auto_released": f"✅ The review period of {m} in {c} ended, so {amt} was released automatically.",
+        "refunded": f"↩️ {who} refunded {m} ({amt}) in {c}.",
+        "refund_requested": f"↩️ {who} requests a refund of {m} ({amt}) in {c}. Accept or decline it.",
+        "refund_accepted": f"↩️ {who} accepted the refund of {m} ({amt}) in {c}.",
+        "refund_declined": f"{who} declined the refund of {m} in {c}.",
+        "kept_open": f"{who} keeps {c} open for more milestones.",
+        "contract_ended": f"🏁 {who} ended {c}.",
+        "joined": f"🤝 {who} accepted the invite: {c} is active.",
+        "invite_declined": f"{who} declined the invite to {c}.",
+        "group_linked": f"🔗 {who} linked {c} to a group chat.",
+    }
+    text = texts.get(outcome_action, f"{who}: {outcome_action.replace('_', ' ')} in {c}.")
+    if ms is not None and outcome_action == "changes_requested" and ms.change_reason:
+        text += f"\nReason: {e(ms.change_reason)}"
+    if ms is not None and outcome_action == "submitted" and ms.submission_note:
+        text += f"\nNote: {e(ms.submission_note)}"
+    return fit(text)
