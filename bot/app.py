@@ -140,8 +140,15 @@ def build_application(
     return app
 
 
+async def _migrate(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await upgrade_to_head(engine)
+    finally:
+        await engine.dispose()
+
+
 async def _post_init(app: Application) -> None:
-    await upgrade_to_head(app.bot_data["engine"])
     try:
         await app.bot.set_my_commands(COMMANDS)
     except (NetworkError, BadRequest) as err:
@@ -157,6 +164,9 @@ async def _post_shutdown(app: Application) -> None:
 
 def run(settings: Settings) -> int:
     configure_logging(settings)
+    # The schema is brought up to date before anything (persistence included) reads it; on a loop of
+    # its own, so no pooled connection outlives it.
+    asyncio.run(_migrate(settings.database_url))
     app = build_application(settings)
     log.info("Milestone bot starting (%s mode)", "webhook" if settings.webhook_url else "polling")
     if settings.webhook_url:
