@@ -33,6 +33,7 @@ from . import handlers
 from .common import Deps, remember_user, utc_now
 from .conversations import build_conversation
 from .persistence import DatabasePersistence
+from .reminders import install as install_reminders
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,8 @@ def build_application(
     app.add_handler(CommandHandler("cancel", handlers.cancel_nothing))
     app.add_handler(CallbackQueryHandler(handlers.on_button))
     app.add_error_handler(on_error)
+    if app.job_queue is not None:
+        install_reminders(app)
     return app
 
 

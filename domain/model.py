@@ -126,6 +126,8 @@ class Milestone:
     submission_note: str = ""
     change_reason: str = ""
     refund_requested_at: datetime | None = None
+    # When the reminder sweep should next look at this milestone; any change asks for a look now.
+    next_reminder_at: datetime | None = None
 
     @property
     def is_funded(self) -> bool:
@@ -551,6 +553,8 @@ class Contract:
         self._log(action, actor_id, now, ms)
 
     def _log(self, action: str, actor_id: int | None, now: datetime, ms: Milestone | None = None, note: str = "") -> None:
+        if ms is not None:
+            ms.next_reminder_at = now
         self.new_history.append(
             HistoryEntry(
                 action=action, at=now, actor_id=actor_id, note=note, milestone=ms,

@@ -7,6 +7,7 @@ from datetime import datetime, time
 from typing import Protocol
 
 from .model import Contract, ContractStatus, HistoryEntry, Invite, LedgerEntry, Role
+from .reminders import Reminder, ReminderSubject
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,27 @@ class UserRepository(Protocol):
     async def upsert(self, profile: UserProfile) -> None: ...
 
 
+class ReminderRepository(Protocol):
+    async def due_subjects(self, now: datetime, limit: int) -> list[ReminderSubject]:
+        """Milestones whose next reminder look is due (locked against other sweepers)."""
+
+    async def claim(self, items: list[tuple[int, Reminder, str]], now: datetime) -> dict[tuple, int]:
+        """Record reminders once; return the keys (milestone, kind, occurrence, recipient) this call won."""
+
+    async def set_next(self, next_at: dict[int, datetime | None]) -> None: ...
+
+    async def mark(self, log_ids: list[int], status: str, now: datetime) -> None: ...
+
+    async def unclaim(self, log_id: int, milestone_id: int, now: datetime) -> None: ...
+
+    async def touch_user(self, user_id: int, now: datetime) -> None: ...
+
+
 class UnitOfWork(Protocol):
     contracts: ContractRepository
     invites: InviteRepository
     users: UserRepository
+    reminders: ReminderRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

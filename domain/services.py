@@ -11,6 +11,7 @@ from typing import TypeVar
 from .errors import ConcurrentUpdate, DomainError, InviteInvalid, NotFound
 from .model import DEFAULT_REVIEW_DAYS, Contract, HistoryEntry, Invite, LedgerEntry, Milestone, Role
 from .ports import ContractSummary, UnitOfWork, UserProfile
+from .reminders import Reminder, ReminderSettings, ReminderSubject, sweep_plan
 
 INVITE_TTL = timedelta(days=7)
 MAX_ATTEMPTS = 8
@@ -283,9 +284,12 @@ class ContractService:
         async with self.uow_factory() as uow:
             return await uow.users.get(user_id)
 
-    async def save_profile(self, profile: UserProfile) -> None:
+    async def save_profile(self, profile: UserProfile, now: datetime | None = None) -> None:
+        """Store a profile; with `now`, a zone or quiet-hours change re-plans that person's reminders."""
         async with self.uow_factory() as uow:
             await uow.users.upsert(profile)
+            if now is not None:
+                await uow.reminders.touch_user(profile.id, now)
             await uow.commit()
 
     # ----- the one way a contract changes ------------------------------------------------------
@@ -323,3 +327,56 @@ class ContractService:
         if contract is None:
             raise NotFound("That contract doesn't exist.")
         return contract
+
+
+@dataclass
+class DueReminder:
+    log_id: int
+    subject: ReminderSubject
+    reminder: Reminder
+
+
+class ReminderService:
+    """One sweep: find what is due, claim it once (the unique log key), plan the next look."""
+
+    def __init__(self, uow_factory: UowFactory, settings: ReminderSettings | None = None, *, batch: int = 500) -> None:
+        self.uow_factory = uow_factory
+        self.settings = settings or ReminderSettings()
+        self.batch = batch
+
+    async def sweep(self, now: datetime) -> list[DueReminder]:
+        """Claims are at most once: a claim a crashed process left unconfirmed is not sent again
+        (it may have reached Telegram); a failure the sender sees is handed back by retry_later."""
+        async with self.uow_factory() as uow:
+            subjects = await uow.reminders.due_subjects(now, self.batch)
+            if not subjects:
+                await uow.commit()
+                return []
+            items: list[tuple[int, Reminder, str]] = []
+            next_at: dict[int, datetime | None] = {}
+            by_id = {s.milestone_id: s for s in subjects}
+            for s in subjects:
+                p = sweep_plan(s, now, self.settings)
+                items += [(s.milestone_id, r, "claimed") for r in p.send]
+                items += [(s.milestone_id, r, "skipped") for r in p.skip]
+                next_at[s.milestone_id] = p.next_at
+            won = await uow.reminders.claim(items, now)
+            await uow.reminders.set_next(next_at)
+            await uow.commit()
+        due = []
+        for mid, r, status in items:
+            log_id = won.get((mid, r.kind.value, r.occurrence, r.recipient_id))
+            if status == "claimed" and log_id is not None:
+                due.append(DueReminder(log_id, by_id[mid], r))
+        return due
+
+    async def finished(self, log_ids: list[int], status: str, now: datetime) -> None:
+        """sent, failed (e.g. the person blocked the bot: not retried) or skipped."""
+        async with self.uow_factory() as uow:
+            await uow.reminders.mark(log_ids, status, now)
+            await uow.commit()
+
+    async def retry_later(self, due: DueReminder, now: datetime) -> None:
+        async with self.uow_factory() as uow:
+            await uow.reminders.unclaim(due.log_id, due.subject.milestone_id, now)
+            await uow.commit()

@@ -111,6 +111,7 @@ class MilestoneRow(Base):
     submission_note: Mapped[str] = mapped_column(Text, default="")
     change_reason: Mapped[str] = mapped_column(Text, default="")
     refund_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LedgerRow(Base):
@@ -161,3 +162,27 @@ class ConversationRow(Base):
 
 
 Index("ix_milestones_status_due", MilestoneRow.status, MilestoneRow.due_date)
+# The sweep's only entry point: a partial index holding just the milestones with a reminder ahead,
+# so its cost follows what is due, not how many milestones exist.
+Index(
+    "ix_milestones_next_reminder_at", MilestoneRow.next_reminder_at,
+    sqlite_where=MilestoneRow.next_reminder_at.is_not(None),
+    postgresql_where=MilestoneRow.next_reminder_at.is_not(None),
+)
+
+
+class ReminderLogRow(Base):
+    """Each reminder ever claimed: the unique key is what makes a reminder go out once."""
+
+    __tablename__ = "reminder_log"
+    __table_args__ = (UniqueConstraint("milestone_id", "kind", "occurrence", "recipient_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    occurrence: Mapped[str] = mapped_column(String(64))
+    recipient_id: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))  # claimed, sent, skipped, failed
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

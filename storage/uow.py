@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from .reminders import SqlReminderRepository
 from .repositories import SqlContractRepository, SqlInviteRepository, SqlUserRepository
 
 
@@ -17,11 +18,8 @@ class SqlUnitOfWork:
         self.contracts = SqlContractRepository(self.session)
         self.invites = SqlInviteRepository(self.session)
         self.users = SqlUserRepository(self.session)
-        self._extend(self.session)
+        self.reminders = SqlReminderRepository(self.session)
         return self
-
-    def _extend(self, session: AsyncSession) -> None:
-        """Hook for repositories added by later modules (reminders, bot state)."""
 
     async def __aexit__(self, *exc: object) -> None:
         assert self.session is not None

@@ -1,0 +1,144 @@
+"""The reminder sweep job: claims due reminders, sends them with their buttons, runs automatic releases."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton as Btn
+from telegram import InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import Application, ContextTypes
+
+from domain.errors import DomainError
+from domain.model import Role
+from domain.reminders import ReminderKind, ReminderSettings, days_left, zone
+from domain.services import DueReminder, ReminderService
+
+from .common import deps, mark_blocked
+from .notify import notify
+from .texts import e, fmt_date, money, short
+
+log = logging.getLogger(__name__)
+# Reminders in flight at once. Few: a crash can only leave these few unconfirmed (not resent, at most
+# once), while the rate limiter, not this, sets the pace (30/s overall).
+SEND_CONCURRENCY = 4
+
+
+def reminder_settings(app: Application) -> ReminderSettings:
+    s = app.bot_data["deps"].settings
+    return ReminderSettings(reminder_hour=s.reminder_hour, default_timezone=s.default_timezone)
+
+
+def install(app: Application) -> ReminderService:
+    d = app.bot_data["deps"]
+    service = ReminderService(d.svc.uow_factory, reminder_settings(app))
+    d.extra["reminders"] = service
+    # One repeating sweep; a late run still runs (misfire_grace_time=None) and missed runs collapse to one.
+    app.job_queue.run_repeating(
+        sweep_job, interval=d.settings.reminder_sweep_seconds, first=1.0, name="reminder-sweep",
+        job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+    )
+    return service
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def render(due: DueReminder, settings: ReminderSettings, now) -> tuple[str, InlineKeyboardMarkup]:
+    s, r = due.subject, due.reminder
+    rcp = next(x for x in s.recipients if x.user_id == r.recipient_id)
+    tz = zone(rcp.timezone, settings.default_timezone)
+    title, contract = f"«{e(s.title)}»", f"«{e(s.contract_title)}»"
+    amount = money(s.amount, s.currency)
+    open_btn = [Btn("Open contract", callback_data=f"c:view:{s.contract_id}:0")]
+    rows: list[list[Btn]] = []
+    left = days_left(s, tz, now)
+    if r.kind is ReminderKind.DUE_SOON:
+        text = (f"⏰ {title} ({amount}) in {contract} is due in {plural(left, 'day')}, on {fmt_date(s.due_date)}.")
+    elif r.kind is ReminderKind.DUE_TODAY:
+        text = f"⏰ {title} ({amount}) in {contract} is due today, {fmt_date(s.due_date)}."
+    elif r.kind is ReminderKind.OVERDUE:
+        text = (f"⚠️ {title} ({amount}) in {contract} is {plural(-left, 'day')} overdue: it was due on "
+                f"{fmt_date(s.due_date)}.")
+    elif r.kind is ReminderKind.REVIEW_WAITING:
+        release_at = s.submitted_at + timedelta(days=s.review_days)
+        days = max(1, -(-int((release_at - now).total_seconds()) // 86400))
+        text = (f"⏳ Work on {title} ({amount}) in {contract} waits for your review. Unless you approve or "
+                f"request changes, it is released automatically in {plural(days, 'day')} "
+                f"({release_at.astimezone(tz).strftime('%d %b %Y %H:%M')} your time).")
+        rows = [[Btn(f"Approve & release «{short(s.title)}»", callback_data=f"m:apr:{s.milestone_id}")],
+                [Btn("Request changes", callback_data=f"m:chg:{s.milestone_id}")]]
+    else:  # NEXT_WAITING
+        text = (f"{title} in {contract} was released {plural(r.days, 'day')} ago. The next milestone "
+                f"«{e(s.next_unfunded_title)}» is waiting to be activated and funded.")
+        if s.next_unfunded_id:
+            rows = [[Btn(f"Activate & fund «{short(s.next_unfunded_title)}»",
+                         callback_data=f"m:act:{s.next_unfunded_id}")]]
+    if r.kind in (ReminderKind.DUE_SOON, ReminderKind.DUE_TODAY, ReminderKind.OVERDUE) and rcp.role is Role.FREELANCER:
+        rows = [[Btn(f"Submit work «{short(s.title)}»", callback_data=f"m:sub:{s.milestone_id}")]]
+    return text, InlineKeyboardMarkup(rows + [open_btn])
+
+
+async def sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await run_sweep(context)
+
+
+async def run_sweep(context: ContextTypes.DEFAULT_TYPE) -> dict[str, int]:
+    """Sweep until nothing more is due now; return counts (for logs, tests and benchmarks)."""
+    d = deps(context)
+    service: ReminderService = d.extra["reminders"]
+    counts = {"sent": 0, "failed": 0, "retry": 0, "released": 0, "skipped": 0}
+    while True:
+        now = d.clock()
+        due = await service.sweep(now)
+        if not due:
+            return counts
+        semaphore = asyncio.Semaphore(SEND_CONCURRENCY)
+
+        async def one(item: DueReminder) -> str:
+            async with semaphore:
+                return await deliver(context, service, item)
+
+        for outcome in await asyncio.gather(*(one(item) for item in due)):
+            counts[outcome] += 1
+        if len(due) < service.batch:
+            return counts
+
+
+async def deliver(context: ContextTypes.DEFAULT_TYPE, service: ReminderService, item: DueReminder) -> str:
+    d = deps(context)
+    now = d.clock()
+    if item.reminder.kind is ReminderKind.AUTO_RELEASE:
+        try:
+            outcome = await d.svc.auto_release(item.subject.milestone_id, now)
+        except DomainError:
+            await service.finished([item.log_id], "skipped", now)  # approved or changed meanwhile
+            return "skipped"
+        except Exception:
+            log.exception("automatic release of milestone %s failed; retrying at the next sweep",
+                          item.subject.milestone_id)
+            await service.retry_later(item, now)
+            return "retry"
+        await service.finished([item.log_id], "sent", now)
+        await notify(context, outcome)
+        return "released"
+    text, markup = render(item, service.settings, now)
+    try:
+        await context.bot.send_message(item.reminder.recipient_id, text, reply_markup=markup)
+    except Forbidden:
+        await mark_blocked(context, item.reminder.recipient_id)
+        await service.finished([item.log_id], "failed", now)
+        return "failed"
+    except BadRequest as err:
+        log.warning("reminder %s refused by Telegram: %s", item.log_id, err)
+        await service.finished([item.log_id], "failed", now)
+        return "failed"
+    except (RetryAfter, TimedOut, NetworkError) as err:
+        log.info("reminder %s not sent (%s); it stays pending", item.log_id, err)
+        await service.retry_later(item, now)
+        return "retry"
+    await service.finished([item.log_id], "sent", now)
+    return "sent"

@@ -1,0 +1,170 @@
+"""Reminder policy: the exact moment each reminder of PRODUCT.md section 4 falls due."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.model import MilestoneStatus, Role
+from domain.reminders import (
+    Recipient,
+    ReminderKind,
+    ReminderSettings,
+    ReminderSubject,
+    out_of_quiet_hours,
+    plan,
+    sweep_plan,
+)
+
+CFG = ReminderSettings()
+CLIENT, FREELANCER = 1, 2
+
+
+def subject(status=MilestoneStatus.ACTIVE, due=date(2026, 12, 10), ctz=None, ftz=None, quiet=(None, None),
+            submitted_at=None, released_at=None, review_days=14, has_funded=False, next_id=None, blocked=False):
+    return ReminderSubject(
+        milestone_id=7, title="Design", amount=150000, due_date=due, status=status, submitted_at=submitted_at,
+        released_at=released_at, contract_id=3, contract_title="Site", currency="USD", review_days=review_days,
+        contract_active=True,
+        recipients=(Recipient(CLIENT, Role.CLIENT, ctz, *quiet), Recipient(FREELANCER, Role.FREELANCER, ftz,
+                                                                             blocked=blocked)),
+        has_funded=has_funded, next_unfunded_id=next_id, next_unfunded_title="Build" if next_id else "",
+    )
+
+
+def moments(s, kind, recipient):
+    return sorted(r.at for r in plan(s, CFG) if r.kind is kind and r.recipient_id == recipient)
+
+
+def utc(*args):
+    return datetime(*args, tzinfo=UTC)
+
+
+def test_due_soon_three_and_one_day_before_at_nine_local_for_both():
+    s = subject(ctz="Europe/Berlin", ftz="America/New_York")
+    assert moments(s, ReminderKind.DUE_SOON, CLIENT) == [utc(2026, 12, 7, 8), utc(2026, 12, 9, 8)]
+    assert moments(s, ReminderKind.DUE_SOON, FREELANCER) == [utc(2026, 12, 7, 14), utc(2026, 12, 9, 14)]
+
+
+def test_due_today_goes_to_the_freelancer_only():
+    s = subject(ftz="Asia/Tokyo")
+    assert moments(s, ReminderKind.DUE_TODAY, FREELANCER) == [utc(2026, 12, 10, 0)]
+    assert moments(s, ReminderKind.DUE_TODAY, CLIENT) == []
+
+
+def test_overdue_one_three_seven_days_after_for_both():
+    s = subject()
+    expected = [utc(2026, 12, 11, 9), utc(2026, 12, 13, 9), utc(2026, 12, 17, 9)]
+    assert moments(s, ReminderKind.OVERDUE, CLIENT) == expected
+    assert moments(s, ReminderKind.OVERDUE, FREELANCER) == expected
+
+
+def test_no_date_reminders_unless_active():
+    for status in (MilestoneStatus.NOT_FUNDED, MilestoneStatus.PROPOSED, MilestoneStatus.REFUNDED):
+        assert plan(subject(status=status), CFG) == []
+
+
+def test_review_waiting_seven_three_one_day_before_auto_release_and_the_release_itself():
+    sub = utc(2026, 12, 1, 15, 30)
+    s = subject(status=MilestoneStatus.SUBMITTED, submitted_at=sub)
+    release = sub + timedelta(days=14)
+    assert moments(s, ReminderKind.REVIEW_WAITING, CLIENT) == [release - timedelta(days=n) for n in (7, 3, 1)]
+    assert moments(s, ReminderKind.REVIEW_WAITING, FREELANCER) == []
+    [auto] = [r for r in plan(s, CFG) if r.kind is ReminderKind.AUTO_RELEASE]
+    assert auto.at == release and auto.recipient_id == 0
+
+
+def test_resubmission_restarts_the_countdown_with_new_keys():
+    a = subject(status=MilestoneStatus.SUBMITTED, submitted_at=utc(2026, 12, 1, 10))
+    b = subject(status=MilestoneStatus.SUBMITTED, submitted_at=utc(2026, 12, 5, 10))
+    keys_a = {r.key for r in plan(a, CFG)}
+    keys_b = {r.key for r in plan(b, CFG)}
+    assert not keys_a & keys_b
+
+
+def test_next_milestone_waiting_one_and_three_days_after_release_only_if_next_unfunded_and_none_active():
+    rel = utc(2026, 12, 2, 12)
+    s = subject(status=MilestoneStatus.RELEASED, released_at=rel, next_id=9)
+    assert moments(s, ReminderKind.NEXT_WAITING, CLIENT) == [rel + timedelta(days=1), rel + timedelta(days=3)]
+    assert plan(subject(status=MilestoneStatus.RELEASED, released_at=rel, next_id=None), CFG) == []
+    assert plan(subject(status=MilestoneStatus.RELEASED, released_at=rel, next_id=9, has_funded=True), CFG) == []
+
+
+def test_quiet_hours_push_a_reminder_to_their_end():
+    # Client in Berlin with quiet hours 08:00-10:30: the 09:00 reminder waits until 10:30 local.
+    s = subject(ctz="Europe/Berlin", quiet=(time(8), time(10, 30)))
+    assert moments(s, ReminderKind.DUE_SOON, CLIENT)[0] == utc(2026, 12, 7, 9, 30)
+    # Overnight window 22:00-07:00: a 23:00 review reminder goes at 07:00 the next morning.
+    r = Recipient(CLIENT, Role.CLIENT, "UTC", time(22), time(7))
+    assert out_of_quiet_hours(utc(2026, 12, 1, 23), r, ZoneInfo("UTC")) == utc(2026, 12, 2, 7)
+    assert out_of_quiet_hours(utc(2026, 12, 1, 12), r, ZoneInfo("UTC")) == utc(2026, 12, 1, 12)
+
+
+def test_dst_changes_keep_nine_o_clock_local():
+    # Europe/Berlin leaves summer time on 2026-10-25: 09:00 is 07:00 UTC before, 08:00 UTC after.
+    s = subject(due=date(2026, 10, 27), ctz="Europe/Berlin")
+    assert moments(s, ReminderKind.DUE_SOON, CLIENT) == [utc(2026, 10, 24, 7), utc(2026, 10, 26, 8)]
+    # America/New_York starts summer time on 2027-03-14.
+    s = subject(due=date(2027, 3, 15), ftz="America/New_York")
+    assert moments(s, ReminderKind.DUE_SOON, FREELANCER) == [utc(2027, 3, 12, 14), utc(2027, 3, 14, 13)]
+
+
+def test_utc_offset_zones():
+    s = subject(ctz="UTC+05:30")
+    assert moments(s, ReminderKind.DUE_SOON, CLIENT)[0] == utc(2026, 12, 7, 3, 30)
+
+
+def test_catch_up_after_downtime_sends_only_the_latest_of_each_kind():
+    s = subject(due=date(2026, 12, 10))
+    now = utc(2026, 12, 20, 12)  # back after a long outage: all three overdue reminders are past
+    p = sweep_plan(s, now, CFG)
+    sent = [(r.kind, r.recipient_id, r.days) for r in p.send]
+    assert sorted(sent) == [(ReminderKind.OVERDUE, CLIENT, 7), (ReminderKind.OVERDUE, FREELANCER, 7)]
+    # Stale ones are recorded as skipped so they never go out later; "due soon" is no longer true.
+    skipped = {(r.kind, r.days) for r in p.skip}
+    assert (ReminderKind.OVERDUE, 1) in skipped and (ReminderKind.DUE_SOON, -1) in skipped
+    assert (ReminderKind.DUE_TODAY, 0) in skipped
+    assert p.next_at is None
+
+
+def test_sweep_plan_knows_when_to_look_next():
+    s = subject(due=date(2026, 12, 10))
+    p = sweep_plan(s, utc(2026, 12, 7, 9, 30), CFG)
+    assert [(r.kind, r.days) for r in p.send] == [(ReminderKind.DUE_SOON, -3)] * 2
+    assert p.next_at == utc(2026, 12, 9, 9)
+
+
+def test_blocked_recipient_is_skipped_not_retried():
+    s = subject(due=date(2026, 12, 10), blocked=True)
+    p = sweep_plan(s, utc(2026, 12, 7, 10), CFG)
+    assert {r.recipient_id for r in p.send} == {CLIENT}
+    assert any(r.recipient_id == FREELANCER for r in p.skip)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    due=st.dates(date(2026, 1, 1), date(2028, 12, 31)),
+    tz=st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Sydney",
+                        "Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC-03:00"]),
+    quiet_start=st.one_of(st.none(), st.integers(0, 23)),
+    quiet_len=st.integers(1, 12),
+)
+def test_date_reminders_land_on_their_local_day_at_the_hour_and_never_in_quiet_hours(due, tz, quiet_start, quiet_len):
+    quiet = (None, None) if quiet_start is None else (time(quiet_start), time((quiet_start + quiet_len) % 24))
+    s = subject(due=due, ctz=tz, quiet=quiet)
+    from domain.reminders import in_quiet_hours, zone
+
+    z = zone(tz, "UTC")
+    for r in plan(s, CFG):
+        if r.recipient_id != CLIENT:
+            continue
+        local = r.at.astimezone(z)
+        assert not in_quiet_hours(local, *quiet)
+        expected_day = due + timedelta(days=r.days)
+        if quiet_start is None:
+            assert (local.date(), local.hour, local.minute) == (expected_day, 9, 0)
+        else:
+            assert local.date() in (expected_day, expected_day + timedelta(days=1))
