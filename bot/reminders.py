@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 # Reminders in flight at once. Few: a crash can only leave these few unconfirmed (not resent, at most
 # once), while the rate limiter, not this, sets the pace (30/s overall).
 SEND_CONCURRENCY = 4
+SWEEP_BATCH = 30
 
 
 def reminder_settings(app: Application) -> ReminderSettings:
@@ -33,7 +34,8 @@ def reminder_settings(app: Application) -> ReminderSettings:
 
 def install(app: Application) -> ReminderService:
     d = app.bot_data["deps"]
-    service = ReminderService(d.svc.uow_factory, reminder_settings(app))
+    # Small batches: a claim is only queued for the seconds it takes to send its batch.
+    service = ReminderService(d.svc.uow_factory, reminder_settings(app), batch=SWEEP_BATCH)
     d.extra["reminders"] = service
     # One repeating sweep; a late run still runs (misfire_grace_time=None) and missed runs collapse to one.
     app.job_queue.run_repeating(
@@ -111,6 +113,8 @@ async def run_sweep(context: ContextTypes.DEFAULT_TYPE) -> dict[str, int]:
 async def deliver(context: ContextTypes.DEFAULT_TYPE, service: ReminderService, item: DueReminder) -> str:
     d = deps(context)
     now = d.clock()
+    if not await service.begin_sending(item):
+        return "skipped"  # the claim went back to the pool meanwhile; whoever holds it now sends it
     if item.reminder.kind is ReminderKind.AUTO_RELEASE:
         try:
             outcome = await d.svc.auto_release(item.subject.milestone_id, now)

@@ -82,6 +82,10 @@ class ReminderRepository(Protocol):
 
     async def touch_user(self, user_id: int, now: datetime) -> None: ...
 
+    async def start_sending(self, log_id: int) -> bool: ...
+
+    async def requeue_stale(self, older_than: datetime, now: datetime) -> int: ...
+
 
 class UnitOfWork(Protocol):
     contracts: ContractRepository

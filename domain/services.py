@@ -339,15 +339,19 @@ class DueReminder:
 class ReminderService:
     """One sweep: find what is due, claim it once (the unique log key), plan the next look."""
 
-    def __init__(self, uow_factory: UowFactory, settings: ReminderSettings | None = None, *, batch: int = 500) -> None:
+    def __init__(self, uow_factory: UowFactory, settings: ReminderSettings | None = None, *, batch: int = 500,
+                 lease: timedelta = timedelta(seconds=15)) -> None:
         self.uow_factory = uow_factory
         self.settings = settings or ReminderSettings()
         self.batch = batch
+        self.lease = lease
 
     async def sweep(self, now: datetime) -> list[DueReminder]:
-        """Claims are at most once: a claim a crashed process left unconfirmed is not sent again
-        (it may have reached Telegram); a failure the sender sees is handed back by retry_later."""
+        """Claim what is due now ('queued'). Each is then taken with begin_sending() right before it
+        goes out; a claim that a crashed process never began is handed back after the lease, one it
+        began is not (it may have reached Telegram): at most once, and only in-flight ones at risk."""
         async with self.uow_factory() as uow:
+            await uow.reminders.requeue_stale(now - self.lease, now)
             subjects = await uow.reminders.due_subjects(now, self.batch)
             if not subjects:
                 await uow.commit()
@@ -357,7 +361,7 @@ class ReminderService:
             by_id = {s.milestone_id: s for s in subjects}
             for s in subjects:
                 p = sweep_plan(s, now, self.settings)
-                items += [(s.milestone_id, r, "claimed") for r in p.send]
+                items += [(s.milestone_id, r, "queued") for r in p.send]
                 items += [(s.milestone_id, r, "skipped") for r in p.skip]
                 next_at[s.milestone_id] = p.next_at
             won = await uow.reminders.claim(items, now)
@@ -366,9 +370,15 @@ class ReminderService:
         due = []
         for mid, r, status in items:
             log_id = won.get((mid, r.kind.value, r.occurrence, r.recipient_id))
-            if status == "claimed" and log_id is not None:
+            if status == "queued" and log_id is not None:
                 due.append(DueReminder(log_id, by_id[mid], r))
         return due
+
+    async def begin_sending(self, due: DueReminder) -> bool:
+        async with self.uow_factory() as uow:
+            ok = await uow.reminders.start_sending(due.log_id)
+            await uow.commit()
+            return ok
 
     async def finished(self, log_ids: list[int], status: str, now: datetime) -> None:
         """sent, failed (e.g. the person blocked the bot: not retried) or skipped."""

@@ -175,14 +175,16 @@ class ReminderLogRow(Base):
     """Each reminder ever claimed: the unique key is what makes a reminder go out once."""
 
     __tablename__ = "reminder_log"
-    __table_args__ = (UniqueConstraint("milestone_id", "kind", "occurrence", "recipient_id"),)
+    # AUTOINCREMENT on SQLite: a claim handed back must never share its id with a later claim.
+    __table_args__ = (UniqueConstraint("milestone_id", "kind", "occurrence", "recipient_id"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     occurrence: Mapped[str] = mapped_column(String(64))
     recipient_id: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16))  # claimed, sent, skipped, failed
+    status: Mapped[str] = mapped_column(String(16))  # queued, sending, sent, skipped, failed
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -122,6 +122,25 @@ class SqlReminderRepository:
             .values(next_reminder_at=now).execution_options(synchronize_session=False)
         )
 
+    async def start_sending(self, log_id: int) -> bool:
+        """queued -> sending, only for the one process that still holds the claim."""
+        result = await self.session.execute(
+            update(ReminderLogRow).where(ReminderLogRow.id == log_id, ReminderLogRow.status == "queued")
+            .values(status="sending").execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    async def requeue_stale(self, older_than: datetime, now: datetime) -> int:
+        """Claims a dead process never began to send go back to the pool. Ones it began ('sending')
+        stay: they may have reached Telegram, and a reminder is never sent twice."""
+        stale = (await self.session.execute(
+            select(ReminderLogRow.id, ReminderLogRow.milestone_id)
+            .where(ReminderLogRow.status == "queued", ReminderLogRow.claimed_at < older_than)
+        )).all()
+        for log_id, mid in stale:
+            await self.unclaim(log_id, mid, now)
+        return len(stale)
+
     async def touch_user(self, user_id: int, now: datetime) -> None:
         """A changed time zone or quiet hours: re-plan that person's reminders at the next sweep."""
         contracts = select(ContractRow.id).where(

@@ -39,12 +39,31 @@ async def test_due_reminders_are_claimed_once_and_the_next_look_is_planned(uow, 
     assert sorted((d.reminder.kind, d.reminder.recipient_id) for d in due) == [
         (ReminderKind.DUE_SOON, 10), (ReminderKind.DUE_SOON, 20)]
     assert await reminders.sweep(at) == []  # once
+    for d in due:  # delivered
+        assert await reminders.begin_sending(d)
+        await reminders.finished([d.log_id], "sent", at)
     assert await reminders.sweep(at + timedelta(hours=5)) == []  # nothing new before the 1-day one
     later = await reminders.sweep(datetime(2026, 11, 19, 9, 1, tzinfo=UTC))
     assert [d.reminder.days for d in later] == [-1, -1]
     async with uow() as u:
         log = await u.reminders.log(ms)
-    assert Counter(status for *_, status in log) == {"claimed": 4}
+    assert Counter(status for *_, status in log) == {"sent": 2, "queued": 2}
+
+
+async def test_a_claim_never_begun_goes_back_one_begun_never_does(uow, now):
+    svc = ContractService(uow)
+    await seed_active(svc, 1, date(2026, 11, 20))
+    reminders = ReminderService(uow, lease=timedelta(seconds=15))
+    at = datetime(2026, 11, 17, 9, 30, tzinfo=UTC)
+    first = await reminders.sweep(at)
+    assert len(first) == 2
+    assert await reminders.begin_sending(first[0])  # this one may have reached Telegram: a "crash" now
+    # Within the lease nothing is handed out again; after it, only the never-begun claim is.
+    assert await reminders.sweep(at + timedelta(seconds=10)) == []
+    again = await reminders.sweep(at + timedelta(seconds=16))
+    assert [d.reminder.key for d in again] == [first[1].reminder.key]
+    assert not await reminders.begin_sending(first[1])  # the old claim is void: no double send
+    assert await reminders.begin_sending(again[0])
 
 
 async def test_two_sweepers_never_claim_the_same_reminder(database_url, engine, now):

@@ -29,7 +29,8 @@ def upgrade() -> None:
     sa.Column('sent_at', storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['milestone_id'], ['milestones.id'], name=op.f('fk_reminder_log_milestone_id_milestones'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reminder_log')),
-    sa.UniqueConstraint('milestone_id', 'kind', 'occurrence', 'recipient_id', name=op.f('uq_reminder_log_milestone_id'))
+    sa.UniqueConstraint('milestone_id', 'kind', 'occurrence', 'recipient_id', name=op.f('uq_reminder_log_milestone_id')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('milestones', schema=None) as batch_op:
         batch_op.add_column(sa.Column('next_reminder_at', storage.models.UTCDateTime(timezone=True), nullable=True))

@@ -1,0 +1,123 @@
+"""Reminders delivered by the sweep job in-process: texts, buttons, auto-release, 429 and 403 handling."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from telegram.ext import CallbackContext
+
+from bot.reminders import run_sweep
+from domain.model import MilestoneStatus, Role
+from domain.ports import UserProfile
+
+UTC = timezone.utc
+
+
+async def seed(h, client, freelancer, due: date, *, submitted=False):
+    svc = h.app.bot_data["deps"].svc
+    now = h.clock()
+    c, inv = await svc.create_contract(client.id, Role.CLIENT, "Shop", "USD", now)
+    await svc.accept_invite(inv.token, freelancer.id, now)
+    first = await svc.add_milestone(c.id, client.id, title="Design <1>", amount=150000, due_date=due,
+                                    description="", today=now.date(), now=now)
+    second = await svc.add_milestone(c.id, client.id, title="Build", amount=90000, due_date=due + timedelta(days=30),
+                                     description="", today=now.date(), now=now)
+    await svc.activate(first.milestone.id, client.id, now)
+    if submitted:
+        await svc.submit(first.milestone.id, freelancer.id, "done", now)
+    return svc, c.id, first.milestone.id, second.milestone.id
+
+
+async def sweep(h) -> dict:
+    return await run_sweep(CallbackContext(h.app))
+
+
+async def test_due_soon_reaches_both_with_the_right_buttons_once(harness, people):
+    h = harness
+    ann, bob, _ = people
+    await seed(h, ann, bob, date(2026, 12, 4))
+    h.clock.now = datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)  # 09:00 UTC, three days before
+    counts = await sweep(h)
+    assert counts["sent"] == 2
+    bob_msg = h.last(bob)
+    assert "«Design <1>» ($1,500.00) in «Shop» is due in 3 days" in bob_msg.plain_text
+    assert any(text.startswith("Submit work") for text, _ in bob_msg.buttons)
+    assert "is due in 3 days" in h.last(ann).plain_text
+    assert not any(text.startswith("Submit work") for text, _ in h.last(ann).buttons)
+    before = len(h.tg.calls_of("sendMessage"))
+    assert (await sweep(h))["sent"] == 0  # each reminder once
+    h.clock.advance(hours=3)
+    assert (await sweep(h))["sent"] == 0
+    assert len(h.tg.calls_of("sendMessage")) == before
+
+
+async def test_reminders_follow_the_recipients_zone(harness, people):
+    h = harness
+    ann, bob, _ = people
+    svc, *_ = await seed(h, ann, bob, date(2026, 12, 4))
+    await svc.save_profile(UserProfile(id=bob.id, first_name="Bob", timezone="Asia/Tokyo", started=True),
+                           now=h.clock())
+    h.clock.now = datetime(2026, 12, 1, 0, 0, 5, tzinfo=UTC)  # 09:00 in Tokyo, 00:00 UTC
+    await sweep(h)
+    assert "due in 3 days" in h.last(bob).plain_text
+    assert h.last(ann) is None or "due in" not in h.last(ann).plain_text
+
+
+async def test_catch_up_after_downtime_sends_the_latest_only(harness, people):
+    h = harness
+    ann, bob, _ = people
+    await seed(h, ann, bob, date(2026, 12, 4))
+    h.clock.now = datetime(2026, 12, 12, 10, 0, tzinfo=UTC)  # the bot was down 10 days
+    counts = await sweep(h)
+    assert counts["sent"] == 2
+    texts = [m.plain_text for m in h.tg.messages(bob) if "overdue" in m.plain_text or "due" in m.plain_text]
+    assert texts == ["⚠️ «Design <1>» ($1,500.00) in «Shop» is 8 days overdue: it was due on Fri 04 Dec 2026."]
+
+
+async def test_review_countdown_then_auto_release_tells_both(harness, people):
+    h = harness
+    ann, bob, _ = people
+    svc, cid, ms, _ = await seed(h, ann, bob, date(2026, 12, 20), submitted=True)
+    submitted_at = h.clock()
+    h.clock.now = submitted_at + timedelta(days=7, minutes=1)
+    await sweep(h)
+    review = h.last(ann)
+    assert "waits for your review" in review.plain_text and "in 7 days" in review.plain_text
+    assert [t for t, _ in review.buttons][:2] == ["Approve & release «Design <1>»", "Request changes"]
+    h.clock.now = submitted_at + timedelta(days=14, seconds=1)
+    counts = await sweep(h)
+    assert counts["released"] == 1
+    contract = await svc.view(cid, ann.id)
+    assert contract.milestone(ms).status is MilestoneStatus.RELEASED
+    assert "released automatically" in h.last(bob).plain_text
+    assert "released automatically" in h.last(ann).plain_text
+    assert any(t.startswith("Activate") for t, _ in h.last(ann).buttons)
+    assert (await sweep(h))["released"] == 0
+
+
+async def test_next_milestone_waiting_reminds_the_client(harness, people):
+    h = harness
+    ann, bob, _ = people
+    svc, cid, ms, nxt = await seed(h, ann, bob, date(2026, 12, 20), submitted=True)
+    await svc.approve(ms, ann.id, h.clock())
+    h.clock.advance(days=1, minutes=1)
+    await sweep(h)
+    msg = h.last(ann)
+    assert "was released 1 day ago" in msg.plain_text and "«Build»" in msg.plain_text
+    assert msg.buttons[0] == ("Activate & fund «Build»", f"m:act:{nxt}")
+
+
+async def test_a_429_leaves_the_reminder_pending_and_a_403_marks_the_person(harness, people):
+    h = harness
+    ann, bob, _ = people
+    await seed(h, ann, bob, date(2026, 12, 4))
+    h.clock.now = datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)
+    h.tg.block_user(bob)
+    h.tg.fail_next("sendMessage", 429, retry_after=1)
+    counts = await sweep(h)
+    assert counts["failed"] + counts["retry"] == 2
+    counts2 = await sweep(h)
+    assert counts2["sent"] + counts["sent"] == 1  # Ann got hers once, after the 429
+    profile = await h.app.bot_data["deps"].svc.profile(bob.id)
+    assert profile.blocked
+    assert (await sweep(h)) == {"sent": 0, "failed": 0, "retry": 0, "released": 0, "skipped": 0}
