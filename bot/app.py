@@ -31,6 +31,7 @@ from storage.uow import uow_factory
 
 from . import handlers
 from .common import Deps, remember_user, utc_now
+from .concurrency import PerUserUpdateProcessor
 from .conversations import build_conversation
 from .persistence import DatabasePersistence
 from .reminders import install as install_reminders
@@ -113,13 +114,16 @@ def build_application(
         .persistence(DatabasePersistence(BotStateStore(sessions)))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
-        .concurrent_updates(False)
+        .concurrent_updates(PerUserUpdateProcessor(settings.max_concurrent_updates))
     )
     if settings.bot_api_base_url:
         root = settings.bot_api_base_url.rstrip("/")
         builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
-    if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    if rate_limiter and settings.send_rate_per_second > 0:
+        # Telegram's flood limits: overall rate (bursts allowed, as PTB's default) and 20/min per
+        # group; a 429 is waited out (retry_after) and retried up to 3 times.
+        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate_per_second,
+                                                      overall_time_period=1, max_retries=3))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if not updater:

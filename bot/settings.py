@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     webhook_port: int = 8443
     webhook_secret: SecretStr | None = None
     log_level: str = "INFO"
+    max_concurrent_updates: int = Field(default=32, ge=1, le=512)
+    # Telegram allows about 30 messages a second overall; 0 turns the limiter off (benchmarks only).
+    send_rate_per_second: float = Field(default=30.0, ge=0)
 
     @field_validator("bot_api_base_url", "webhook_url", "bot_token", "webhook_secret", mode="before")
     @classmethod
