@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
+from html import unescape
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden
@@ -34,6 +37,7 @@ class Deps:
     clock: Callable[[], datetime] = utc_now
     # Profiles already stored this run: saves a write per update for people we know.
     known_users: dict[int, tuple] = field(default_factory=dict)
+    name_cache: dict[int, tuple[str, float]] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
 
@@ -74,10 +78,32 @@ async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         profile.blocked = False  # they are talking to us again
     await d.svc.save_profile(profile)
     d.known_users[user.id] = (profile.first_name, profile.username, profile.started)
+    d.name_cache.pop(user.id, None)
+
+
+NAME_TTL_S = 60.0
 
 
 async def names_of(context: ContextTypes.DEFAULT_TYPE, contract: Contract) -> dict[int, str]:
-    return await deps(context).svc.names([contract.client_id, contract.freelancer_id])
+    """Display names of both parties; cached briefly, since a card and its notifications need them
+    several times per tap and names rarely change (remember_user drops a changed one)."""
+    d = deps(context)
+    now = time.monotonic()
+    out, missing = {}, []
+    for uid in (contract.client_id, contract.freelancer_id):
+        if uid is None:
+            continue
+        cached = d.name_cache.get(uid)
+        if cached and cached[1] > now:
+            out[uid] = cached[0]
+        else:
+            missing.append(uid)
+    if missing:
+        fresh = await d.svc.names(missing)
+        for uid, name in fresh.items():
+            d.name_cache[uid] = (name, now + NAME_TTL_S)
+        out.update(fresh)
+    return out
 
 
 async def render_card(context, contract: Contract, viewer_id: int | None, page: int = 0):
@@ -91,6 +117,8 @@ async def edit_or_send(
     markup: InlineKeyboardMarkup | None = None,
 ) -> Message | None:
     """Edit the message in place; if it can't be edited, send a new one. 'Not modified' is fine."""
+    if message is not None and shows_already(message, text, markup):
+        return message  # Telegram would refuse the edit as "message is not modified"
     if message is not None:
         try:
             return await message.edit_text(text, reply_markup=markup)
@@ -99,6 +127,13 @@ async def edit_or_send(
                 return message
             log.info("edit failed (%s); sending a new message", err)
     return await safe_send(context, chat_id, text, markup)
+
+
+def shows_already(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> bool:
+    """Whether the message already shows this text (as Telegram would render it) and these buttons."""
+    plain = unescape(re.sub(r"<[^>]*>", "", text)).strip()
+    current = getattr(message, "reply_markup", None) or InlineKeyboardMarkup([])
+    return getattr(message, "text", None) == plain and current == (markup or InlineKeyboardMarkup([]))
 
 
 async def safe_send(

@@ -115,7 +115,7 @@ async def run_sweep(context: ContextTypes.DEFAULT_TYPE) -> dict[str, int]:
         semaphore = asyncio.Semaphore(SEND_CONCURRENCY)
         pace = pacer(context)
 
-        async def one(item: DueReminder) -> str:
+        async def one(item: DueReminder, semaphore=semaphore, pace=pace) -> str:
             async with semaphore:
                 if pace is not None:
                     await pace.acquire()

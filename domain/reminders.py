@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -112,12 +112,12 @@ def out_of_quiet_hours(at: datetime, r: Recipient, tz: tzinfo) -> datetime:
     end = datetime.combine(local.date(), r.quiet_end, tzinfo=tz)
     if end <= local:
         end = datetime.combine(local.date() + timedelta(days=1), r.quiet_end, tzinfo=tz)
-    return end.astimezone(timezone.utc)
+    return end.astimezone(UTC)
 
 
 def local_moment(day: date, hour: int, tz: tzinfo) -> datetime:
     """`hour`:00 on `day` in the zone, as UTC (zoneinfo resolves DST gaps and folds)."""
-    return datetime.combine(day, time(hour), tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(day, time(hour), tzinfo=tz).astimezone(UTC)
 
 
 def plan(subject: ReminderSubject, settings: ReminderSettings) -> list[Reminder]:
@@ -129,10 +129,10 @@ def plan(subject: ReminderSubject, settings: ReminderSettings) -> list[Reminder]
     for r in s.recipients:
         tz = zone(r.timezone, settings.default_timezone)
 
-        def at_hour(day: date) -> datetime:
+        def at_hour(day: date, r: Recipient = r, tz: tzinfo = tz) -> datetime:
             return out_of_quiet_hours(local_moment(day, settings.reminder_hour, tz), r, tz)
 
-        def moment(at: datetime) -> datetime:
+        def moment(at: datetime, r: Recipient = r, tz: tzinfo = tz) -> datetime:
             return out_of_quiet_hours(at, r, tz)
 
         if s.status is MilestoneStatus.ACTIVE:

@@ -263,8 +263,10 @@ class ContractService:
 
     async def check(self, milestone_id: int, change: Callable[[Contract], object]) -> Contract:
         """Apply `change` to a copy and throw it away: tells whether the action would be allowed now."""
-        contract_id = await self.contract_of_milestone(milestone_id)
         async with self.uow_factory() as uow:
+            contract_id = await uow.contracts.contract_id_for_milestone(milestone_id)
+            if contract_id is None:
+                raise NotFound("That milestone doesn't exist (any more).")
             contract = await self._get(uow, contract_id)
         change(contract)
         return contract
@@ -272,12 +274,16 @@ class ContractService:
     # ----- users -------------------------------------------------------------------------------
     async def names(self, user_ids: list[int | None]) -> dict[int, str]:
         """Display names of people (first name, else @username, else the id)."""
-        out: dict[int, str] = {}
+        wanted = {u for u in user_ids if u is not None}
+        if not wanted:
+            return {}
         async with self.uow_factory() as uow:
-            for uid in {u for u in user_ids if u is not None}:
-                p = await uow.users.get(uid)
-                name = (p.first_name or (f"@{p.username}" if p.username else "")) if p else ""
-                out[uid] = name or f"user {uid}"
+            profiles = await uow.users.get_many(wanted)
+        out: dict[int, str] = {}
+        for uid in wanted:
+            p = profiles.get(uid)
+            name = (p.first_name or (f"@{p.username}" if p.username else "")) if p else ""
+            out[uid] = name or f"user {uid}"
         return out
 
     async def profile(self, user_id: int) -> UserProfile | None:
@@ -293,15 +299,22 @@ class ContractService:
             await uow.commit()
 
     # ----- the one way a contract changes ------------------------------------------------------
-    async def transition(self, contract_id: int, change: Callable[[Contract], T]) -> T:
+    async def transition(self, contract_id: int | None, change: Callable[[Contract], T], *,
+                         milestone_id: int | None = None) -> T:
         """Apply `change` to fresh state and store it only if nobody changed the contract meanwhile.
 
         A refusal raises before anything is stored. A lost race retries on the new state, where
         the same rule now gives the right answer (e.g. "already released") - so every transition
-        happens at most once (R13).
+        happens at most once (R13). With `milestone_id`, its contract is looked up in the same
+        transaction.
         """
         for _ in range(MAX_ATTEMPTS):
             async with self.uow_factory() as uow:
+                if milestone_id is not None:
+                    contract_id = await uow.contracts.contract_id_for_milestone(milestone_id)
+                    if contract_id is None:
+                        raise NotFound("That milestone doesn't exist (any more).")
+                assert contract_id is not None
                 contract = await self._get(uow, contract_id)
                 result = change(contract)
                 try:
@@ -316,9 +329,8 @@ class ContractService:
     async def _on_milestone(
         self, milestone_id: int, action: str, actor_id: int | None, change: Callable[[Contract], Milestone]
     ) -> Outcome:
-        contract_id = await self.contract_of_milestone(milestone_id)
         return await self.transition(
-            contract_id, lambda c: Outcome(action, c, actor_id, change(c))
+            None, lambda c: Outcome(action, c, actor_id, change(c)), milestone_id=milestone_id
         )
 
     @staticmethod

@@ -214,8 +214,14 @@ class SqlUserRepository:
 
     async def get(self, user_id: int) -> UserProfile | None:
         row = await self.session.get(UserRow, user_id, populate_existing=True)
-        if row is None:
-            return None
+        return None if row is None else self._profile(row)
+
+    async def get_many(self, user_ids: set[int]) -> dict[int, UserProfile]:
+        rows = (await self.session.execute(select(UserRow).where(UserRow.id.in_(user_ids)))).scalars()
+        return {row.id: self._profile(row) for row in rows}
+
+    @staticmethod
+    def _profile(row: UserRow) -> UserProfile:
         return UserProfile(
             id=row.id, first_name=row.first_name, username=row.username, timezone=row.timezone,
             quiet_start=row.quiet_start, quiet_end=row.quiet_end, started=row.started, blocked=row.blocked,

@@ -1,0 +1,122 @@
+"""Benchmark 2: in-process handling time per kind of update (command, text step, state-changing button).
+
+Run: .venv/bin/python -m bench.latency [--quick] [--postgres]
+The real Application handles each update through process_update; Bot API calls are served by the
+strict fake in-process (no network), so the figures are the bot's own work: handlers, domain, database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from domain.model import Role  # noqa: E402
+from tests.bot.conftest import Clock, Harness, make_app  # noqa: E402
+from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
+
+TOKEN = "123456:bench-latency"
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    k = max(0, min(len(values) - 1, round(p / 100 * (len(values) - 1))))
+    return values[k]
+
+
+async def timed(samples, kind, coro):
+    t = time.perf_counter()
+    result = await coro
+    samples[kind].append((time.perf_counter() - t) * 1000)
+    return result
+
+
+async def one_round(h: Harness, i: int, samples) -> None:
+    tg = h.tg
+    client = tg.user(10_000 + 2 * i, f"Client{i}", started=True)
+    freelancer = tg.user(10_001 + 2 * i, f"Free{i}", started=True)
+    svc = h.app.bot_data["deps"].svc
+    c, inv = await svc.create_contract(client.id, Role.CLIENT, f"Contract {i}", "USD", h.clock())
+    await svc.accept_invite(inv.token, freelancer.id, h.clock())
+
+    await timed(samples, "command", h.send(client, "/start"))
+    await timed(samples, "command", h.send(client, "/contracts"))
+    await timed(samples, "command", h.send(client, "/addmilestone"))
+    await timed(samples, "text step", h.send(client, f"Design {i}"))
+    await timed(samples, "text step", h.send(client, "1,500"))
+    await timed(samples, "text step", h.send(client, "2026-12-31"))
+    await timed(samples, "text step", h.press(client, h.last(client), "Skip"))
+    await timed(samples, "action button", h.press(client, h.last(client), "Save"))
+    card = h.last(client)
+    await timed(samples, "action button", h.press(client, card, "Activate"))
+    note = h.last(freelancer)
+    await timed(samples, "text step", h.press(freelancer, note, "Submit work"))
+    await timed(samples, "text step", h.send(freelancer, "Here it is"))
+    await timed(samples, "action button", h.press(client, h.last(client), "Approve"))
+    assert "released" in h.last(client).plain_text or re.search("Released", h.last(client).plain_text)
+
+
+async def run(db_url: str, rounds: int, warmup: int) -> dict[str, list[float]]:
+    tg = FakeTelegram(TOKEN)
+    clock = Clock(datetime(2026, 11, 27, 10, 0, tzinfo=UTC))
+    app = await make_app(tg, db_url, clock)
+    h = Harness(app, tg, clock)
+    samples: dict[str, list[float]] = defaultdict(list)
+    try:
+        for i in range(warmup):
+            await one_round(h, 100_000 + i, defaultdict(list))
+        for i in range(rounds):
+            await one_round(h, i, samples)
+    finally:
+        await app.shutdown()
+        await app.bot_data["engine"].dispose()
+    bad = [c for c in tg.calls if c.status not in (200, 499)]
+    assert not bad, f"the fake refused calls: {bad[:3]}"
+    return samples
+
+
+def report(name: str, samples: dict[str, list[float]]) -> None:
+    print(f"\n{name}")
+    print(f"  {'kind':<14} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    for kind in ("command", "text step", "action button"):
+        v = samples[kind]
+        print(f"  {kind:<14} {len(v):>5} {statistics.median(v):>8.2f} {pct(v, 95):>8.2f} {pct(v, 99):>8.2f} "
+              f"{max(v):>8.2f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="a small run (under a minute)")
+    ap.add_argument("--postgres", action="store_true", help="also on PostgreSQL (starts a throwaway server)")
+    args = ap.parse_args()
+    rounds, warmup = (20, 3) if args.quick else (200, 10)
+    with tempfile.TemporaryDirectory() as tmp:
+        samples = asyncio.run(run(f"sqlite+aiosqlite:///{tmp}/bench.sqlite3", rounds, warmup))
+        report(f"SQLite, {rounds} rounds (target: p99 <= 20 ms for every kind)", samples)
+    if args.postgres:
+        from tests.pg_server import PostgresServer, PostgresUnavailable
+
+        try:
+            server = PostgresServer().start()
+        except PostgresUnavailable as exc:
+            print(f"\nPostgreSQL skipped: {exc}")
+            return
+        try:
+            samples = asyncio.run(run(server.url(), rounds, warmup))
+            report(f"PostgreSQL, {rounds} rounds", samples)
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
