@@ -373,8 +373,9 @@ class ReminderService:
             by_id = {s.milestone_id: s for s in subjects}
             for s in subjects:
                 p = sweep_plan(s, now, self.settings)
+                # Superseded reminders need no record: only the latest due one of each kind is
+                # ever considered, so an older one can never be picked later.
                 items += [(s.milestone_id, r, "queued") for r in p.send]
-                items += [(s.milestone_id, r, "skipped") for r in p.skip]
                 next_at[s.milestone_id] = p.next_at
             won = await uow.reminders.claim(items, now)
             await uow.reminders.set_next(next_at)

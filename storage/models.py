@@ -188,3 +188,8 @@ class ReminderLogRow(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# Claims waiting to be sent: tiny, so handing back a dead process's claims costs nothing.
+Index("ix_reminder_log_queued", ReminderLogRow.claimed_at,
+      sqlite_where=ReminderLogRow.status == "queued", postgresql_where=ReminderLogRow.status == "queued")

@@ -32,6 +32,10 @@ def upgrade() -> None:
     sa.UniqueConstraint('milestone_id', 'kind', 'occurrence', 'recipient_id', name=op.f('uq_reminder_log_milestone_id')),
     sqlite_autoincrement=True,
     )
+    with op.batch_alter_table('reminder_log', schema=None) as batch_op:
+        batch_op.create_index('ix_reminder_log_queued', ['claimed_at'], unique=False,
+                              sqlite_where=sa.text("status = 'queued'"), postgresql_where=sa.text("status = 'queued'"))
+
     with op.batch_alter_table('milestones', schema=None) as batch_op:
         batch_op.add_column(sa.Column('next_reminder_at', storage.models.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_milestones_next_reminder_at', ['next_reminder_at'], unique=False, sqlite_where=sa.text('next_reminder_at IS NOT NULL'), postgresql_where=sa.text('next_reminder_at IS NOT NULL'))
@@ -44,6 +48,9 @@ def downgrade() -> None:
     with op.batch_alter_table('milestones', schema=None) as batch_op:
         batch_op.drop_index('ix_milestones_next_reminder_at', sqlite_where=sa.text('next_reminder_at IS NOT NULL'), postgresql_where=sa.text('next_reminder_at IS NOT NULL'))
         batch_op.drop_column('next_reminder_at')
+
+    with op.batch_alter_table('reminder_log', schema=None) as batch_op:
+        batch_op.drop_index('ix_reminder_log_queued')
 
     op.drop_table('reminder_log')
     # ### end Alembic commands ###
