@@ -51,9 +51,11 @@ PRIVATE_TEXT = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
 
 # ----- talking to the user ------------------------------------------------------------------------
 async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
-              markup: InlineKeyboardMarkup | None = None) -> bool:
-    """Ask in the user's private chat (also when the button was pressed in a group)."""
-    q = update.callback_query
+              markup: InlineKeyboardMarkup | None = None, answer: bool = True) -> bool:
+    """Ask in the user's private chat (also when the button was pressed in a group).
+
+    answer=False: the press was already answered (a query can be answered only once)."""
+    q = update.callback_query if answer else None
     sent = await safe_send(context, update.effective_user.id, text, markup)
     if q is not None:
         if sent is None:
@@ -287,7 +289,7 @@ async def next_step(update: Update, context: ContextTypes.DEFAULT_TYPE, field: s
     return await show_summary(update, context)
 
 
-async def show_summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+async def show_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, answer: bool = True) -> str:
     d = draft(context)
     due = date.fromisoformat(d["due"])
     lines = [
@@ -299,7 +301,7 @@ async def show_summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> st
     ]
     markup = InlineKeyboardMarkup([[Btn("Save", callback_data="am:save"), Btn("Edit", callback_data="am:edit"),
                                     Btn("Cancel", callback_data="am:cancel")]])
-    await say(update, context, "\n".join(lines), markup)
+    await say(update, context, "\n".join(lines), markup, answer=answer)
     return AM_SUMMARY
 
 
@@ -325,8 +327,8 @@ async def got_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
 
 async def got_due(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     user_id = update.effective_user.id
-    tz_name, _ = await user_zone(context, user_id)
-    today = await user_today(context, user_id)
+    tz_name, tz = await user_zone(context, user_id)
+    today = deps(context).clock().astimezone(tz).date()
     try:
         due = parse_due_date(update.message.text, today, tz_name)
     except InputError as err:
@@ -369,7 +371,7 @@ async def save_milestone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         # Nothing was saved; the draft stays so the user can fix it (e.g. a due date now in the past).
         await q.answer(err.reason[:200], show_alert=True)
         await safe_send(context, user_id, f"Not saved: {e(err.reason)}")
-        return await show_summary(update, context)
+        return await show_summary(update, context, answer=False)
     except KeyError:
         await q.answer("That draft is incomplete: start again.", show_alert=True)
         drop_draft(context)
@@ -500,7 +502,7 @@ async def save_zone(update: Update, context: ContextTypes.DEFAULT_TYPE, name: st
     svc = deps(context).svc
     profile = await svc.profile(update.effective_user.id) or UserProfile(id=update.effective_user.id)
     profile.timezone = name
-    await svc.save_profile(profile)
+    await svc.save_profile(profile, now=deps(context).clock())
 
 
 async def zone_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -544,7 +546,7 @@ async def got_quiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     svc = deps(context).svc
     profile = await svc.profile(update.effective_user.id) or UserProfile(id=update.effective_user.id)
     profile.quiet_start, profile.quiet_end = hours if hours else (None, None)
-    await svc.save_profile(profile)
+    await svc.save_profile(profile, now=deps(context).clock())
     return await show_settings(update, context, "Quiet hours saved.\n\n")
 
 
@@ -567,10 +569,10 @@ def build_conversation() -> ConversationHandler:
             CommandHandler("newcontract", private_only(new_contract)),
             CallbackQueryHandler(new_contract, pattern=r"^c:new$"),
             CommandHandler("addmilestone", private_only(add_milestone_command)),
-            CallbackQueryHandler(add_from_card, pattern=r"^c:add:\d+$"),
-            CallbackQueryHandler(edit_from_card, pattern=r"^m:edt:\d+$"),
-            CallbackQueryHandler(submit_pressed, pattern=r"^m:sub:\d+$"),
-            CallbackQueryHandler(changes_pressed, pattern=r"^m:chg:\d+$"),
+            CallbackQueryHandler(add_from_card, pattern=r"^c:add:\d{1,18}$"),
+            CallbackQueryHandler(edit_from_card, pattern=r"^m:edt:\d{1,18}$"),
+            CallbackQueryHandler(submit_pressed, pattern=r"^m:sub:\d{1,18}$"),
+            CallbackQueryHandler(changes_pressed, pattern=r"^m:chg:\d{1,18}$"),
             CommandHandler("settings", private_only(settings_command)),
         ],
         states={
@@ -579,7 +581,7 @@ def build_conversation() -> ConversationHandler:
                           MessageHandler(PRIVATE_TEXT, nc_currency)],
             NC_ROLE: [CallbackQueryHandler(nc_role, pattern=r"^role:(client|freelancer)$"), text],
             NC_CONFIRM: [CallbackQueryHandler(nc_create, pattern=r"^nc:create$"), text],
-            AM_PICK: [CallbackQueryHandler(pick_contract, pattern=r"^pick:\d+$"), text],
+            AM_PICK: [CallbackQueryHandler(pick_contract, pattern=r"^pick:\d{1,18}$"), text],
             AM_ASK["title"]: [MessageHandler(PRIVATE_TEXT, got_title)],
             AM_ASK["amount"]: [MessageHandler(PRIVATE_TEXT, got_amount)],
             AM_ASK["due"]: [MessageHandler(PRIVATE_TEXT, got_due)],

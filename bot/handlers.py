@@ -42,6 +42,11 @@ def parse_callback(data: str | None) -> tuple[str, str, str | None, int] | None:
     return m.group(1), m.group(2), m.group(3), int(m.group(4) or 0)
 
 
+def is_id(ident: str | None) -> bool:
+    """A database id: digits that fit a 64-bit integer (longer forged ones would crash the query)."""
+    return ident is not None and ident.isdigit() and len(ident) <= 18
+
+
 def in_group(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type != "private"
 
@@ -76,7 +81,10 @@ async def contracts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await list_contracts(update, context, None)
 
 
-async def list_contracts(update: Update, context: ContextTypes.DEFAULT_TYPE, message) -> None:
+LIST_PAGE_SIZE = 10  # 10 lines of up to ~170 characters: far below Telegram's 4,096
+
+
+async def list_contracts(update: Update, context: ContextTypes.DEFAULT_TYPE, message, page: int = 0) -> None:
     user = update.effective_user
     items = await deps(context).svc.contracts_of(user.id)
     if not items:
@@ -84,12 +92,22 @@ async def list_contracts(update: Update, context: ContextTypes.DEFAULT_TYPE, mes
         await edit_or_send(context, message, update.effective_chat.id,
                            "You have no contracts yet. Start one with <b>New contract</b>.", markup)
         return
-    lines = ["<b>Your contracts</b>", ""]
-    for s in items:
+    pages = -(-len(items) // LIST_PAGE_SIZE)
+    page = min(max(page, 0), pages - 1)
+    shown = items[page * LIST_PAGE_SIZE:(page + 1) * LIST_PAGE_SIZE]
+    lines = ["<b>Your contracts</b>" + (f" (page {page + 1} of {pages})" if pages > 1 else ""), ""]
+    for s in shown:
         lines.append(f"• {e(s.title)} ({e(s.currency)}) — you are the {s.role.value} · {s.status.value} · "
                      f"{s.milestone_count} milestone(s)")
-    markup = choose_contract_keyboard([(s.id, s.title) for s in items[:30]], "c:view")
-    await edit_or_send(context, message, update.effective_chat.id, "\n".join(lines[:40]), markup)
+    rows = list(choose_contract_keyboard([(s.id, s.title) for s in shown], "c:view").inline_keyboard)
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("◀", callback_data=f"c:list:{page - 1}"))
+    if page < pages - 1:
+        nav.append(InlineKeyboardButton("▶", callback_data=f"c:list:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    await edit_or_send(context, message, update.effective_chat.id, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
 async def milestones_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -164,6 +182,11 @@ async def link_group(update: Update, context: ContextTypes.DEFAULT_TYPE, contrac
     text, markup = await render_card(context, outcome.contract, None)
     await edit_or_send(context, message, chat_id,
                        f"🔗 This group now gets the news of «{e(outcome.contract.title)}».\n\n{text}", markup)
+    # The other party is told (the group has just been told above).
+    unreachable = await notify(context, outcome, to_group=False)
+    if unreachable:
+        await safe_send(context, update.effective_user.id,
+                        unreachable_hint(context.bot.username, outcome.contract.id, unreachable))
 
 
 # ----- buttons ------------------------------------------------------------------------------------
@@ -175,16 +198,16 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await q.answer("This button is no longer valid.", show_alert=True)
         return
     kind, code, ident, page = parsed
-    if kind == "m" and code in RESULT and ident and ident.isdigit():
+    if kind == "m" and code in RESULT and is_id(ident):
         await milestone_button(update, context, code, int(ident))
     elif kind == "c" and code == "list":
         await q.answer()
-        await list_contracts(update, context, q.message)
-    elif kind == "c" and ident and ident.isdigit():
+        await list_contracts(update, context, q.message, int(ident) if is_id(ident) and len(ident) <= 4 else 0)
+    elif kind == "c" and is_id(ident):
         await contract_button(update, context, code, int(ident), page)
     elif kind == "inv" and code in ("y", "n") and ident:
         await invite_button(update, context, code == "y", ident)
-    elif kind == "lnk" and code == "set" and ident and ident.isdigit():
+    elif kind == "lnk" and code == "set" and is_id(ident):
         await link_group(update, context, int(ident), q.message)
     else:
         await q.answer("This button is no longer valid.", show_alert=True)

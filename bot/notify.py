@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 from domain.model import Role
 from domain.services import Outcome
 
-from .common import names_of, safe_send
+from .common import deps, names_of, safe_send
 from .keyboards import notification_keyboard
 from .texts import notification
 
@@ -25,10 +25,13 @@ def recipients(outcome: Outcome) -> list[Role]:
     return [actor_role.other]
 
 
-async def notify(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> list[str]:
+async def notify(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, to_group: bool = True) -> list[str]:
     """Send the news; return the names of parties that could not be reached (403 / never started)."""
     c = outcome.contract
     names = await names_of(context, c)
+    if outcome.actor_id is not None and outcome.actor_id not in names:
+        # Someone who is not a party (yet): e.g. the invited person who declined.
+        names.update(await deps(context).svc.names([outcome.actor_id]))
     actor = names.get(outcome.actor_id, "The bot") if outcome.actor_id is not None else "The bot"
     text = notification(outcome.action, c, outcome.milestone, actor)
     unreachable = []
@@ -39,7 +42,7 @@ async def notify(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> list[s
         sent = await safe_send(context, user_id, text, notification_keyboard(c, role))
         if sent is None:
             unreachable.append(names.get(user_id, str(user_id)))
-    if c.group_chat_id is not None:
+    if to_group and c.group_chat_id is not None:
         sent = await safe_send(context, c.group_chat_id, text, notification_keyboard(c, None))
         if sent is None:
             log.info("could not post to the linked group of contract %s", c.id)

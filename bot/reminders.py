@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 # Reminders in flight at once. Few: a crash can only leave these few unconfirmed (not resent, at most
 # once), while the rate limiter, not this, sets the pace (30/s overall).
 SEND_CONCURRENCY = 4
-SWEEP_BATCH = 30
-PACE_SHARE = 0.97  # of the overall rate, leaving room for people's own taps
+SWEEP_BATCH = 100
+PACE_SHARE = 0.98  # of the overall rate, leaving room for people's own taps
 
 
 def reminder_settings(app: Application) -> ReminderSettings:

@@ -175,20 +175,33 @@ def milestone_detail(contract: Contract, ms: Milestone) -> str:
 
 def history_text(contract: Contract, entries: list[HistoryEntry], names: dict[int, str], tz: tzinfo,
                  page: int) -> tuple[str, int]:
-    pages = max(1, -(-len(entries) // HISTORY_PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    lines = [f"🕓 <b>History of {e(contract.title)}</b> (page {page + 1} of {pages})", ""]
-    for h in entries[page * HISTORY_PAGE_SIZE:(page + 1) * HISTORY_PAGE_SIZE]:
+    lines = []
+    for h in entries:
         who = "Bot" if h.actor_id is None else names.get(h.actor_id, str(h.actor_id))
         what = HISTORY_LABEL.get(h.action, h.action.replace("_", " "))
-        line = f"{fmt_time(h.at, tz)} — {e(who)} {what}"
+        line = f"{fmt_time(h.at, tz)} — {e(who)} {e(what)}"
         if h.milestone_title:
             line += f" «{e(h.milestone_title)}»"
         if h.note:
             note = h.note if len(h.note) <= 150 else h.note[:149] + "…"
             line += f": {e(note)}"
         lines.append(line)
-    return fit("\n".join(lines)), pages
+    # Pages end at HISTORY_PAGE_SIZE entries or before the text would pass Telegram's limit (long names,
+    # titles and notes): fit() would otherwise drop the last entries of a page, and nobody would see them.
+    chunks: list[list[str]] = [[]]
+    size = 0
+    budget = MAX_MESSAGE - 300  # the heading: a title of up to 100 characters and the page numbers
+    for line in lines:
+        length = plain_length(line) + 1
+        if chunks[-1] and (len(chunks[-1]) >= HISTORY_PAGE_SIZE or size + length > budget):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(line)
+        size += length
+    pages = len(chunks)
+    page = min(max(page, 0), pages - 1)
+    head = [f"🕓 <b>History of {e(contract.title)}</b> (page {page + 1} of {pages})", ""]
+    return fit("\n".join(head + chunks[page])), pages
 
 
 def plain_length(html_text: str) -> int:
@@ -224,7 +237,7 @@ def notification(outcome_action: str, contract: Contract, ms: Milestone | None, 
         "milestone_deleted": f"🗑 {who} deleted milestone {m} from {c}.",
         "activated": f"🟢 {who} activated and funded {m} ({amt}) in {c}. You can start work; "
                      f"submit it when it's ready.",
-        "submitted": f"📤 {who} submitted work for {m} ({amt}) in {c}. Approve & release the payment, or "
+        "submitted": f"📤 {who} submitted work for {m} ({amt}) in {c}. Approve &amp; release the payment, or "
                      f"request changes.",
         "changes_requested": f"🔁 {who} requested changes to {m} in {c}.",
         "released": f"✅ {who} approved {m} and released {amt} in {c}.",
@@ -244,4 +257,8 @@ def notification(outcome_action: str, contract: Contract, ms: Milestone | None, 
         text += f"\nReason: {e(ms.change_reason)}"
     if ms is not None and outcome_action == "submitted" and ms.submission_note:
         text += f"\nNote: {e(ms.submission_note)}"
+    # The card lists no descriptions: the other party reads the work to do here.
+    if ms is not None and outcome_action in ("milestone_added", "milestone_proposed", "activated") \
+            and ms.description:
+        text += f"\nDescription: {e(ms.description)}"
     return fit(text)

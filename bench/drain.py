@@ -1,0 +1,82 @@
+"""Benchmark 4: 2,000 reminders falling due at once, against a server that enforces a send rate.
+
+Run: .venv/bin/python -m bench.drain [--quick] [--count N] [--rate R]
+The fake Bot API answers 429 (retry_after) to sendMessage above R per second. The bot (a real
+process, SEND_RATE_PER_SECOND=R) must drain the backlog at close to R without provoking any 429.
+Prints the achieved rate (first to last delivered reminder), its ratio to R, and the 429 count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.conftest import TOKEN, BotProcess  # noqa: E402
+from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
+from tests.e2e.test_reminders_e2e import contract_with, seed  # noqa: E402
+
+
+
+class DrainingBot(BotProcess):
+    def __init__(self, *args, rate: float) -> None:
+        super().__init__(*args)
+        self.rate = rate
+
+    def env(self) -> dict[str, str]:
+        env = super().env()
+        env.update(REMINDER_SWEEP_SECONDS="0.5", SEND_RATE_PER_SECOND=str(self.rate), LOG_LEVEL="WARNING")
+        return env
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="200 reminders (under a minute)")
+    ap.add_argument("--count", type=int, default=None, help="reminders falling due at once (default 2000)")
+    ap.add_argument("--rate", type=float, default=30.0, help="the server's enforced send rate per second")
+    args = ap.parse_args()
+    count = args.count or (200 if args.quick else 2000)
+    pairs = count // 2
+    with tempfile.TemporaryDirectory() as tmp, FakeTelegram(TOKEN) as tg:
+        db = Path(tmp) / "drain.sqlite3"
+        people = [(10_000 + i, f"P{i}", "UTC") for i in range(2 * pairs)]
+        for uid, name, _ in people:
+            tg.user(uid, name, started=True)
+        overdue = datetime.now(UTC).date() - timedelta(days=2)
+
+        async def plan(svc, now):
+            for i in range(pairs):
+                await contract_with(svc, now, 10_000 + 2 * i, 10_001 + 2 * i, f"D{i:04d}", overdue)
+            return {}
+
+        t = time.perf_counter()
+        asyncio.run(seed(db, people, plan))
+        print(f"seeded {pairs} overdue milestones ({count} reminders) in {time.perf_counter() - t:.1f} s", flush=True)
+        tg.set_rate_limit(args.rate)
+        bot = DrainingBot(tg, db, Path(tmp) / "bot.log", rate=args.rate)
+        tg.abort_check = bot.died
+        bot.start()
+        try:
+            tg.wait_for(lambda: sum(1 for c in tg.calls_of("sendMessage") if c.ok) >= count,
+                        timeout=count / args.rate * 3 + 60, poll=0.2, description="the backlog to drain")
+            time.sleep(1.0)
+        finally:
+            tg.abort_check = None
+            bot.stop()
+        sends = [c for c in tg.calls_of("sendMessage") if c.ok]
+        span = sends[-1].at - sends[0].at
+        achieved = (len(sends) - 1) / span if span > 0 else float("inf")
+        print(f"{len(sends)} reminders delivered in {span:.1f} s: {achieved:.2f} msg/s against a limit of "
+              f"{args.rate:g}/s -> ratio {achieved / args.rate:.3f} (target >= 0.95); "
+              f"429 answers: {tg.stats['too_many_requests']} (target 0)")
+
+
+if __name__ == "__main__":
+    main()

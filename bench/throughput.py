@@ -1,0 +1,145 @@
+"""Benchmark 1: completed round trips per second, our bot vs a bare echo bot, both real processes.
+
+Run: .venv/bin/python -m bench.throughput [--quick] [--pairs N] [--repeats R]
+Both bots poll the same strict fake Bot API server on 127.0.0.1. A driver plays client/freelancer
+pairs concurrently; a round trip is one user action and the bot's answer to it (a message, an edit
+or a button answer). Our bot does the whole milestone flow (create contract, invite, accept, add a
+milestone, activate, submit, approve: 17 round trips per pair); the echo bot answers 17 texts per pair.
+Each figure is the median of R runs; the ratio is taken within the same repeat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
+
+TOKEN = "123456:bench-throughput"
+STEPS = 17
+POLL = 0.003
+
+
+class Driver:
+    def __init__(self, tg: FakeTelegram) -> None:
+        self.tg = tg
+
+    def say(self, user, text: str, expect: str = "") -> None:
+        """Send a text and wait for the bot's answer in that chat (a new or edited message with `expect`)."""
+        mark = self.tg.mark()
+        self.tg.send_text(user, text)
+        self.wait(user, expect, mark)
+
+    def tap(self, user, label: str, expect: str = "") -> None:
+        """Press a button on the newest message that has it; wait for the answer and its message."""
+        message = next(m for m in reversed(self.tg.messages(user)) if any(t.startswith(label) for t, _ in m.buttons))
+        mark = self.tg.mark()
+        qid = self.tg.press(user, message, label)
+        self.tg.wait_for_answer(qid, timeout=30)
+        self.wait(user, expect, mark)
+
+    def wait(self, user, expect: str, mark: int) -> None:
+        self.tg.wait_for(lambda: any(m.seq > mark and expect in m.plain_text for m in self.tg.messages(user)),
+                         timeout=30, poll=POLL, description=f"a message with {expect!r}")
+
+    def milestone_flow(self, i: int) -> int:
+        tg = self.tg
+        client = tg.user(100_000 + 2 * i, f"Client{i}", started=True)
+        freelancer = tg.user(100_001 + 2 * i, f"Free{i}", started=True)
+        self.say(client, "/newcontract", "title")
+        self.say(client, f"Contract {i}", "currency")
+        self.tap(client, "USD", "Which side")
+        self.tap(client, "I am the client", "New contract")
+        self.tap(client, "Create", "invite link")
+        token = re.search(r"start=([A-Za-z0-9_-]+)", tg.last_message(client).plain_text).group(1)
+        self.say(freelancer, f"/start {token}", "invites you")
+        mark = tg.mark()
+        self.tap(freelancer, "Accept", "you are the freelancer")
+        self.wait(client, "accepted the invite", mark)
+        self.say(client, "/addmilestone", "title")
+        self.say(client, f"Design {i}", "amount")
+        self.say(client, "1,500", "due date")
+        self.say(client, "2030-12-31", "description")
+        self.tap(client, "Skip", "summary")
+        self.tap(client, "Save", "you are the client")
+        mark = tg.mark()
+        self.tap(client, "Activate", "In escrow $1,500.00")
+        self.wait(freelancer, "activated and funded", mark)
+        self.tap(freelancer, "Submit work", "note")
+        mark = tg.mark()
+        self.say(freelancer, "Here it is", "submitted")
+        self.wait(client, "submitted work", mark)
+        self.tap(client, "Approve", "Released $1,500.00")
+        return STEPS
+
+    def echo_flow(self, i: int) -> int:
+        user = self.tg.user(200_000 + i, f"Echo{i}", started=True)
+        for step in range(STEPS):
+            self.say(user, f"hello {i} {step}", f"hello {i} {step}")
+        return STEPS
+
+
+def run_once(kind: str, pairs: int, extra_env: dict[str, str]) -> float:
+    with tempfile.TemporaryDirectory() as tmp, FakeTelegram(TOKEN) as tg:
+        env = {**os.environ, "BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": tg.base_url,
+               "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.sqlite3", "LOG_LEVEL": "WARNING", **extra_env}
+        module = "bot" if kind == "ours" else "bench.echo_bot"
+        proc = subprocess.Popen([sys.executable, "-m", module], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            tg.abort_check = lambda: "bot died" if proc.poll() is not None else None
+            tg.wait_until_polling(30)
+            driver = Driver(tg)
+            flow = driver.milestone_flow if kind == "ours" else driver.echo_flow
+            if kind == "ours":
+                driver.milestone_flow(10_000)  # warm-up: imports, first queries
+            start = time.perf_counter()
+            with ThreadPoolExecutor(pairs) as pool:
+                done = sum(pool.map(flow, range(pairs)))
+            elapsed = time.perf_counter() - start
+            bad = [c for c in tg.calls if c.status not in (200, 499)]
+            assert not bad, f"the fake refused calls: {[(c.method, c.status, c.description) for c in bad[:3]]}"
+            return done / elapsed
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(20)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="few pairs, one repeat (under a minute)")
+    ap.add_argument("--pairs", type=int, default=None)
+    ap.add_argument("--repeats", type=int, default=None)
+    args = ap.parse_args()
+    pairs = args.pairs or (8 if args.quick else 40)
+    repeats = args.repeats or (1 if args.quick else 5)
+    echo, ours, ours_limited, ratios = [], [], [], []
+    for r in range(repeats):
+        e = run_once("echo", pairs, {})
+        o = run_once("ours", pairs, {"SEND_RATE_PER_SECOND": "0"})
+        echo.append(e)
+        ours.append(o)
+        ratios.append(o / e)
+        print(f"repeat {r + 1}: echo {e:.1f} rt/s, ours {o:.1f} rt/s, ratio {o / e:.2f}", flush=True)
+    lim = run_once("ours", pairs, {})
+    print(f"\n{pairs} concurrent pairs, {repeats} repeats (medians):")
+    print(f"  echo bot:                      {statistics.median(echo):7.1f} round trips/s")
+    print(f"  milestone bot (no send limit): {statistics.median(ours):7.1f} round trips/s")
+    print(f"  ratio ours / echo:             {statistics.median(ratios):7.2f}   (target >= 0.8)")
+    print(f"  milestone bot with its 30 msg/s flood limiter on: {lim:.1f} round trips/s (one run)")
+
+
+if __name__ == "__main__":
+    main()
