@@ -198,6 +198,7 @@ class Contract:
     review_days: int = DEFAULT_REVIEW_DAYS
     ended_at: datetime | None = None
     group_chat_id: int | None = None
+    kept_open_at: datetime | None = None  # the client's answer to "keep open or end?" (R9)
     version: int = 0
     milestones: list[Milestone] = field(default_factory=list)
     # Changes not stored yet; the repository writes them in the same transaction as the contract.
@@ -320,10 +321,13 @@ class Contract:
 
     def awaiting_close_decision(self) -> bool:
         """R9: everything accepted is released (or refunded) and nothing is left to fund."""
+        released = [m.released_at for m in self.milestones if m.status is MilestoneStatus.RELEASED and m.released_at]
         return (
             self.status is ContractStatus.ACTIVE
-            and any(m.status is MilestoneStatus.RELEASED for m in self.milestones)
+            and bool(released)
             and all(m.status not in FUNDED_STATES | {MilestoneStatus.NOT_FUNDED} for m in self.milestones)
+            # Answered "Keep contract open" since the last release: don't ask again.
+            and (self.kept_open_at is None or self.kept_open_at < max(released))
         )
 
     # ----- milestone actions ---------------------------------------------------------------
@@ -504,6 +508,7 @@ class Contract:
     def keep_open(self, actor_id: int, now: datetime) -> None:
         self.require_open()
         self.require_role(actor_id, Role.CLIENT)
+        self.kept_open_at = now
         self._log("kept_open", actor_id, now)
 
     def link_group(self, actor_id: int, chat_id: int | None, now: datetime) -> None:

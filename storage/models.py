@@ -84,6 +84,7 @@ class ContractRow(Base):
     review_days: Mapped[int] = mapped_column(Integer)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     group_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    kept_open_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Optimistic lock of the whole aggregate: every change bumps it with "WHERE version = read".
     version: Mapped[int] = mapped_column(Integer, default=0)
 

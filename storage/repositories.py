@@ -26,7 +26,7 @@ from .models import ContractRow, HistoryRow, InviteRow, LedgerRow, MilestoneRow,
 
 _MS_FIELDS = [f.name for f in fields(Milestone) if f.name != "id"]
 _CONTRACT_FIELDS = ("title", "currency", "status", "client_id", "freelancer_id", "review_days", "ended_at",
-                    "group_chat_id")
+                    "group_chat_id", "kept_open_at")
 
 
 def _ms_values(ms: Milestone) -> dict:
@@ -71,7 +71,8 @@ class SqlContractRepository:
             id=row.id, title=row.title, currency=row.currency, status=ContractStatus(row.status),
             created_by=row.created_by, created_at=row.created_at, client_id=row.client_id,
             freelancer_id=row.freelancer_id, review_days=row.review_days, ended_at=row.ended_at,
-            group_chat_id=row.group_chat_id, version=row.version, milestones=milestones,
+            group_chat_id=row.group_chat_id, kept_open_at=row.kept_open_at, version=row.version,
+            milestones=milestones,
         )
 
     async def save(self, contract: Contract) -> None:

@@ -269,8 +269,14 @@ def test_r9_after_the_last_release_the_client_decides():
     assert c.awaiting_close_decision()
     c.keep_open(CLIENT, NOW)
     assert c.status is ContractStatus.ACTIVE
-    add(c, "B")
+    assert not c.awaiting_close_decision()  # answered: not asked again
+    b = add(c, "B")
     assert not c.awaiting_close_decision()
+    later = NOW + timedelta(days=1)
+    c.activate(CLIENT, b.id, later)
+    c.submit(FREELANCER, b.id, "", later)
+    c.approve(CLIENT, b.id, later)
+    assert c.awaiting_close_decision()  # a new last release: asked again
 
 
 # R10 -----------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""reminders
+"""reminders; the client's keep-open answer
 
 Revision ID: 0002
 Revises: 0001
@@ -32,6 +32,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('milestone_id', 'kind', 'occurrence', 'recipient_id', name=op.f('uq_reminder_log_milestone_id')),
     sqlite_autoincrement=True,
     )
+    with op.batch_alter_table('contracts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('kept_open_at', storage.models.UTCDateTime(timezone=True), nullable=True))
+
     with op.batch_alter_table('reminder_log', schema=None) as batch_op:
         batch_op.create_index('ix_reminder_log_queued', ['claimed_at'], unique=False,
                               sqlite_where=sa.text("status = 'queued'"), postgresql_where=sa.text("status = 'queued'"))
@@ -53,4 +56,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_reminder_log_queued')
 
     op.drop_table('reminder_log')
+    with op.batch_alter_table('contracts', schema=None) as batch_op:
+        batch_op.drop_column('kept_open_at')
     # ### end Alembic commands ###
