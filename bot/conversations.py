@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidInput
 from domain.model import CONTRACT_TITLE_MAX, DESCRIPTION_MAX, REASON_MAX, TITLE_MAX, ContractStatus, Role, check_text
 from domain.money import validate_amount
 
@@ -367,11 +367,17 @@ async def save_milestone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             outcome = await dd.svc.add_milestone(
                 d["contract_id"], user_id, title=d["title"], amount=d["amount"], due_date=due,
                 description=d.get("description", ""), today=today, now=now)
-    except DomainError as err:
+    except InvalidInput as err:
         # Nothing was saved; the draft stays so the user can fix it (e.g. a due date now in the past).
         await q.answer(err.reason[:200], show_alert=True)
         await safe_send(context, user_id, f"Not saved: {e(err.reason)}")
         return await show_summary(update, context, answer=False)
+    except DomainError as err:
+        # The contract or milestone moved on (ended, funded, deleted): this draft can't be saved.
+        await q.answer(err.reason[:200], show_alert=True)
+        await safe_send(context, user_id, f"Not saved: {e(err.reason)}")
+        drop_draft(context)
+        return END
     except KeyError:
         await q.answer("That draft is incomplete: start again.", show_alert=True)
         drop_draft(context)

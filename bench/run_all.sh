@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every benchmark; `--quick` for the small runs CI uses to keep them working (figures not asserted).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+mode=${1:-}
+echo "== 1. throughput vs a bare echo bot";      $PY -m bench.throughput $mode
+echo "== 2. latency per kind of update";         $PY -m bench.latency $mode --postgres
+echo "== 3. reminder sweep at scale";            $PY -m bench.sweep_scale $mode
+echo "== 4. drain 2,000 due reminders";          $PY -m bench.drain $mode
