@@ -1,0 +1,139 @@
+"""Steps shared by the in-process handler tests: set up contracts and milestones the way a user does."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import date
+
+import pytest
+
+from domain.model import LedgerKind
+
+BOT_USERNAME = "milestone_test_bot"
+INVITE_RE = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=(\S+)")
+
+
+def svc(harness):
+    """The domain service the running app uses: to read what is stored, never to bypass a handler under test."""
+    return harness.app.bot_data["deps"].svc
+
+
+def usd(minor: int) -> str:
+    """How a USD amount in cents reads for an en_US user: $1,250.50."""
+    return f"${minor // 100:,}.{minor % 100:02d}"
+
+
+def display_date(d: date) -> str:
+    return d.strftime("%a %d %b %Y")
+
+
+def bad_calls(tg) -> list:
+    """Every API call the strict fake refused as malformed (400) - a bot bug, whatever the test does."""
+    return [c for c in tg.calls if c.status == 400 and "not modified" not in (c.description or "")]
+
+
+def forge_press(harness, user, message, data: str) -> str:
+    """A callback query with arbitrary data on a real bot message, as a modified client could send it.
+
+    The fake's own press() only sends data of buttons that exist; forged data needs the query registered
+    the same way, so this reaches into the fake (test-side only).
+    """
+    tg = harness.tg
+    with tg._cond:
+        presser = tg._user(user)
+        stored = tg._messages[message.chat_id][message.message_id]
+        tg._next_query += 1
+        query_id = str(4_000_000_000_000_000 + tg._next_query)
+        tg._queries[query_id] = {"at": time.monotonic(), "chat_id": message.chat_id,
+                                 "message_id": message.message_id}
+        tg._queue({"callback_query": {
+            "id": query_id, "from": presser.to_dict(), "message": tg._message_dict(stored),
+            "chat_instance": str(abs(message.chat_id) * 7919), "data": data,
+        }})
+    return query_id
+
+
+async def press_forged(harness, user, message, data: str) -> dict:
+    query_id = forge_press(harness, user, message, data)
+    await harness.pump()
+    return harness.tg.callback_answers.get(query_id, {})
+
+
+async def create_contract(harness, creator, title: str, currency: str = "USD", role: str = "client") -> str:
+    """/newcontract through to Create; returns the invite payload from the link the bot gives."""
+    await harness.send(creator, "/newcontract")
+    asked = await harness.send(creator, title)
+    await harness.press(creator, asked, currency)
+    await harness.press(creator, harness.last(creator), f"I am the {role}")
+    await harness.press(creator, harness.last(creator), "Create")
+    found = INVITE_RE.search(harness.last(creator).plain_text)
+    assert found, harness.last(creator).plain_text
+    return found.group(1)
+
+
+async def join(harness, joiner, payload: str, accept: bool = True) -> dict:
+    invite = await harness.send(joiner, f"/start {payload}")
+    return await harness.press(joiner, invite, "Accept" if accept else "Decline")
+
+
+async def contract_id(harness, user, title: str) -> int:
+    matches = [s.id for s in await svc(harness).contracts_of(user.id) if s.title == title]
+    assert len(matches) == 1, matches
+    return matches[0]
+
+
+async def setup_contract(harness, client, freelancer, title: str = "Website redesign", currency: str = "USD") -> int:
+    payload = await create_contract(harness, client, title, currency, "client")
+    await join(harness, freelancer, payload)
+    return await contract_id(harness, client, title)
+
+
+async def open_card(harness, user, cid: int):
+    """The contract card as a fresh message (the deep link the bot itself hands out)."""
+    return await harness.send(user, f"/start c{cid}")
+
+
+async def add_milestone(harness, user, title: str, amount: str, due: str, description: str | None = None,
+                        contract_title: str | None = None):
+    """/addmilestone through to Save; returns the message the Save press left (the edited card)."""
+    first = await harness.send(user, "/addmilestone")
+    if contract_title is not None:
+        await harness.press(user, first, contract_title)
+    await harness.send(user, title)
+    await harness.send(user, amount)
+    asked = await harness.send(user, due)
+    if description is None:
+        await harness.press(user, asked, "Skip")
+    else:
+        await harness.send(user, description)
+    summary = harness.last(user)
+    answer = await harness.press(user, summary, "Save")
+    assert answer.get("text") in ("Saved.", "Proposal sent to the client."), (answer, summary.plain_text)
+    return message_by_id(harness.tg, user, summary.message_id)
+
+
+async def milestones(harness, cid: int, viewer) -> list:
+    contract = await svc(harness).view(cid, viewer.id)
+    return contract.ordered()
+
+
+async def ledger_sums(harness, cid: int) -> dict[LedgerKind, int]:
+    sums = {kind: 0 for kind in LedgerKind}
+    for entry in await svc(harness).ledger(cid):
+        sums[entry.kind] += entry.amount
+    return sums
+
+
+def message_by_id(tg, chat, message_id: int):
+    found = [m for m in tg.messages(chat) if m.message_id == message_id]
+    assert found, f"message {message_id} is gone"
+    return found[0]
+
+
+@pytest.fixture
+def every_press_is_answered(tg):
+    """Every button press gets an answer (the spinner stops), refusals included."""
+    yield
+    unanswered = set(tg._queries) - set(tg.callback_answers)
+    assert unanswered == set(), f"{len(unanswered)} press(es) never answered"
