@@ -24,7 +24,6 @@ from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
 from tests.e2e.test_reminders_e2e import contract_with, seed  # noqa: E402
 
 
-
 class DrainingBot(BotProcess):
     def __init__(self, *args, rate: float) -> None:
         super().__init__(*args)

@@ -125,7 +125,7 @@ def main() -> None:
     args = ap.parse_args()
     pairs = args.pairs or (8 if args.quick else 40)
     repeats = args.repeats or (1 if args.quick else 5)
-    echo, ours, ours_limited, ratios = [], [], [], []
+    echo, ours, ratios = [], [], []
     for r in range(repeats):
         e = run_once("echo", pairs, {})
         o = run_once("ours", pairs, {"SEND_RATE_PER_SECOND": "0"})

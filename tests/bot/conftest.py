@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from telegram import Update
@@ -106,7 +106,7 @@ def tg():
 
 @pytest.fixture
 def clock():
-    return Clock(datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc))
+    return Clock(datetime(2026, 11, 27, 10, 0, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import date
 
 import pytest
@@ -34,24 +33,8 @@ def bad_calls(tg) -> list:
 
 
 def forge_press(harness, user, message, data: str) -> str:
-    """A callback query with arbitrary data on a real bot message, as a modified client could send it.
-
-    The fake's own press() only sends data of buttons that exist; forged data needs the query registered
-    the same way, so this reaches into the fake (test-side only).
-    """
-    tg = harness.tg
-    with tg._cond:
-        presser = tg._user(user)
-        stored = tg._messages[message.chat_id][message.message_id]
-        tg._next_query += 1
-        query_id = str(4_000_000_000_000_000 + tg._next_query)
-        tg._queries[query_id] = {"at": time.monotonic(), "chat_id": message.chat_id,
-                                 "message_id": message.message_id}
-        tg._queue({"callback_query": {
-            "id": query_id, "from": presser.to_dict(), "message": tg._message_dict(stored),
-            "chat_instance": str(abs(message.chat_id) * 7919), "data": data,
-        }})
-    return query_id
+    """A callback query with arbitrary data on a real bot message, as a modified client could send it."""
+    return harness.tg.press(user, message, forged_data=data)
 
 
 async def press_forged(harness, user, message, data: str) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from telegram.ext import CallbackContext
 
@@ -10,7 +10,7 @@ from bot.reminders import run_sweep
 from domain.model import MilestoneStatus, Role
 from domain.ports import UserProfile
 
-UTC = timezone.utc
+UTC = UTC
 
 
 async def seed(h, client, freelancer, due: date, *, submitted=False):

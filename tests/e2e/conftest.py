@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -140,21 +139,5 @@ def pytest_runtest_makereport(item, call):
 
 
 def forge_press(tg: FakeTelegram, user: FakeUser, message: FakeMessage, data: str) -> str:
-    """A callback query with data that is NOT on the message (a modified client): the bot must not trust it.
-
-    FakeTelegram.press only picks buttons that exist, so this queues the query the same way press() does.
-    """
-    with tg._cond:
-        tg._next_query += 1
-        query_id = str(4_000_000_000_000_000 + tg._next_query)
-        tg._queries[query_id] = {"at": time.monotonic(), "chat_id": message.chat_id, "message_id": message.message_id}
-        tg._queue({
-            "callback_query": {
-                "id": query_id,
-                "from": tg._user(user).to_dict(),
-                "message": tg._message_dict(tg._messages[message.chat_id][message.message_id]),
-                "chat_instance": str(abs(message.chat_id) * 7919 + tg.bot_id),
-                "data": data,
-            }
-        })
-        return query_id
+    """A callback query with data that is NOT on the message (a modified client): the bot must not trust it."""
+    return tg.press(user, message, forged_data=data)

@@ -1791,11 +1791,14 @@ class FakeTelegram:
         button_text_prefix: str | None = None,
         callback_data: str | None = None,
         chat: int | FakeGroup | None = None,
+        *,
+        forged_data: str | None = None,
     ) -> str:
         """Queue a callback_query for an inline button of a bot message; returns the callback query id.
 
         `message` is a FakeMessage or a message_id (in `chat`, by default the user's private chat).
         The button is found by text prefix or exact callback_data; with neither, the only callback button.
+        `forged_data` sends that data instead, whatever the buttons are (a modified client).
         """
         with self._cond:
             presser = self._user(user)
@@ -1808,11 +1811,13 @@ class FakeTelegram:
             if stored is None or stored.deleted or not stored.from_bot:
                 raise AssertionError(f"no bot message {message_id} in chat {chat_id} to press a button on")
             candidates = [b for b in stored.buttons if b[1] is not None]
-            if button_text_prefix is not None:
+            if forged_data is not None:
+                candidates = [("forged", forged_data)]
+            elif button_text_prefix is not None:
                 candidates = [b for b in candidates if b[0].startswith(button_text_prefix)]
-            if callback_data is not None:
+            if callback_data is not None and forged_data is None:
                 candidates = [b for b in candidates if b[1] == callback_data]
-            selector = button_text_prefix is not None or callback_data is not None
+            selector = button_text_prefix is not None or callback_data is not None or forged_data is not None
             if not candidates or (not selector and len(candidates) > 1):
                 wanted = f"text prefix {button_text_prefix!r}, callback_data {callback_data!r}"
                 raise AssertionError(
