@@ -17,11 +17,11 @@ from telegram.ext import (
 )
 
 from domain.errors import DomainError, InvalidInput
-from domain.model import CONTRACT_TITLE_MAX, DESCRIPTION_MAX, REASON_MAX, TITLE_MAX, ContractStatus, Role, check_text
+from domain.model import CONTRACT_TITLE_MAX, DESCRIPTION_MAX, REASON_MAX, TITLE_MAX, Role, check_text
 from domain.money import validate_amount
 
 from .common import deps, render_card, safe_send, user_today, user_zone
-from .handlers import after_change, in_group
+from .handlers import after_change, in_group, picker_items, picker_page, show_picker
 from .parsing import (
     InputError,
     normalize_currency,
@@ -192,16 +192,19 @@ async def ask_field(update: Update, context: ContextTypes.DEFAULT_TYPE, field: s
 
 
 async def add_milestone_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    items = [s for s in await deps(context).svc.contracts_of(update.effective_user.id)
-             if s.status is ContractStatus.ACTIVE]
+    items = await picker_items(context, update.effective_user.id, "add")
     if not items:
         await update.message.reply_text("You have no active contract yet. Start one with /newcontract, or "
                                         "open the invite link the other party sent you.")
         return END
     if len(items) == 1:
         return await begin_add(update, context, items[0].id)
-    markup = InlineKeyboardMarkup([[Btn(s.title[:40], callback_data=f"pick:{s.id}")] for s in items[:30]])
-    await update.message.reply_text("Which contract is the milestone for?", reply_markup=markup)
+    await show_picker(update, context, "add", items)
+    return AM_PICK
+
+
+async def pick_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    await picker_page(update, context, "add", int(update.callback_query.data.split(":")[2]))
     return AM_PICK
 
 
@@ -587,7 +590,8 @@ def build_conversation() -> ConversationHandler:
                           MessageHandler(PRIVATE_TEXT, nc_currency)],
             NC_ROLE: [CallbackQueryHandler(nc_role, pattern=r"^role:(client|freelancer)$"), text],
             NC_CONFIRM: [CallbackQueryHandler(nc_create, pattern=r"^nc:create$"), text],
-            AM_PICK: [CallbackQueryHandler(pick_contract, pattern=r"^pick:\d{1,18}$"), text],
+            AM_PICK: [CallbackQueryHandler(pick_contract, pattern=r"^pick:\d{1,18}$"),
+                      CallbackQueryHandler(pick_page, pattern=r"^pg:add:\d{1,4}$"), text],
             AM_ASK["title"]: [MessageHandler(PRIVATE_TEXT, got_title)],
             AM_ASK["amount"]: [MessageHandler(PRIVATE_TEXT, got_amount)],
             AM_ASK["due"]: [MessageHandler(PRIVATE_TEXT, got_due)],

@@ -13,13 +13,20 @@ from domain.model import Contract, ContractStatus, Role
 from domain.services import Outcome
 
 from .common import deps, edit_or_send, names_of, render_card, safe_send, user_zone
-from .keyboards import MS_ACTIONS, choose_contract_keyboard, end_confirm_keyboard, history_keyboard, start_keyboard
+from .keyboards import (
+    MS_ACTIONS,
+    PICK_PAGE_SIZE,
+    choose_contract_keyboard,
+    end_confirm_keyboard,
+    history_keyboard,
+    start_keyboard,
+)
 from .notify import notify, unreachable_hint
 from .texts import HELP, WELCOME, e, history_text
 
 log = logging.getLogger(__name__)
 
-CALLBACK = re.compile(r"^(m|c|inv|lnk):([a-z]{1,8})(?::([A-Za-z0-9_-]{1,40}))?(?::(\d{1,4}))?$")
+CALLBACK = re.compile(r"^(m|c|inv|lnk|pg):([a-z]{1,8})(?::([A-Za-z0-9_-]{1,40}))?(?::(\d{1,4}))?$")
 
 RESULT = {
     "act": "Activated and funded. The freelancer is told.",
@@ -81,7 +88,6 @@ async def contracts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await list_contracts(update, context, None)
 
 
-LIST_PAGE_SIZE = 10  # 10 lines of up to ~170 characters: far below Telegram's 4,096
 
 
 async def list_contracts(update: Update, context: ContextTypes.DEFAULT_TYPE, message, page: int = 0) -> None:
@@ -92,34 +98,53 @@ async def list_contracts(update: Update, context: ContextTypes.DEFAULT_TYPE, mes
         await edit_or_send(context, message, update.effective_chat.id,
                            "You have no contracts yet. Start one with <b>New contract</b>.", markup)
         return
-    pages = -(-len(items) // LIST_PAGE_SIZE)
+    pages = -(-len(items) // PICK_PAGE_SIZE)
     page = min(max(page, 0), pages - 1)
-    shown = items[page * LIST_PAGE_SIZE:(page + 1) * LIST_PAGE_SIZE]
+    shown = items[page * PICK_PAGE_SIZE:(page + 1) * PICK_PAGE_SIZE]
     lines = ["<b>Your contracts</b>" + (f" (page {page + 1} of {pages})" if pages > 1 else ""), ""]
     for s in shown:
         lines.append(f"• {e(s.title)} ({e(s.currency)}) — you are the {s.role.value} · {s.status.value} · "
                      f"{s.milestone_count} milestone(s)")
-    rows = list(choose_contract_keyboard([(s.id, s.title) for s in shown], "c:view").inline_keyboard)
-    nav = []
-    if page > 0:
-        nav.append(InlineKeyboardButton("◀", callback_data=f"c:list:{page - 1}"))
-    if page < pages - 1:
-        nav.append(InlineKeyboardButton("▶", callback_data=f"c:list:{page + 1}"))
-    if nav:
-        rows.append(nav)
-    await edit_or_send(context, message, update.effective_chat.id, "\n".join(lines), InlineKeyboardMarkup(rows))
+    markup = choose_contract_keyboard([(s.id, s.title) for s in items], "c:view", page, "c:list")
+    await edit_or_send(context, message, update.effective_chat.id, "\n".join(lines), markup)
+
+
+PICKERS = {
+    # purpose: (question, which contracts, button callback prefix)
+    "view": ("Which contract?", lambda s: s.status is not ContractStatus.DECLINED, "c:view"),
+    "link": ("Which contract should post its news here?",
+             lambda s: s.status in (ContractStatus.ACTIVE, ContractStatus.PENDING), "lnk:set"),
+    "add": ("Which contract is the milestone for?", lambda s: s.status is ContractStatus.ACTIVE, "pick"),
+}
+
+
+async def picker_items(context: ContextTypes.DEFAULT_TYPE, user_id: int, purpose: str) -> list:
+    wanted = PICKERS[purpose][1]
+    return [s for s in await deps(context).svc.contracts_of(user_id) if wanted(s)]
+
+
+async def show_picker(update: Update, context: ContextTypes.DEFAULT_TYPE, purpose: str, items: list,
+                      page: int = 0, message=None) -> None:
+    question, _, prefix = PICKERS[purpose]
+    markup = choose_contract_keyboard([(s.id, s.title) for s in items], prefix, page, f"pg:{purpose}")
+    await edit_or_send(context, message, update.effective_chat.id, question, markup)
+
+
+async def picker_page(update: Update, context: ContextTypes.DEFAULT_TYPE, purpose: str, page: int) -> None:
+    q = update.callback_query
+    await q.answer()
+    items = await picker_items(context, q.from_user.id, purpose)
+    await show_picker(update, context, purpose, items, page, q.message)
 
 
 async def milestones_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user = update.effective_user
-    items = [s for s in await deps(context).svc.contracts_of(user.id) if s.status is not ContractStatus.DECLINED]
+    items = await picker_items(context, update.effective_user.id, "view")
     if len(items) == 1:
         await show_contract(update, context, items[0].id)
     elif not items:
         await update.effective_message.reply_text("You have no contracts yet: /newcontract starts one.")
     else:
-        await update.effective_message.reply_text(
-            "Which contract?", reply_markup=choose_contract_keyboard([(s.id, s.title) for s in items[:30]], "c:view"))
+        await show_picker(update, context, "view", items)
 
 
 async def show_contract(update: Update, context: ContextTypes.DEFAULT_TYPE, contract_id: int) -> None:
@@ -154,16 +179,13 @@ async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if not in_group(update):
         await update.effective_message.reply_text("Send /link inside the group chat that should get a contract's news.")
         return
-    items = [s for s in await deps(context).svc.contracts_of(update.effective_user.id)
-             if s.status in (ContractStatus.ACTIVE, ContractStatus.PENDING)]
+    items = await picker_items(context, update.effective_user.id, "link")
     if not items:
         await update.effective_message.reply_text("You have no open contracts to link here.")
     elif len(items) == 1:
         await link_group(update, context, items[0].id, None)
     else:
-        await update.effective_message.reply_text(
-            "Which contract should post its news here?",
-            reply_markup=choose_contract_keyboard([(s.id, s.title) for s in items[:30]], "lnk:set"))
+        await show_picker(update, context, "link", items)
 
 
 async def link_group(update: Update, context: ContextTypes.DEFAULT_TYPE, contract_id: int, message) -> None:
@@ -209,6 +231,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await invite_button(update, context, code == "y", ident)
     elif kind == "lnk" and code == "set" and is_id(ident):
         await link_group(update, context, int(ident), q.message)
+    elif kind == "pg" and code in ("view", "link") and ident and ident.isdigit() and len(ident) <= 4:
+        await picker_page(update, context, code, int(ident))
     else:
         await q.answer("This button is no longer valid.", show_alert=True)
 

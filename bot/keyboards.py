@@ -120,8 +120,24 @@ def history_keyboard(contract: Contract, page: int, pages: int) -> InlineKeyboar
     return InlineKeyboardMarkup(rows)
 
 
-def choose_contract_keyboard(items: list[tuple[int, str]], prefix: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[Btn(short(title, 40), callback_data=f"{prefix}:{cid}")] for cid, title in items])
+PICK_PAGE_SIZE = 10
+
+
+def choose_contract_keyboard(items: list[tuple[int, str]], prefix: str, page: int = 0,
+                             nav_prefix: str | None = None) -> InlineKeyboardMarkup:
+    """One button per contract, PICK_PAGE_SIZE a page, with ◀ ▶ (callback "<nav_prefix>:<page>")."""
+    pages = max(1, -(-len(items) // PICK_PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = items[page * PICK_PAGE_SIZE:(page + 1) * PICK_PAGE_SIZE]
+    rows = [[Btn(short(title, 40), callback_data=f"{prefix}:{cid}")] for cid, title in shown]
+    nav = []
+    if nav_prefix and page > 0:
+        nav.append(Btn("◀", callback_data=f"{nav_prefix}:{page - 1}"))
+    if nav_prefix and page < pages - 1:
+        nav.append(Btn("▶", callback_data=f"{nav_prefix}:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(rows)
 
 
 def start_keyboard() -> InlineKeyboardMarkup:

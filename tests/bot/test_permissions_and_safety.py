@@ -378,8 +378,6 @@ async def test_long_lists_fit_and_nothing_is_lost(harness, people, clock, tg):
     assert_within_limits(tg, [ann, bob])
 
 
-@pytest.mark.xfail(strict=True, reason="the contract pickers of /milestones, /addmilestone and /link show the "
-                                       "first 30 contracts and have no pages")
 async def test_every_contract_can_be_picked_with_many_contracts(harness, people, clock, tg):
     ann, bob, _ = people
     now = clock()
@@ -391,7 +389,7 @@ async def test_every_contract_can_be_picked_with_many_contracts(harness, people,
     for command in ("/milestones", "/addmilestone"):
         picker = await harness.send(ann, command)
         labels = {label for label, _ in picker.buttons}
-        while "▶" in labels:
+        while any(label == "▶" for label, _ in picker.buttons):
             await harness.press(ann, picker, "▶")
             picker = message_by_id(tg, ann, picker.message_id)
             labels |= {label for label, _ in picker.buttons}
