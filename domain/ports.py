@@ -40,6 +40,8 @@ class ContractRepository(Protocol):
 
     async def get(self, contract_id: int) -> Contract | None: ...
 
+    async def get_by_milestone(self, milestone_id: int) -> Contract | None: ...
+
     async def save(self, contract: Contract) -> None:
         """Store changes; raise ConcurrentUpdate if the contract changed since it was read."""
 

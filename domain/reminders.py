@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from .model import MilestoneStatus, Role
@@ -61,7 +62,7 @@ class ReminderSubject:
     next_unfunded_title: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Reminder:
     kind: ReminderKind
     occurrence: str  # with milestone, kind and recipient: the unique key that makes it "once"
@@ -82,6 +83,7 @@ class SweepPlan:
     next_at: datetime | None = None  # when this milestone needs looking at again
 
 
+@lru_cache(maxsize=1024)
 def zone(name: str | None, default: str) -> tzinfo:
     name = name or default
     if name.startswith("UTC") and len(name) > 3:
@@ -105,6 +107,8 @@ def in_quiet_hours(local: datetime, start: time | None, end: time | None) -> boo
 
 def out_of_quiet_hours(at: datetime, r: Recipient, tz: tzinfo) -> datetime:
     """The first moment at or after `at` outside the recipient's quiet hours."""
+    if r.quiet_start is None or r.quiet_end is None:
+        return at
     local = at.astimezone(tz)
     if not in_quiet_hours(local, r.quiet_start, r.quiet_end):
         return at
@@ -178,15 +182,12 @@ def still_true(reminder: Reminder, subject: ReminderSubject, now: datetime, sett
     return True
 
 
-def sweep_plan(subject: ReminderSubject, now: datetime, settings: ReminderSettings,
-               already: set[tuple[str, str, int]] | frozenset = frozenset()) -> SweepPlan:
+def sweep_plan(subject: ReminderSubject, now: datetime, settings: ReminderSettings) -> SweepPlan:
     """What to do now: of the due reminders of each kind and recipient only the latest is sent
     (after downtime: no flood of stale ones); the rest are recorded as skipped so they never go."""
     result = SweepPlan()
     latest: dict[tuple[ReminderKind, int], Reminder] = {}
     for rem in plan(subject, settings):
-        if rem.key in already:
-            continue
         if rem.at > now:
             if result.next_at is None or rem.at < result.next_at:
                 result.next_at = rem.at

@@ -264,10 +264,9 @@ class ContractService:
     async def check(self, milestone_id: int, change: Callable[[Contract], object]) -> Contract:
         """Apply `change` to a copy and throw it away: tells whether the action would be allowed now."""
         async with self.uow_factory() as uow:
-            contract_id = await uow.contracts.contract_id_for_milestone(milestone_id)
-            if contract_id is None:
-                raise NotFound("That milestone doesn't exist (any more).")
-            contract = await self._get(uow, contract_id)
+            contract = await uow.contracts.get_by_milestone(milestone_id)
+        if contract is None:
+            raise NotFound("That milestone doesn't exist (any more).")
         change(contract)
         return contract
 
@@ -311,11 +310,12 @@ class ContractService:
         for _ in range(MAX_ATTEMPTS):
             async with self.uow_factory() as uow:
                 if milestone_id is not None:
-                    contract_id = await uow.contracts.contract_id_for_milestone(milestone_id)
-                    if contract_id is None:
+                    contract = await uow.contracts.get_by_milestone(milestone_id)
+                    if contract is None:
                         raise NotFound("That milestone doesn't exist (any more).")
-                assert contract_id is not None
-                contract = await self._get(uow, contract_id)
+                else:
+                    assert contract_id is not None
+                    contract = await self._get(uow, contract_id)
                 result = change(contract)
                 try:
                     await uow.contracts.save(contract)

@@ -55,24 +55,39 @@ class SqlContractRepository:
         await self._write_children(contract)
 
     async def get(self, contract_id: int) -> Contract | None:
-        row = await self.session.get(ContractRow, contract_id, populate_existing=True)
-        if row is None:
+        return await self._load(ContractRow.id == contract_id)
+
+    async def get_by_milestone(self, milestone_id: int) -> Contract | None:
+        """The contract a milestone belongs to, loaded in the same single query."""
+        owner = select(MilestoneRow.contract_id).where(MilestoneRow.id == milestone_id).scalar_subquery()
+        return await self._load(ContractRow.id == owner)
+
+    async def _load(self, which) -> Contract | None:
+        # One statement for the whole aggregate: the contract row joined with its milestones.
+        c, m = ContractRow.__table__, MilestoneRow.__table__
+        rows = (await self.session.execute(
+            select(c, m).select_from(c.outerjoin(m, m.c.contract_id == c.c.id)).where(which).order_by(m.c.id)
+        )).all()
+        if not rows:
             return None
-        ms_rows = (
-            await self.session.execute(
-                select(MilestoneRow).where(MilestoneRow.contract_id == contract_id).order_by(MilestoneRow.id)
-                .execution_options(populate_existing=True)
-            )
-        ).scalars().all()
-        milestones = [_ms_from_row(r) for r in ms_rows]
-        for ms in milestones:
-            self._seen[ms.id] = _ms_values(ms)  # type: ignore[index]
+        first = rows[0]._mapping
+        milestones = []
+        for row in rows:
+            r = row._mapping
+            if r[m.c.id] is None:
+                continue
+            values = {name: r[m.c[name]] for name in _MS_FIELDS}
+            values["status"] = MilestoneStatus(values["status"])
+            ms = Milestone(id=r[m.c.id], **values)
+            self._seen[ms.id] = _ms_values(ms)
+            milestones.append(ms)
         return Contract(
-            id=row.id, title=row.title, currency=row.currency, status=ContractStatus(row.status),
-            created_by=row.created_by, created_at=row.created_at, client_id=row.client_id,
-            freelancer_id=row.freelancer_id, review_days=row.review_days, ended_at=row.ended_at,
-            group_chat_id=row.group_chat_id, kept_open_at=row.kept_open_at, version=row.version,
-            milestones=milestones,
+            id=first[c.c.id], title=first[c.c.title], currency=first[c.c.currency],
+            status=ContractStatus(first[c.c.status]), created_by=first[c.c.created_by],
+            created_at=first[c.c.created_at], client_id=first[c.c.client_id],
+            freelancer_id=first[c.c.freelancer_id], review_days=first[c.c.review_days],
+            ended_at=first[c.c.ended_at], group_chat_id=first[c.c.group_chat_id],
+            kept_open_at=first[c.c.kept_open_at], version=first[c.c.version], milestones=milestones,
         )
 
     async def save(self, contract: Contract) -> None:
