@@ -505,23 +505,33 @@ async def show_settings(update: Update, context: ContextTypes.DEFAULT_TYPE, pref
     return ST_MENU if ok else END
 
 
-async def save_zone(update: Update, context: ContextTypes.DEFAULT_TYPE, name: str) -> None:
+async def update_profile(update: Update, context: ContextTypes.DEFAULT_TYPE, **changes) -> None:
+    """Change the person's settings; their pending reminders are re-planned at the next sweep."""
     from domain.ports import UserProfile
 
     svc = deps(context).svc
     profile = await svc.profile(update.effective_user.id) or UserProfile(id=update.effective_user.id)
-    profile.timezone = name
+    for name, value in changes.items():
+        setattr(profile, name, value)
     await svc.save_profile(profile, now=deps(context).clock())
 
 
-async def zone_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+async def apply_zone(update: Update, context: ContextTypes.DEFAULT_TYPE, raw: str) -> str:
+    """A zone from a button or typed; a bad one is refused with the reason and asked again."""
     try:
-        name = parse_timezone(update.callback_query.data.split(":", 1)[1])
+        name = parse_timezone(raw)
     except InputError as err:
-        await update.callback_query.answer(str(err), show_alert=True)
-        return ST_MENU
-    await save_zone(update, context, name)
+        if update.callback_query:
+            await update.callback_query.answer(str(err), show_alert=True)
+            return ST_MENU
+        await update.message.reply_text(f"{e(err)} Send the <b>time zone</b> again, or /cancel.")
+        return ST_TZ
+    await update_profile(update, context, timezone=name)
     return await show_settings(update, context, f"Time zone set to {e(name)}.\n\n")
+
+
+async def zone_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    return await apply_zone(update, context, update.callback_query.data.split(":", 1)[1])
 
 
 async def ask_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -530,13 +540,7 @@ async def ask_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
 
 
 async def got_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    try:
-        name = parse_timezone(update.message.text)
-    except InputError as err:
-        await update.message.reply_text(f"{e(err)} Send the <b>time zone</b> again, or /cancel.")
-        return ST_TZ
-    await save_zone(update, context, name)
-    return await show_settings(update, context, f"Time zone set to {e(name)}.\n\n")
+    return await apply_zone(update, context, update.message.text)
 
 
 async def ask_quiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -545,17 +549,13 @@ async def ask_quiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
 
 
 async def got_quiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    from domain.ports import UserProfile
-
     try:
         hours = parse_quiet_hours(update.message.text)
     except InputError as err:
         await update.message.reply_text(f"{e(err)} Send the quiet hours again, or /cancel.")
         return ST_QUIET
-    svc = deps(context).svc
-    profile = await svc.profile(update.effective_user.id) or UserProfile(id=update.effective_user.id)
-    profile.quiet_start, profile.quiet_end = hours if hours else (None, None)
-    await svc.save_profile(profile, now=deps(context).clock())
+    start, end = hours if hours else (None, None)
+    await update_profile(update, context, quiet_start=start, quiet_end=end)
     return await show_settings(update, context, "Quiet hours saved.\n\n")
 
 

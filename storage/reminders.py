@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import bindparam, delete, exists, or_, select, update
+from sqlalchemy import Integer, bindparam, delete, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,37 @@ from .models import ContractRow, MilestoneRow, ReminderLogRow, UserRow
 FUNDED = (MilestoneStatus.ACTIVE.value, MilestoneStatus.SUBMITTED.value)
 
 
+@lru_cache(maxsize=2)
+def _due_query(postgres: bool):
+    """Built once: constructing this statement costs more than running it when nothing is due."""
+    m, c = MilestoneRow, ContractRow
+    cu, fu = aliased(UserRow), aliased(UserRow)
+    other, nxt = aliased(MilestoneRow), aliased(MilestoneRow)
+    has_funded = exists().where(other.contract_id == c.id, other.status.in_(FUNDED)).correlate(c)
+    next_unfunded = (
+        select(nxt.id).where(nxt.contract_id == c.id, nxt.status == MilestoneStatus.NOT_FUNDED.value)
+        .order_by(nxt.seq).limit(1).correlate(c).scalar_subquery()
+    )
+    now = bindparam("now", type_=m.next_reminder_at.type)
+    query = (
+        select(m.id, m.title, m.amount, m.due_date, m.status, m.submitted_at, m.released_at,
+               c.id, c.title, c.currency, c.review_days, c.status, c.client_id, c.freelancer_id,
+               cu.timezone, cu.quiet_start, cu.quiet_end, cu.blocked,
+               fu.timezone, fu.quiet_start, fu.quiet_end, fu.blocked,
+               has_funded.label("has_funded"), next_unfunded.label("next_id"))
+        .join(c, c.id == m.contract_id)
+        .outerjoin(cu, cu.id == c.client_id)
+        .outerjoin(fu, fu.id == c.freelancer_id)
+        .where(m.next_reminder_at.is_not(None), m.next_reminder_at <= now)
+        .order_by(m.next_reminder_at)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    if postgres:
+        # Two bot processes sweeping one database take disjoint milestones.
+        query = query.with_for_update(of=m, skip_locked=True)
+    return query
+
+
 class SqlReminderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -28,31 +60,9 @@ class SqlReminderRepository:
 
     async def due_subjects(self, now: datetime, limit: int) -> list[ReminderSubject]:
         """Milestones whose next look is due, with what the policy needs, in one indexed query."""
-        m, c = MilestoneRow, ContractRow
-        cu, fu = aliased(UserRow), aliased(UserRow)
-        other, nxt = aliased(MilestoneRow), aliased(MilestoneRow)
-        has_funded = exists().where(other.contract_id == c.id, other.status.in_(FUNDED)).correlate(c)
-        next_unfunded = (
-            select(nxt.id).where(nxt.contract_id == c.id, nxt.status == MilestoneStatus.NOT_FUNDED.value)
-            .order_by(nxt.seq).limit(1).correlate(c).scalar_subquery()
-        )
-        query = (
-            select(m.id, m.title, m.amount, m.due_date, m.status, m.submitted_at, m.released_at,
-                   c.id, c.title, c.currency, c.review_days, c.status, c.client_id, c.freelancer_id,
-                   cu.timezone, cu.quiet_start, cu.quiet_end, cu.blocked,
-                   fu.timezone, fu.quiet_start, fu.quiet_end, fu.blocked,
-                   has_funded.label("has_funded"), next_unfunded.label("next_id"))
-            .join(c, c.id == m.contract_id)
-            .outerjoin(cu, cu.id == c.client_id)
-            .outerjoin(fu, fu.id == c.freelancer_id)
-            .where(m.next_reminder_at.is_not(None), m.next_reminder_at <= now)
-            .order_by(m.next_reminder_at)
-            .limit(limit)
-        )
-        if self._postgres:
-            # Two bot processes sweeping one database take disjoint milestones.
-            query = query.with_for_update(of=m, skip_locked=True)
-        rows = (await self.session.execute(query)).all()
+        m = MilestoneRow
+        query = _due_query(self._postgres)
+        rows = (await self.session.execute(query, {"now": now, "limit": limit})).all()
         next_ids = {r.next_id for r in rows if r.next_id is not None}
         titles = {}
         if next_ids:

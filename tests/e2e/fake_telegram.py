@@ -1067,16 +1067,7 @@ class FakeTelegram:
             if entry is None:
                 raise ApiError(404, "Not Found")
             method, function = entry
-            with self._lock:
-                fault = None
-                for key in (method.lower(), "*"):
-                    queue = self._faults.get(key)
-                    if queue:
-                        fault = queue[0]
-                        fault.remaining -= 1
-                        if fault.remaining <= 0:
-                            queue.popleft()
-                        break
+            fault = self._pop_fault(method)
             if fault is not None:
                 if fault.code is None:
                     self._record(method, params, 0, None)
@@ -1112,9 +1103,9 @@ class FakeTelegram:
         except (OSError, ValueError):
             return True
 
-    def _take_fault(self, method: str, handler: _Handler, params: dict[str, Any]) -> bool:
+    def _pop_fault(self, method: str):
+        """The next injected fault for this method (or for any method), used up by one call."""
         with self._lock:
-            fault = None
             for key in (method.lower(), "*"):
                 queue = self._faults.get(key)
                 if queue:
@@ -1122,7 +1113,11 @@ class FakeTelegram:
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         queue.popleft()
-                    break
+                    return fault
+        return None
+
+    def _take_fault(self, method: str, handler: _Handler, params: dict[str, Any]) -> bool:
+        fault = self._pop_fault(method)
         if fault is None:
             return False
         if fault.code is None:
