@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
-from html import unescape
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden
@@ -21,7 +19,7 @@ from domain.services import ContractService
 from .keyboards import card_keyboard
 from .parsing import zone_for
 from .settings import Settings
-from .texts import card_text
+from .texts import card_text, plain_text
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +129,7 @@ async def edit_or_send(
 
 def shows_already(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> bool:
     """Whether the message already shows this text (as Telegram would render it) and these buttons."""
-    plain = unescape(re.sub(r"<[^>]*>", "", text)).strip()
+    plain = plain_text(text).strip()
     current = getattr(message, "reply_markup", None) or InlineKeyboardMarkup([])
     return getattr(message, "text", None) == plain and current == (markup or InlineKeyboardMarkup([]))
 

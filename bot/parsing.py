@@ -9,6 +9,8 @@ from functools import cache, lru_cache
 
 from babel import numbers as _babel_numbers
 
+from domain.money import MAX_MAJOR_UNITS, currency_decimals, is_currency, known_currencies
+
 __all__ = [
     "MAX_MAJOR_UNITS",
     "InputError",
@@ -22,7 +24,6 @@ __all__ = [
     "zone_for",
 ]
 
-MAX_MAJOR_UNITS = 1_000_000_000
 MAX_YEARS_AHEAD = 10
 
 
@@ -33,21 +34,10 @@ class InputError(ValueError):
 # --------------------------------------------------------------------------- currency
 
 
-@cache
-def _known_currencies() -> frozenset[str]:
-    return frozenset(_babel_numbers.list_currencies())
-
-
-@cache
-def currency_decimals(code: str) -> int:
-    """Minor-unit digits of an ISO 4217 code from CLDR: USD 2, EUR 2, JPY 0, KWD 3."""
-    return _babel_numbers.get_currency_precision(code.strip().upper())
-
-
 def normalize_currency(text: str) -> str:
     """'usd ' -> 'USD'; anything that is not a known ISO 4217 code is refused."""
     code = text.strip().upper()
-    if len(code) != 3 or code not in _known_currencies():
+    if len(code) != 3 or not is_currency(code):
         raise InputError("Currency must be a 3-letter ISO code such as USD, EUR or JPY.")
     return code
 
@@ -85,7 +75,7 @@ def _symbol_table() -> dict[str, frozenset[str]]:
     table: dict[str, set[str]] = {}
     for symbol, codes in _NARROW_SYMBOLS.items():
         table.setdefault(symbol.casefold(), set()).update(codes)
-    for code in _known_currencies():
+    for code in known_currencies():
         symbol = _babel_numbers.get_currency_symbol(code, locale="en")
         if symbol not in (code, "¤"):
             table.setdefault(symbol.casefold(), set()).add(code)
@@ -95,7 +85,7 @@ def _symbol_table() -> dict[str, frozenset[str]]:
 def _currencies_named_by(token: str) -> frozenset[str] | None:
     """Which currencies a code or symbol stands for, or None if it names none."""
     code = token.upper()
-    if len(code) == 3 and code in _known_currencies():
+    if len(code) == 3 and is_currency(code):
         return frozenset({code})
     return _symbol_table().get(token.casefold())
 

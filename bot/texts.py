@@ -204,10 +204,14 @@ def history_text(contract: Contract, entries: list[HistoryEntry], names: dict[in
     return fit("\n".join(head + chunks[page])), pages
 
 
+def plain_text(html_text: str) -> str:
+    """The text as Telegram shows it: tags removed, entities decoded."""
+    return unescape(re.sub(r"<[^>]*>", "", html_text))
+
+
 def plain_length(html_text: str) -> int:
     """Length as Telegram counts it: after parsing the HTML, in UTF-16 code units."""
-    plain = unescape(re.sub(r"<[^>]*>", "", html_text))
-    return len(plain.encode("utf-16-le")) // 2
+    return len(plain_text(html_text).encode("utf-16-le")) // 2
 
 
 def fit(text: str) -> str:

@@ -12,12 +12,12 @@ MAX_MAJOR_UNITS = 1_000_000_000
 
 
 @cache
-def _known_currencies() -> frozenset[str]:
+def known_currencies() -> frozenset[str]:
     return frozenset(list_currencies())
 
 
 def is_currency(code: str) -> bool:
-    return code in _known_currencies()
+    return code in known_currencies()
 
 
 def validate_currency(code: str) -> str:
