@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from copy import deepcopy
 
@@ -25,6 +26,21 @@ class DatabasePersistence(BasePersistence):
         self.store = store
         self._user_data: dict[int, dict] | None = None
         self._conversations: dict[str, dict] = {}
+        # PTB hands over each changed person and conversation separately; they are gathered here
+        # and written in one transaction, whatever the number of people.
+        self._pending: dict[tuple[str, str], str | None] = {}
+        self._writer: asyncio.Task | None = None
+
+    def _put(self, kind: str, key: str, value: str | None) -> None:
+        self._pending[(kind, key)] = value
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_pending())
+
+    async def _write_pending(self) -> None:
+        await asyncio.sleep(0)  # let the rest of this round of updates arrive first
+        while self._pending:
+            batch, self._pending = self._pending, {}
+            await self.store.put_many(batch)
 
     async def get_user_data(self) -> dict[int, dict]:
         if self._user_data is None:
@@ -38,12 +54,12 @@ class DatabasePersistence(BasePersistence):
         if self._user_data.get(user_id) == data:
             return
         self._user_data[user_id] = deepcopy(data)
-        await self.store.put_many("user_data", {str(user_id): json.dumps(data, default=str) if data else None})
+        self._put("user_data", str(user_id), json.dumps(data, default=str) if data else None)
 
     async def drop_user_data(self, user_id: int) -> None:
         if self._user_data is not None:
             self._user_data.pop(user_id, None)
-        await self.store.put_many("user_data", {str(user_id): None})
+        self._put("user_data", str(user_id), None)
 
     async def refresh_user_data(self, user_id: int, user_data: dict) -> None:
         pass
@@ -59,7 +75,7 @@ class DatabasePersistence(BasePersistence):
         if known.get(key) == new_state:
             return
         known[key] = new_state
-        await self.store.put_many(f"conv:{name}", {_key(key): None if new_state is None else json.dumps(new_state)})
+        self._put(f"conv:{name}", _key(key), None if new_state is None else json.dumps(new_state))
 
     # Not stored: chat data, bot data and arbitrary callback data (callback data is compact text).
     async def get_chat_data(self) -> dict:
@@ -90,4 +106,9 @@ class DatabasePersistence(BasePersistence):
         pass
 
     async def flush(self) -> None:
-        pass
+        """At shutdown: everything handed over is written before the process exits."""
+        if self._writer is not None:
+            await self._writer
+        if self._pending:
+            batch, self._pending = self._pending, {}
+            await self.store.put_many(batch)

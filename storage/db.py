@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -61,6 +63,31 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         # once (the busy handler can't help a read lock upgrading); IMMEDIATE takes the write lock
         # up front and waits for it under busy_timeout instead.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class _NoGate:
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_GATE = _NoGate()
+_gates: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def write_gate(engine: AsyncEngine):
+    """SQLite: one transaction at a time per process, queued in asyncio. Without it, connections of
+    one process contend for SQLite's write lock and its busy handler sleeps (1, 2, 5 ... 100 ms)
+    while the lock is free again after a millisecond. Other processes still meet the busy timeout.
+    PostgreSQL needs none: row locks and the version check do the work."""
+    if engine.dialect.name != "sqlite":
+        return _NO_GATE
+    gate = _gates.get(engine.sync_engine)
+    if gate is None:
+        gate = _gates[engine.sync_engine] = asyncio.Lock()
+    return gate
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from .db import write_gate
 from .reminders import SqlReminderRepository
 from .repositories import SqlContractRepository, SqlInviteRepository, SqlUserRepository
 
@@ -11,9 +12,11 @@ from .repositories import SqlContractRepository, SqlInviteRepository, SqlUserRep
 class SqlUnitOfWork:
     def __init__(self, sessions: async_sessionmaker) -> None:
         self._sessions = sessions
+        self._gate = write_gate(sessions.kw["bind"])
         self.session: AsyncSession | None = None
 
     async def __aenter__(self) -> SqlUnitOfWork:
+        await self._gate.__aenter__()
         self.session = self._sessions()
         self.contracts = SqlContractRepository(self.session)
         self.invites = SqlInviteRepository(self.session)
@@ -26,7 +29,10 @@ class SqlUnitOfWork:
         try:
             await self.session.rollback()  # a no-op after commit; undoes anything left half-done
         finally:
-            await self.session.close()
+            try:
+                await self.session.close()
+            finally:
+                await self._gate.__aexit__(None, None, None)
 
     async def commit(self) -> None:
         assert self.session is not None

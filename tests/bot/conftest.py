@@ -79,7 +79,7 @@ class Harness:
     async def press(self, user, message, prefix: str | None = None, chat=None, callback_data=None) -> dict:
         qid = self.tg.press(user, message, prefix, callback_data=callback_data, chat=chat)
         await self.pump()
-        return self.tg.callback_answers.get(qid, {})
+        return self.tg.answer_for(qid) or {}
 
     def last(self, chat):
         return self.tg.last_message(chat)

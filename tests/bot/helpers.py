@@ -40,7 +40,7 @@ def forge_press(harness, user, message, data: str) -> str:
 async def press_forged(harness, user, message, data: str) -> dict:
     query_id = forge_press(harness, user, message, data)
     await harness.pump()
-    return harness.tg.callback_answers.get(query_id, {})
+    return harness.tg.answer_for(query_id) or {}
 
 
 async def create_contract(harness, creator, title: str, currency: str = "USD", role: str = "client") -> str:

@@ -1283,7 +1283,10 @@ class FakeTelegram:
         return message_id
 
     def _bump(self) -> int:
+        # Callers hold the lock and store the message before releasing it, so waiters woken here
+        # (they need the lock back first) always find the new or edited message.
         self._seq += 1
+        self._cond.notify_all()
         return self._seq
 
     def _message_dict(self, message: FakeMessage, with_reply: bool = True) -> dict[str, Any]:
@@ -1859,6 +1862,22 @@ class FakeTelegram:
                 copy.deepcopy(m) for _, m in sorted(stored.items()) if m.from_bot and (include_deleted or not m.deleted)
             ]
 
+    def wait_for_bot_message(self, chat_id: int | FakeUser | FakeGroup, after: int, contains: str = "",
+                             timeout: float = 10.0) -> FakeMessage:
+        """Block (no polling) until a bot message in the chat sent or edited after `after` (a mark())
+        contains `contains`; cheap enough for load drivers with many threads."""
+        target = self._chat_id(chat_id)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for m in self._messages.get(target, {}).values():
+                    if m.from_bot and m.seq > after and contains in m.plain_text:
+                        return copy.deepcopy(m)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"no bot message containing {contains!r} in chat {target} in {timeout}s")
+                self._cond.wait(remaining)
+
     def last_message(self, chat_id: int | FakeUser | FakeGroup) -> FakeMessage | None:
         found = self.messages(chat_id)
         return found[-1] if found else None
@@ -1956,14 +1975,15 @@ class FakeTelegram:
         except AssertionError as exc:
             raise AssertionError(f"{exc}\nlast bot messages in chat {target}: {texts()}") from None
 
+    def answer_for(self, query_id: str) -> dict[str, Any] | None:
+        """The answerCallbackQuery parameters for one query, or None while unanswered."""
+        with self._lock:
+            return copy.deepcopy(self._callback_answers.get(query_id))
+
     def wait_for_answer(self, query_id: str, timeout: float = 10.0) -> dict[str, Any]:
         """The answerCallbackQuery parameters the bot gave for a query from press()."""
-
-        def answered() -> dict[str, Any] | None:
-            with self._lock:
-                return copy.deepcopy(self._callback_answers.get(query_id))
-
-        return self.wait_for(answered, timeout, description=f"an answer to callback query {query_id}")
+        return self.wait_for(lambda: self.answer_for(query_id), timeout,
+                             description=f"an answer to callback query {query_id}")
 
     def wait_for_call(
         self, method: str, timeout: float = 10.0, *, since: int = 0, predicate: Callable[[Call], bool] | None = None
