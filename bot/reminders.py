@@ -128,12 +128,8 @@ async def run_sweep(context: ContextTypes.DEFAULT_TYPE) -> dict[str, int]:
         if not due:
             return counts
         semaphore = asyncio.Semaphore(SEND_CONCURRENCY)
-        pace = pacer(context)
-
-        async def one(item: DueReminder, semaphore=semaphore, pace=pace) -> str:
+        async def one(item: DueReminder, semaphore=semaphore) -> str:
             async with semaphore:
-                if pace is not None:
-                    await pace.acquire()
                 return await deliver(context, service, item)
 
         for outcome in await asyncio.gather(*(one(item) for item in due)):
@@ -162,6 +158,9 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE, service: ReminderService, 
         await notify(context, outcome)
         return "released"
     text, markup = render(item, service.settings, now)
+    pace = pacer(context)
+    if pace is not None:
+        await pace.acquire()  # right before the send: database waits must not bunch sends up
     try:
         await context.bot.send_message(item.reminder.recipient_id, text, reply_markup=markup)
     except Forbidden:
