@@ -7,6 +7,7 @@ import logging
 import warnings
 from collections.abc import Callable
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -176,15 +177,18 @@ def run(settings: Settings) -> int:
     asyncio.run(_migrate(settings.database_url))
     app = build_application(settings)
     log.info("Milestone bot starting (%s mode)", "webhook" if settings.webhook_url else "polling")
+    # asyncio.run above closed its loop; PTB runs on a fresh one.
+    asyncio.set_event_loop(asyncio.new_event_loop())
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         if not secret:
-            log.error("WEBHOOK_SECRET is required in webhook mode")
+            log.error("WEBHOOK_SECRET is required in webhook mode: Telegram sends it with every update "
+                      "and the bot refuses requests without it")
             return 2
-        app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port, url_path="telegram",
+        path = urlsplit(settings.webhook_url).path.strip("/")
+        app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port, url_path=path,
                         webhook_url=settings.webhook_url, secret_token=secret,
                         allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
     else:
-        asyncio.set_event_loop(asyncio.new_event_loop())
         app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
     return 0

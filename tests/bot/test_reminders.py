@@ -121,3 +121,18 @@ async def test_a_429_leaves_the_reminder_pending_and_a_403_marks_the_person(harn
     profile = await h.app.bot_data["deps"].svc.profile(bob.id)
     assert profile.blocked
     assert (await sweep(h)) == {"sent": 0, "failed": 0, "retry": 0, "released": 0, "skipped": 0}
+
+
+async def test_a_network_error_leaves_the_reminder_for_the_next_sweep(harness, people):
+    h = harness
+    ann, bob, _ = people
+    await seed(h, ann, bob, date(2026, 12, 4))
+    h.clock.now = datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)
+    h.tg.drop_next("sendMessage")  # the connection drops without an answer
+    first = await sweep(h)
+    assert first["retry"] == 1 and first["sent"] == 1
+    h.clock.advance(seconds=1)
+    second = await sweep(h)
+    assert second["sent"] == 1
+    due_soon = [c for c in h.tg.calls_of("sendMessage") if c.ok and "is due in 3 days" in c.params["text"]]
+    assert sorted(int(c.params["chat_id"]) for c in due_soon) == sorted([ann.id, bob.id])
