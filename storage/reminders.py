@@ -93,15 +93,15 @@ class SqlReminderRepository:
             return {}
         insert = pg_insert if self._postgres else sqlite_insert
         won: dict[tuple, int] = {}
+        log = ReminderLogRow.__table__  # Core, not the ORM bulk path: this runs for every claim
         stmt = (
-            insert(ReminderLogRow)
+            insert(log)
             .on_conflict_do_nothing(index_elements=["milestone_id", "kind", "occurrence", "recipient_id"])
-            .returning(ReminderLogRow.id, ReminderLogRow.milestone_id, ReminderLogRow.kind,
-                       ReminderLogRow.occurrence, ReminderLogRow.recipient_id)
+            .returning(log.c.id, log.c.milestone_id, log.c.kind, log.c.occurrence, log.c.recipient_id)
         )
         rows = [
             dict(milestone_id=mid, kind=r.kind.value, occurrence=r.occurrence, recipient_id=r.recipient_id,
-                 status=status, due_at=r.at, claimed_at=now)
+                 status=status, due_at=r.at, claimed_at=now, sent_at=None)
             for mid, r, status in items
         ]
         # executemany with RETURNING ("insertmanyvalues"): rows that already existed return nothing.
