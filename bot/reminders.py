@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton as Btn
@@ -86,19 +87,28 @@ def render(due: DueReminder, settings: ReminderSettings, now) -> tuple[str, Inli
 
 
 class Pacer:
-    """Evenly spaced slots on an absolute schedule: no bursts, and no drift from timer jitter."""
+    """Sends evenly spaced on an absolute schedule (no drift from timer jitter) and never more than
+    `per_second` within any 1 s (+ margin) by the actual send times: if the event loop stalls and
+    wakes several senders late, they still go out spaced instead of in a burst that provokes 429s."""
 
-    def __init__(self, per_second: float) -> None:
-        self.interval = 1.0 / per_second
+    def __init__(self, per_second: float, share: float, margin: float = 0.02) -> None:
+        self.interval = 1.0 / (per_second * share)
+        self.recent: deque[float] = deque(maxlen=max(1, int(per_second)))
+        self.span = 1.0 + margin
         self.next_slot = 0.0
+        self.lock = asyncio.Lock()
 
     async def acquire(self) -> None:
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        slot = max(now, self.next_slot)
-        self.next_slot = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        async with self.lock:
+            loop = asyncio.get_running_loop()
+            now = loop.time()
+            slot = max(now, self.next_slot)
+            if len(self.recent) == self.recent.maxlen:
+                slot = max(slot, self.recent[0] + self.span)
+            if slot > now:
+                await asyncio.sleep(slot - now)
+            self.recent.append(loop.time())
+            self.next_slot = slot + self.interval
 
 
 def pacer(context: ContextTypes.DEFAULT_TYPE) -> Pacer | None:
@@ -109,7 +119,7 @@ def pacer(context: ContextTypes.DEFAULT_TYPE) -> Pacer | None:
     if rate <= 0:
         return None
     if "pacer" not in d.extra:
-        d.extra["pacer"] = Pacer(rate * PACE_SHARE)
+        d.extra["pacer"] = Pacer(rate, PACE_SHARE)
     return d.extra["pacer"]
 
 
