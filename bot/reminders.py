@@ -15,7 +15,7 @@ from telegram.ext import Application, ContextTypes
 from domain.errors import DomainError
 from domain.model import Role
 from domain.reminders import ReminderKind, ReminderSettings, days_left, zone
-from domain.services import DueReminder, ReminderService
+from domain.services import Busy, DueReminder, ReminderService
 
 from .common import deps, mark_blocked
 from .notify import notify
@@ -142,20 +142,24 @@ async def run_sweep(context: ContextTypes.DEFAULT_TYPE) -> dict[str, int]:
             async with semaphore:
                 return await deliver(context, service, item)
 
-        for outcome in await asyncio.gather(*(one(item) for item in due)):
+        outcomes = await asyncio.gather(*(one(item) for item in due))
+        for outcome in outcomes:
             counts[outcome] += 1
-        if len(due) < service.batch:
-            return counts
+        if len(due) < service.batch or all(o == "retry" for o in outcomes):
+            return counts  # drained, or Telegram is unreachable: try again at the next sweep
 
 
 async def deliver(context: ContextTypes.DEFAULT_TYPE, service: ReminderService, item: DueReminder) -> str:
     d = deps(context)
     now = d.clock()
-    if not await service.begin_sending(item):
-        return "skipped"  # the claim went back to the pool meanwhile; whoever holds it now sends it
     if item.reminder.kind is ReminderKind.AUTO_RELEASE:
+        # Not marked 'sending': the release itself happens at most once (the domain refuses a second
+        # one), so if this process dies before finishing, the claim goes back and is simply retried.
         try:
             outcome = await d.svc.auto_release(item.subject.milestone_id, now)
+        except Busy:
+            await service.retry_later(item, now)
+            return "retry"
         except DomainError:
             await service.finished([item.log_id], "skipped", now)  # approved or changed meanwhile
             return "skipped"
@@ -167,6 +171,8 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE, service: ReminderService, 
         await service.finished([item.log_id], "sent", now)
         await notify(context, outcome)
         return "released"
+    if not await service.begin_sending(item):
+        return "skipped"  # the claim went back to the pool meanwhile; whoever holds it now sends it
     text, markup = render(item, service.settings, now)
     pace = pacer(context)
     if pace is not None:

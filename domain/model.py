@@ -350,6 +350,7 @@ class Contract:
             ms.status = MilestoneStatus.NOT_FUNDED
             ms.seq = self._next_seq()
             self._log("milestone_added", actor_id, now, ms)
+            self._next_waiting_changed(now)
         else:
             ms.proposed_by = actor_id
             self._log("milestone_proposed", actor_id, now, ms)
@@ -361,6 +362,7 @@ class Contract:
         ms.status = MilestoneStatus.NOT_FUNDED
         ms.seq = self._next_seq()  # R5: its place is the moment of acceptance
         self._log("proposal_accepted", actor_id, now, ms)
+        self._next_waiting_changed(now)
         return ms
 
     def reject_proposal(self, actor_id: int, milestone_id: int, now: datetime, reason: str = "") -> Milestone:
@@ -519,6 +521,13 @@ class Contract:
         self._log("group_linked" if chat_id is not None else "group_unlinked", actor_id, now)
 
     # ----- internals -------------------------------------------------------------------------
+    def _next_waiting_changed(self, now: datetime) -> None:
+        """"Next milestone waiting" hangs on the last release: when a next milestone appears (or the
+        way is free again after a refund), that release needs a fresh look by the reminder sweep."""
+        released = [m for m in self.milestones if m.status is MilestoneStatus.RELEASED and m.released_at]
+        if released:
+            max(released, key=lambda m: m.released_at).next_reminder_at = now
+
     def _next_seq(self) -> int:
         return max((m.seq for m in self.milestones if m.seq is not None), default=0) + 1
 
@@ -556,6 +565,7 @@ class Contract:
         ms.refund_requested_at = None
         self.new_ledger.append(LedgerEntry(LedgerKind.REFUND, ms.amount, now, milestone=ms, actor_id=actor_id))
         self._log(action, actor_id, now, ms)
+        self._next_waiting_changed(now)
 
     def _log(self, action: str, actor_id: int | None, now: datetime, ms: Milestone | None = None, note: str = "") -> None:
         if ms is not None:

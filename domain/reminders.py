@@ -184,7 +184,7 @@ def still_true(reminder: Reminder, subject: ReminderSubject, now: datetime, sett
 
 def sweep_plan(subject: ReminderSubject, now: datetime, settings: ReminderSettings) -> SweepPlan:
     """What to do now: of the due reminders of each kind and recipient only the latest is sent
-    (after downtime: no flood of stale ones); the rest are recorded as skipped so they never go."""
+    (after downtime: no flood of stale ones), and never inside the recipient's quiet hours."""
     result = SweepPlan()
     latest: dict[tuple[ReminderKind, int], Reminder] = {}
     for rem in plan(subject, settings):
@@ -204,8 +204,17 @@ def sweep_plan(subject: ReminderSubject, now: datetime, settings: ReminderSettin
         recipient = next((x for x in subject.recipients if x.user_id == rem.recipient_id), None)
         if rem.recipient_id and (recipient is None or recipient.blocked or not still_true(rem, subject, now, settings)):
             result.skip.append(rem)
-        else:
-            result.send.append(rem)
+            continue
+        if recipient is not None:
+            # A reminder that fell due during quiet hours (or became due by a change made then)
+            # waits for their end; it stays the latest of its kind and goes out then.
+            tz = zone(recipient.timezone, settings.default_timezone)
+            wake = out_of_quiet_hours(now, recipient, tz)
+            if wake > now:
+                if result.next_at is None or wake < result.next_at:
+                    result.next_at = wake
+                continue
+        result.send.append(rem)
     result.send.sort(key=lambda r: r.at)
     return result
 

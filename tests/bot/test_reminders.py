@@ -136,3 +136,17 @@ async def test_a_network_error_leaves_the_reminder_for_the_next_sweep(harness, p
     assert second["sent"] == 1
     due_soon = [c for c in h.tg.calls_of("sendMessage") if c.ok and "is due in 3 days" in c.params["text"]]
     assert sorted(int(c.params["chat_id"]) for c in due_soon) == sorted([ann.id, bob.id])
+
+
+async def test_an_auto_release_claimed_by_a_process_that_died_still_happens(harness, people):
+    h = harness
+    ann, bob, _ = people
+    svc, cid, ms, _ = await seed(h, ann, bob, date(2026, 12, 20), submitted=True)
+    h.clock.now = h.clock() + timedelta(days=14, seconds=1)
+    service = h.app.bot_data["deps"].extra["reminders"]
+    claimed = await service.sweep(h.clock())  # claimed by a process that then dies: never delivered
+    assert any(d.reminder.kind.value == "auto_release" for d in claimed)
+    h.clock.advance(seconds=20)  # past the claim lease
+    counts = await sweep(h)
+    assert counts["released"] == 1
+    assert (await svc.view(cid, ann.id)).milestone(ms).status is MilestoneStatus.RELEASED

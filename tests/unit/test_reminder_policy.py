@@ -168,3 +168,36 @@ def test_date_reminders_land_on_their_local_day_at_the_hour_and_never_in_quiet_h
             assert (local.date(), local.hour, local.minute) == (expected_day, 9, 0)
         else:
             assert local.date() in (expected_day, expected_day + timedelta(days=1))
+
+
+def test_a_reminder_that_becomes_due_in_quiet_hours_waits_for_their_end():
+    # Quiet 22:00-08:00 UTC; at 23:30 the client funds a milestone due in two days: the freelancer's
+    # "due soon" is already due, but goes out at 08:00, not at 23:30.
+    s = ReminderSubject(
+        milestone_id=7, title="Design", amount=1, due_date=date(2026, 12, 3), status=MilestoneStatus.ACTIVE,
+        submitted_at=None, released_at=None, contract_id=3, contract_title="Site", currency="USD", review_days=14,
+        contract_active=True,
+        recipients=(Recipient(FREELANCER, Role.FREELANCER, "UTC", time(22), time(8)),),
+    )
+    night = utc(2026, 12, 1, 23, 30)
+    p = sweep_plan(s, night, CFG)
+    assert p.send == [] and p.next_at == utc(2026, 12, 2, 8)
+    morning = sweep_plan(s, utc(2026, 12, 2, 8, 0, 1), CFG)
+    assert [(r.kind, r.days) for r in morning.send] == [(ReminderKind.DUE_SOON, -3)]
+
+
+def test_next_waiting_is_planned_again_when_the_next_milestone_appears_after_the_release():
+    from tests.unit.helpers import CLIENT as C
+    from tests.unit.helpers import FREELANCER as F
+    from tests.unit.helpers import NOW, active_contract, add
+
+    c = active_contract()
+    m1 = add(c, "First")
+    c.activate(C, m1.id, NOW)
+    c.submit(F, m1.id, "", NOW)
+    c.approve(C, m1.id, NOW)
+    m1.next_reminder_at = None  # the sweep found nothing to wait for: no next milestone yet
+    later = NOW + timedelta(hours=1)
+    m2 = c.add_milestone(C, "Second", 100, NOW.date() + timedelta(days=9), "", NOW.date(), later)
+    assert m1.next_reminder_at == later  # the sweep looks at the release again
+    assert m2.seq == 2
