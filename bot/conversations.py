@@ -21,7 +21,7 @@ from domain.model import CONTRACT_TITLE_MAX, DESCRIPTION_MAX, REASON_MAX, TITLE_
 from domain.money import validate_amount
 
 from .common import deps, render_card, safe_send, user_today, user_zone
-from .handlers import after_change, in_group, picker_items, picker_page, show_picker
+from .handlers import after_change, in_group, picker_items, picker_page, private_only, show_picker
 from .parsing import (
     InputError,
     normalize_currency,
@@ -84,17 +84,6 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
 
 async def use_buttons(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text("Please tap one of the buttons above, or send /cancel to stop.")
-
-
-def private_only(handler):
-    async def wrapped(update: Update, context: ContextTypes.DEFAULT_TYPE):
-        if in_group(update):
-            await update.effective_message.reply_text(
-                f"Let's do that in a private chat: open @{e(context.bot.username)} and send the command there.")
-            return None
-        return await handler(update, context)
-
-    return wrapped
 
 
 # ----- new contract ------------------------------------------------------------------------------
@@ -578,10 +567,10 @@ def build_conversation() -> ConversationHandler:
             CommandHandler("newcontract", private_only(new_contract)),
             CallbackQueryHandler(new_contract, pattern=r"^c:new$"),
             CommandHandler("addmilestone", private_only(add_milestone_command)),
-            CallbackQueryHandler(add_from_card, pattern=r"^c:add:\d{1,18}$"),
-            CallbackQueryHandler(edit_from_card, pattern=r"^m:edt:\d{1,18}$"),
-            CallbackQueryHandler(submit_pressed, pattern=r"^m:sub:\d{1,18}$"),
-            CallbackQueryHandler(changes_pressed, pattern=r"^m:chg:\d{1,18}$"),
+            CallbackQueryHandler(add_from_card, pattern=r"^c:add:\d{1,9}$"),
+            CallbackQueryHandler(edit_from_card, pattern=r"^m:edt:\d{1,9}$"),
+            CallbackQueryHandler(submit_pressed, pattern=r"^m:sub:\d{1,9}$"),
+            CallbackQueryHandler(changes_pressed, pattern=r"^m:chg:\d{1,9}$"),
             CommandHandler("settings", private_only(settings_command)),
         ],
         states={
@@ -590,7 +579,7 @@ def build_conversation() -> ConversationHandler:
                           MessageHandler(PRIVATE_TEXT, nc_currency)],
             NC_ROLE: [CallbackQueryHandler(nc_role, pattern=r"^role:(client|freelancer)$"), text],
             NC_CONFIRM: [CallbackQueryHandler(nc_create, pattern=r"^nc:create$"), text],
-            AM_PICK: [CallbackQueryHandler(pick_contract, pattern=r"^pick:\d{1,18}$"),
+            AM_PICK: [CallbackQueryHandler(pick_contract, pattern=r"^pick:\d{1,9}$"),
                       CallbackQueryHandler(pick_page, pattern=r"^pg:add:\d{1,4}$"), text],
             AM_ASK["title"]: [MessageHandler(PRIVATE_TEXT, got_title)],
             AM_ASK["amount"]: [MessageHandler(PRIVATE_TEXT, got_amount)],

@@ -50,8 +50,8 @@ def parse_callback(data: str | None) -> tuple[str, str, str | None, int] | None:
 
 
 def is_id(ident: str | None) -> bool:
-    """A database id: digits that fit a 64-bit integer (longer forged ones would crash the query)."""
-    return ident is not None and ident.isdigit() and len(ident) <= 18
+    """A database id: digits that fit the 32-bit id columns (longer forged ones would crash the query)."""
+    return ident is not None and ident.isascii() and ident.isdigit() and len(ident) <= 9
 
 
 def in_group(update: Update) -> bool:
@@ -59,6 +59,19 @@ def in_group(update: Update) -> bool:
 
 
 # ----- commands -----------------------------------------------------------------------------------
+def private_only(handler):
+    """Commands that show a person's own contracts or start a conversation belong in a private chat."""
+
+    async def wrapped(update: Update, context: ContextTypes.DEFAULT_TYPE):
+        if in_group(update):
+            await update.effective_message.reply_text(
+                f"Let's do that in a private chat: open @{e(context.bot.username)} and send the command there.")
+            return None
+        return await handler(update, context)
+
+    return wrapped
+
+
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     if in_group(update):
@@ -67,7 +80,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             f"chat with me: @{e(context.bot.username)}")
         return
     payload = context.args[0] if context.args else ""
-    if payload.startswith("c") and payload[1:].isdigit():
+    if re.fullmatch(r"c\d{1,9}", payload, re.ASCII):
         await show_contract(update, context, int(payload[1:]))
         return
     if payload:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from domain.model import Role
@@ -43,7 +44,11 @@ async def notify(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, to_group:
         if sent is None:
             unreachable.append(names.get(user_id, str(user_id)))
     if to_group and c.group_chat_id is not None:
-        sent = await safe_send(context, c.group_chat_id, text, notification_keyboard(c, None))
+        try:
+            sent = await safe_send(context, c.group_chat_id, text, notification_keyboard(c, None))
+        except TelegramError as err:  # e.g. the group became a supergroup (ChatMigrated)
+            log.warning("could not post to the linked group of contract %s: %s", c.id, err)
+            sent = True
         if sent is None:
             log.info("could not post to the linked group of contract %s", c.id)
     return unreachable
