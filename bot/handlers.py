@@ -354,6 +354,12 @@ async def contract_button(update: Update, context: ContextTypes.DEFAULT_TYPE, co
             outcome = await d.svc.end_contract(cid, user_id, now)
             await q.answer("The contract is ended.")
             await after_change(update, context, outcome)
+        elif code == "invl":
+            invite = await d.svc.new_invite(cid, user_id, now)
+            await q.answer("Here is a new invite link.")
+            await safe_send(context, user_id,
+                            f"New invite link (works once, for 7 days):\nhttps://t.me/{context.bot.username}"
+                            f"?start={invite.token}")
         else:
             await q.answer("This button is no longer valid.", show_alert=True)
     except DomainError as err:

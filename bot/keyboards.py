@@ -24,12 +24,6 @@ MS_ACTIONS: dict[str, tuple[str, Role]] = {
     "edt": ("edit", Role.CLIENT),
     "del": ("delete", Role.CLIENT),
 }
-# Contract actions: callback "c:<code>:<contract id>[:<page>]".
-CONTRACT_ACTIONS: dict[str, Role | None] = {
-    "view": None, "hist": None, "add": None, "keep": Role.CLIENT, "end": Role.CLIENT, "endy": Role.CLIENT,
-}
-
-
 def ms_button(label: str, code: str, ms: Milestone) -> Btn:
     return Btn(label, callback_data=f"m:{code}:{ms.id}")
 
@@ -74,6 +68,8 @@ def primary_buttons(contract: Contract, role: Role | None, only: Milestone | Non
 def card_keyboard(contract: Contract, role: Role | None, page: int = 0) -> InlineKeyboardMarkup:
     rows = primary_buttons(contract, role)
     cid = contract.id
+    if contract.status is ContractStatus.PENDING and role is not None:
+        rows.append([Btn("New invite link", callback_data=f"c:invl:{cid}")])
     if contract.status is ContractStatus.ACTIVE and role is not None:
         if role is Role.CLIENT:
             listed = card_milestones(contract)[page * CARD_PAGE_SIZE:(page + 1) * CARD_PAGE_SIZE]

@@ -91,6 +91,12 @@ class ContractService:
             return invite, contract
 
     async def accept_invite(self, token: str, user_id: int, now: datetime) -> Outcome:
+        return await self._settle_invite(token, user_id, now, accept=True)
+
+    async def decline_invite(self, token: str, user_id: int, now: datetime) -> Outcome:
+        return await self._settle_invite(token, user_id, now, accept=False)
+
+    async def _settle_invite(self, token: str, user_id: int, now: datetime, *, accept: bool) -> Outcome:
         for _ in range(MAX_ATTEMPTS):
             async with self.uow_factory() as uow:
                 invite = await uow.invites.get(token)
@@ -98,7 +104,10 @@ class ContractService:
                     raise InviteInvalid("This invite link is not valid. Ask the other party for a new one.")
                 invite.check_can_accept(user_id, now)
                 contract = await self._get(uow, invite.contract_id)
-                contract.join(user_id, now)
+                if accept:
+                    contract.join(user_id, now)
+                else:
+                    contract.decline_invite(user_id, now)
                 # The claim is a conditional update: of two people racing for one link, one wins.
                 if not await uow.invites.claim(token, user_id, now):
                     raise InviteInvalid("This invite link was already used.")
@@ -108,22 +117,8 @@ class ContractService:
                     await uow.rollback()
                     continue
                 await uow.commit()
-                return Outcome("joined", contract, user_id)
+                return Outcome("joined" if accept else "invite_declined", contract, user_id)
         raise Busy("The contract is busy right now: please try again.")
-
-    async def decline_invite(self, token: str, user_id: int, now: datetime) -> Outcome:
-        async with self.uow_factory() as uow:
-            invite = await uow.invites.get(token)
-            if invite is None:
-                raise InviteInvalid("This invite link is not valid.")
-            invite.check_can_accept(user_id, now)
-            contract = await self._get(uow, invite.contract_id)
-            contract.decline_invite(user_id, now)
-            if not await uow.invites.claim(token, user_id, now):
-                raise InviteInvalid("This invite link was already used.")
-            await uow.contracts.save(contract)
-            await uow.commit()
-            return Outcome("invite_declined", contract, user_id)
 
     # ----- reading ---------------------------------------------------------------------------
     async def view(self, contract_id: int, viewer_id: int) -> Contract:
