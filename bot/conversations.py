@@ -297,14 +297,19 @@ async def show_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, answe
     return AM_SUMMARY
 
 
-async def got_title(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    text = update.message.text
+async def got_text(update: Update, context: ContextTypes.DEFAULT_TYPE, field: str, text: str) -> str:
+    """A title or description: checked by the domain's text rule, or asked again with the reason."""
     try:
-        check_text(text, "title", min_len=1, max_len=TITLE_MAX)
+        check_text(text, field, min_len=1 if field == "title" else 0,
+                   max_len=TITLE_MAX if field == "title" else DESCRIPTION_MAX)
     except DomainError as err:
-        return await ask_field(update, context, "title", f"{e(err.reason)}\n")
-    draft(context)["title"] = text
-    return await next_step(update, context, "title")
+        return await ask_field(update, context, field, f"{e(err.reason)}\n")
+    draft(context)[field] = text
+    return await next_step(update, context, field)
+
+
+async def got_title(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    return await got_text(update, context, "title", update.message.text)
 
 
 async def got_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -330,14 +335,7 @@ async def got_due(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
 
 
 async def got_description(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    q = update.callback_query
-    text = "" if q else update.message.text
-    try:
-        check_text(text, "description", min_len=0, max_len=DESCRIPTION_MAX)
-    except DomainError as err:
-        return await ask_field(update, context, "description", f"{e(err.reason)}\n")
-    draft(context)["description"] = text
-    return await next_step(update, context, "description")
+    return await got_text(update, context, "description", "" if update.callback_query else update.message.text)
 
 
 async def save_milestone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
