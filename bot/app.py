@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -69,6 +69,19 @@ class RedactToken(logging.Filter):
         return True
 
 
+class BriefNetworkRetries(logging.Filter):
+    """PTB's network retry loop logs a full traceback for an unreachable or refusing Bot API; one line
+    with the cause says the same to an operator (the bot explains the consequence itself)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.getMessage().startswith("Network Retry Loop"):
+            err = record.exc_info[1]
+            record.msg = f"{record.getMessage()} ({type(err).__name__}: {err})"
+            record.args = ()
+            record.exc_info = record.exc_text = None
+        return True
+
+
 def configure_logging(settings: Settings) -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         level=getattr(logging, settings.log_level.upper(), logging.INFO))
@@ -77,6 +90,7 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     token = settings.bot_token.get_secret_value() if settings.bot_token else ""
     for handler in logging.getLogger().handlers:
+        handler.addFilter(BriefNetworkRetries())
         handler.addFilter(RedactToken(token))
 
 
@@ -180,16 +194,24 @@ def run(settings: Settings) -> int:
     log.info("Milestone bot starting (%s mode)", "webhook" if settings.webhook_url else "polling")
     # asyncio.run above closed its loop; PTB runs on a fresh one.
     asyncio.set_event_loop(asyncio.new_event_loop())
-    if settings.webhook_url:
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        if not secret:
-            log.error("WEBHOOK_SECRET is required in webhook mode: Telegram sends it with every update "
-                      "and the bot refuses requests without it")
-            return 2
-        path = urlsplit(settings.webhook_url).path.strip("/")
-        app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port, url_path=path,
-                        webhook_url=settings.webhook_url, secret_token=secret,
-                        allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    try:
+        if settings.webhook_url:
+            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            if not secret:
+                log.error("WEBHOOK_SECRET is required in webhook mode: Telegram sends it with every update "
+                          "and the bot refuses requests without it")
+                return 2
+            path = urlsplit(settings.webhook_url).path.strip("/")
+            app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port, url_path=path,
+                            webhook_url=settings.webhook_url, secret_token=secret,
+                            allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+        else:
+            app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    except InvalidToken:
+        log.error("Telegram rejected BOT_TOKEN (Unauthorized). Copy the token again from @BotFather "
+                  "(/mybots -> API Token) into .env and restart.")
+        return 2
+    except NetworkError as err:
+        log.error("Could not reach the Bot API at start (%s). Check the network or BOT_API_BASE_URL.", err)
+        return 3
     return 0

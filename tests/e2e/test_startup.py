@@ -1,4 +1,4 @@
-"""Webhook mode: the bot registers its URL with a secret token and refuses requests without it."""
+"""Starting the bot: webhook mode checks its secret on every request; a wrong token ends with a clear message."""
 
 from __future__ import annotations
 
@@ -88,3 +88,25 @@ def test_webhook_mode_checks_the_secret_on_every_request(tg, tmp_path):
         tg.abort_check = None
         assert bot.stop() == 0
     assert SECRET not in bot.output()
+
+
+def test_a_wrong_token_ends_with_a_clear_message_not_a_traceback(tg, tmp_path):
+    class WrongToken(BotProcess):
+        def env(self) -> dict[str, str]:
+            env = super().env()
+            env["BOT_TOKEN"] = "123456:not-the-right-one"
+            return env
+
+    bot = WrongToken(tg, tmp_path / "bot.sqlite3", tmp_path / "bot.log")
+    import subprocess
+    import sys
+
+    from tests.e2e.conftest import ROOT
+
+    result = subprocess.run([sys.executable, "-m", "bot"], cwd=ROOT, env=bot.env(), capture_output=True, text=True,
+                            timeout=60)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2
+    assert "Telegram rejected BOT_TOKEN" in output
+    assert "Traceback" not in output
+    assert "not-the-right-one" not in output
