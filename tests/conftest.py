@@ -70,3 +70,13 @@ def uow(engine):
 @pytest.fixture
 def now():
     return datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how much of the storage suite ran on each database (CI requires PostgreSQL to run)."""
+    passed = terminalreporter.stats.get("passed", [])
+    on_pg = sum(1 for r in passed if "[postgresql" in r.nodeid)
+    on_sqlite = sum(1 for r in passed if "[sqlite" in r.nodeid)
+    skipped = sum(1 for r in terminalreporter.stats.get("skipped", []) if "postgresql" in r.nodeid)
+    terminalreporter.write_line(
+        f"database suites: {on_sqlite} passed on SQLite, {on_pg} passed on PostgreSQL, {skipped} skipped")
