@@ -31,3 +31,9 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value):
+        # A copied .env.example leaves DATABASE_URL= empty: that means the default SQLite file.
+        return default_database_url() if isinstance(value, str) and not value.strip() else value
