@@ -22,6 +22,7 @@ from domain.money import validate_amount
 
 from .common import deps, render_card, safe_send, user_today, user_zone
 from .handlers import after_change, in_group, picker_items, picker_page, private_only, show_picker
+from .keyboards import MS_ROLE
 from .parsing import (
     InputError,
     normalize_currency,
@@ -407,7 +408,7 @@ async def begin_text_action(update: Update, context: ContextTypes.DEFAULT_TYPE, 
             contract_id = await d.svc.contract_of_milestone(ms_id)
         except DomainError:
             pass
-        await refuse(update, context, err, contract_id, Role.FREELANCER if kind == "submit" else Role.CLIENT)
+        await refuse(update, context, err, contract_id, MS_ROLE["sub" if kind == "submit" else "chg"])
         return END
     ms = contract.milestone(ms_id)
     context.user_data["draft"] = {"kind": kind, "milestone_id": ms_id, "from_chat": update.effective_chat.id}

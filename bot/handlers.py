@@ -14,7 +14,7 @@ from domain.services import Outcome
 
 from .common import deps, edit_or_send, names_of, render_card, safe_send, user_zone
 from .keyboards import (
-    MS_ACTIONS,
+    MS_ROLE,
     PICK_PAGE_SIZE,
     choose_contract_keyboard,
     end_confirm_keyboard,
@@ -287,7 +287,7 @@ async def milestone_button(update: Update, context: ContextTypes.DEFAULT_TYPE, c
             contract_id = await svc.contract_of_milestone(ms_id)
         except DomainError:
             pass
-        await refuse(update, context, err, contract_id, MS_ACTIONS[code][1])
+        await refuse(update, context, err, contract_id, MS_ROLE[code])
         if contract_id is not None and not in_group(update):
             await refresh_card(update, context, contract_id)
         return

@@ -9,21 +9,14 @@ from domain.model import Contract, ContractStatus, Milestone, MilestoneStatus, R
 
 from .texts import CARD_PAGE_SIZE, card_milestones, card_pages, short
 
-# Milestone actions: callback "m:<code>:<milestone id>"; the role that may press each one.
-MS_ACTIONS: dict[str, tuple[str, Role]] = {
-    "act": ("activate", Role.CLIENT),
-    "sub": ("submit", Role.FREELANCER),
-    "apr": ("approve", Role.CLIENT),
-    "chg": ("request_changes", Role.CLIENT),
-    "rfd": ("refund", Role.FREELANCER),
-    "rrq": ("request_refund", Role.CLIENT),
-    "rya": ("accept_refund", Role.FREELANCER),
-    "ryn": ("decline_refund", Role.FREELANCER),
-    "acc": ("accept_proposal", Role.CLIENT),
-    "rej": ("reject_proposal", Role.CLIENT),
-    "edt": ("edit", Role.CLIENT),
-    "del": ("delete", Role.CLIENT),
+# Milestone buttons: callback "m:<code>:<milestone id>"; the role that may press each one.
+MS_ROLE: dict[str, Role] = {
+    "act": Role.CLIENT, "sub": Role.FREELANCER, "apr": Role.CLIENT, "chg": Role.CLIENT,
+    "rfd": Role.FREELANCER, "rrq": Role.CLIENT, "rya": Role.FREELANCER, "ryn": Role.FREELANCER,
+    "acc": Role.CLIENT, "rej": Role.CLIENT, "edt": Role.CLIENT, "del": Role.CLIENT,
 }
+
+
 def ms_button(label: str, code: str, ms: Milestone) -> Btn:
     return Btn(label, callback_data=f"m:{code}:{ms.id}")
 
