@@ -10,6 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from .sqlite_inline import inline_creator
+
 DEFAULT_SQLITE_FILE = "milestone.sqlite3"
 SQLITE_BUSY_TIMEOUT_S = 30
 
@@ -37,15 +39,20 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     url = normalize_url(url)
     if is_sqlite(url):
-        engine = create_async_engine(
-            url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, pool_size=pool_size, max_overflow=20
+        parsed = make_url(url)
+        inline = bool(parsed.database) and parsed.database != ":memory:" and not parsed.query
+        extra: dict = (
+            {"async_creator": inline_creator(parsed.database, busy_timeout_s=SQLITE_BUSY_TIMEOUT_S)}
+            if inline
+            else {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
         )
-        _tune_sqlite(engine)
+        engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=20, **extra)
+        _tune_sqlite(engine, busy_timeout_ms=0 if inline else SQLITE_BUSY_TIMEOUT_S * 1000)
         return engine
     return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
+def _tune_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every SQLite test
         # Take over transaction control from the sqlite3 module so that BEGIN IMMEDIATE is ours.
@@ -54,14 +61,15 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        # 0 for inline connections: they wait for other processes' locks in asyncio (sqlite_inline).
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn):  # pragma: no cover
         # A deferred transaction that reads and then writes can fail with "database is locked" at
         # once (the busy handler can't help a read lock upgrading); IMMEDIATE takes the write lock
-        # up front and waits for it under busy_timeout instead.
+        # up front and waits for it (in asyncio for inline connections, see sqlite_inline).
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 

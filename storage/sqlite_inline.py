@@ -1,0 +1,190 @@
+"""SQLite for SQLAlchemy's asyncio layer without a thread hop per statement.
+
+aiosqlite runs every call on a worker thread and wakes the event loop when it is done: about 0.65 ms
+per statement on the project's VM, most of it the hand-over, while the statement itself (a local file,
+WAL, indexed lookups of a few rows) takes tens of microseconds. This module gives SQLAlchemy's
+aiosqlite dialect (through its documented ``async_creator`` hook) a connection with the same
+coroutine interface that runs each statement right away in the event loop's thread.
+
+What would block the loop is waiting for a lock held by another process. So SQLite's own busy
+handler is off (busy_timeout 0) and the waiting happens here, in asyncio: a statement that meets
+SQLITE_BUSY where a retry is safe (outside a transaction, which includes BEGIN IMMEDIATE itself, or
+a COMMIT) sleeps with asyncio and tries again, up to the busy timeout. Inside a BEGIN IMMEDIATE
+transaction on a WAL database no statement waits for a lock: the write lock is already held and
+readers never block writers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+SQLITE_BUSY = 5
+SQLITE_LOCKED = 6
+_FIRST_BACKOFF_S = 0.0005
+_MAX_BACKOFF_S = 0.02
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
+    return "locked" in str(error) or "busy" in str(error)
+
+
+class InlineCursor:
+    __slots__ = ("_owner", "_cursor")
+
+    def __init__(self, owner: InlineConnection) -> None:
+        self._owner = owner
+        self._cursor = owner._conn.cursor()
+
+    async def __aenter__(self) -> InlineCursor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+    @property
+    def description(self):
+        return self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self):
+        return self._cursor.lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._cursor.arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._cursor.arraysize = value
+
+    async def execute(self, sql: str, parameters: Any = ()) -> InlineCursor:
+        await self._owner._run(self._cursor.execute, sql, parameters, retry_sql=sql)
+        return self
+
+    async def executemany(self, sql: str, seq_of_parameters: Any) -> InlineCursor:
+        # A list, so that a retry after SQLITE_BUSY sees every row again.
+        await self._owner._run(self._cursor.executemany, sql, list(seq_of_parameters), retry_sql=sql)
+        return self
+
+    async def fetchone(self):
+        return self._cursor.fetchone()
+
+    async def fetchmany(self, size: int | None = None):
+        return self._cursor.fetchmany(self._cursor.arraysize if size is None else size)
+
+    async def fetchall(self):
+        return self._cursor.fetchall()
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+    async def setinputsizes(self, *sizes: Any) -> None:
+        return None
+
+    async def nextset(self) -> None:
+        return None
+
+
+class _ImmediateQueue:
+    """SQLAlchemy's adapter changes isolation_level through aiosqlite's private work queue
+    (``_tx.put_nowait((future, function))``); run the function at once instead."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def put_nowait(item) -> None:
+        future, function = item
+        try:
+            future.set_result(function())
+        except Exception as exc:  # pragma: no cover - only if sqlite3 refuses the setting
+            future.set_exception(exc)
+
+
+class InlineConnection:
+    """The part of aiosqlite.Connection that SQLAlchemy's aiosqlite dialect uses."""
+
+    _tx = _ImmediateQueue()
+
+    def __init__(self, conn: sqlite3.Connection, busy_timeout_s: float) -> None:
+        self._conn = conn
+        self._connection = conn  # the dialect checks it before commit / rollback
+        self._busy_timeout_s = busy_timeout_s
+
+    async def _run(self, fn: Callable, *args: Any, retry_sql: str | None = None):
+        try:
+            return fn(*args)
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error) or not self._may_retry(retry_sql):
+                raise
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._busy_timeout_s
+        delay = _FIRST_BACKOFF_S
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                return fn(*args)
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error) or loop.time() >= deadline:
+                    raise
+            delay = min(delay * 2, _MAX_BACKOFF_S)
+
+    def _may_retry(self, sql: str | None) -> bool:
+        # SQLite: a statement that returned SQLITE_BUSY may be run again if it was outside an explicit
+        # transaction or was a COMMIT; inside a transaction the transaction has to be rolled back.
+        if not self._conn.in_transaction:
+            return True
+        return sql is not None and sql.lstrip()[:6].upper() == "COMMIT"
+
+    @property
+    def isolation_level(self):
+        return self._conn.isolation_level
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    def cursor(self) -> InlineCursor:
+        return InlineCursor(self)
+
+    async def execute(self, sql: str, parameters: Any = ()) -> InlineCursor:
+        cursor = InlineCursor(self)
+        await cursor.execute(sql, parameters)
+        return cursor
+
+    async def commit(self) -> None:
+        if self._conn.in_transaction:
+            await self._run(self._conn.execute, "COMMIT", retry_sql="COMMIT")
+
+    async def rollback(self) -> None:
+        self._conn.rollback()
+
+    async def close(self) -> None:
+        self._conn.close()
+
+    def stop(self) -> None:
+        self._conn.close()
+
+    async def create_function(self, *args: Any, **kw: Any) -> None:
+        self._conn.create_function(*args, **kw)
+
+
+def inline_creator(database: str, *, busy_timeout_s: float, uri: bool = False):
+    """An ``async_creator`` for create_async_engine: each call opens one inline connection."""
+
+    async def connect() -> InlineConnection:
+        # isolation_level=None: the sqlite3 module never opens transactions on its own; ours start
+        # with BEGIN IMMEDIATE (storage.db). timeout=0: waits for other processes happen in _run.
+        conn = sqlite3.connect(database, timeout=0, isolation_level=None, uri=uri, check_same_thread=False)
+        return InlineConnection(conn, busy_timeout_s)
+
+    return connect

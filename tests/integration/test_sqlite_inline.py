@@ -1,0 +1,117 @@
+"""The inline SQLite connection: statements run in the event loop's thread, and waiting for a lock
+held by another process happens in asyncio (the loop keeps serving other work meanwhile)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+import storage.db
+from domain.model import Role
+from domain.services import ContractService
+from storage.db import create_engine, session_factory
+from storage.migrate import upgrade_to_head
+from storage.sqlite_inline import InlineConnection
+from storage.uow import uow_factory
+
+
+@pytest.fixture
+async def sqlite_engine(tmp_path):
+    path = tmp_path / "inline.sqlite3"
+    eng = create_engine(f"sqlite+aiosqlite:///{path}")
+    await upgrade_to_head(eng)
+    yield eng, path
+    await eng.dispose()
+
+
+def _hold_write_lock(path, seconds: float, locked: threading.Event) -> None:
+    """Another connection (as another process would) holds SQLite's write lock for a while."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("INSERT INTO users (id, first_name, started, blocked) VALUES (1, 'other', 0, 0)")
+    locked.set()
+    time.sleep(seconds)
+    conn.execute("COMMIT")
+    conn.close()
+
+
+async def test_statements_run_in_the_event_loops_thread(sqlite_engine):
+    eng, _ = sqlite_engine
+    async with eng.connect() as conn:
+        raw = await conn.get_raw_connection()
+        assert isinstance(raw.driver_connection, InlineConnection)
+        before = threading.active_count()
+        for _ in range(20):
+            assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+        assert threading.active_count() == before  # no worker thread per connection
+
+
+async def test_a_lock_held_elsewhere_is_waited_for_in_asyncio_and_the_write_lands(sqlite_engine):
+    eng, path = sqlite_engine
+    locked = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(path, 0.4, locked))
+    holder.start()
+    await asyncio.to_thread(locked.wait)
+
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    tick_task = asyncio.create_task(ticker())
+    svc = ContractService(uow_factory(session_factory(eng)))
+    from datetime import UTC, datetime
+
+    started = time.perf_counter()
+    contract, _ = await svc.create_contract(2, Role.CLIENT, "Waited for", "USD", datetime(2026, 11, 27, tzinfo=UTC))
+    waited = time.perf_counter() - started
+    tick_task.cancel()
+    await asyncio.to_thread(holder.join)
+
+    assert waited >= 0.2  # it really waited for the other writer
+    assert ticks >= 10  # ... and the event loop went on meanwhile (a blocking wait would give ~0)
+    async with eng.connect() as conn:
+        titles = (await conn.execute(text("SELECT title FROM contracts"))).scalars().all()
+        users = (await conn.execute(text("SELECT id FROM users ORDER BY id"))).scalars().all()
+    assert titles == ["Waited for"] and 1 in users and contract.id
+
+
+async def test_a_lock_held_past_the_busy_timeout_fails_cleanly_and_saves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(storage.db, "SQLITE_BUSY_TIMEOUT_S", 0.15)
+    path = tmp_path / "timeout.sqlite3"
+    eng = create_engine(f"sqlite+aiosqlite:///{path}")
+    await upgrade_to_head(eng)
+    locked = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(path, 0.6, locked))
+    holder.start()
+    await asyncio.to_thread(locked.wait)
+    try:
+        with pytest.raises(OperationalError, match="locked"):
+            async with eng.begin() as conn:
+                await conn.execute(text("INSERT INTO users (id, first_name, started, blocked) VALUES (2, 'x', 0, 0)"))
+    finally:
+        await asyncio.to_thread(holder.join)
+    async with eng.connect() as conn:
+        ids = (await conn.execute(text("SELECT id FROM users"))).scalars().all()
+    assert ids == [1]  # the other writer's row only; nothing half-saved from the failed attempt
+    await eng.dispose()
+
+
+def test_only_statements_that_are_safe_to_repeat_are_retried(tmp_path):
+    conn = sqlite3.connect(tmp_path / "r.sqlite3", isolation_level=None)
+    inline = InlineConnection(conn, busy_timeout_s=1)
+    assert inline._may_retry("BEGIN IMMEDIATE")  # outside a transaction
+    conn.execute("BEGIN IMMEDIATE")
+    assert inline._may_retry("COMMIT")
+    assert not inline._may_retry("INSERT INTO t VALUES (1)")  # inside: the transaction must roll back
+    conn.execute("ROLLBACK")
+    conn.close()
