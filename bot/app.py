@@ -35,6 +35,7 @@ from . import handlers
 from .common import Deps, remember_user, utc_now
 from .concurrency import PerUserUpdateProcessor
 from .conversations import build_conversation
+from .http import AiohttpRequest
 from .persistence import DatabasePersistence
 from .reminders import install as install_reminders
 from .settings import Settings
@@ -142,6 +143,9 @@ def build_application(
                                                       overall_time_period=1, max_retries=3))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    else:
+        # PTB's defaults (256 pooled connections for calls, 1 for getUpdates) on the aiohttp transport.
+        builder = builder.request(AiohttpRequest(256)).get_updates_request(AiohttpRequest(1))
     if not updater:
         builder = builder.updater(None)
     app = builder.build()

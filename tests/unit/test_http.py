@@ -1,0 +1,116 @@
+"""The aiohttp transport for Bot API calls (bot/http.py): what PTB's own transport does, answer by answer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import pytest
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
+
+from bot.http import AiohttpRequest
+from tests.e2e.fake_telegram import FakeTelegram
+
+TOKEN = "123456:http-test"
+
+
+@pytest.fixture
+def fake():
+    with FakeTelegram(TOKEN) as tg:
+        yield tg
+
+
+def make_bot(base_url: str, **kw) -> Bot:
+    return Bot(TOKEN, base_url=f"{base_url}/bot", request=AiohttpRequest(8, **kw),
+               get_updates_request=AiohttpRequest(1, **kw))
+
+
+async def test_calls_answers_and_errors_come_through_as_with_ptbs_transport(fake):
+    alice = fake.user(501, "Alice", started=True)
+    never_started = fake.user(502, "Bob", started=False)
+    async with make_bot(fake.base_url) as bot:
+        me = await bot.get_me()
+        assert me.is_bot
+        text = "Fund «Design» <b>now</b> & 🚀 עברית"
+        sent = await bot.send_message(alice.id, text)
+        assert sent.text == text and fake.last_message(alice).plain_text == text
+        with pytest.raises(Forbidden):  # the fake's 403 for someone who never started the bot
+            await bot.send_message(never_started.id, "hi")
+        with pytest.raises(BadRequest):  # a 400 from the server
+            await bot.send_message(alice.id, "x" * 5000)
+    assert all(c.status in (200, 400, 403) for c in fake.calls)
+
+
+async def _raw_server(handler) -> tuple[asyncio.AbstractServer, str]:
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}"
+
+
+async def test_a_file_upload_goes_as_multipart_with_the_other_parameters():
+    seen: dict[str, bytes] = {}
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:  # keep-alive: getMe first, then the upload
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                break
+            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length")) or 0)
+            body = await reader.readexactly(length)
+            if b"/getMe" in head:
+                result = {"id": 1, "is_bot": True, "first_name": "Bot", "username": "test_bot"}
+            else:
+                seen["head"], seen["body"] = head, body
+                result = {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}}
+            answer = json.dumps({"ok": True, "result": result}).encode()
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                         + str(len(answer)).encode() + b"\r\n\r\n" + answer)
+            await writer.drain()
+        writer.close()
+
+    server, base = await _raw_server(handler)
+    async with server, make_bot(base) as bot:
+        await bot.send_document(5, document=b"%PDF-1.4 milestone report", filename="report.pdf", caption="Here it is")
+    head, body = seen["head"].decode(), seen["body"]
+    assert "multipart/form-data" in head and "/sendDocument" in head
+    assert b"%PDF-1.4 milestone report" in body and b'filename="report.pdf"' in body and b"Here it is" in body
+
+
+async def test_a_server_that_never_answers_times_out():
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        await asyncio.sleep(5)
+        writer.close()
+
+    server, base = await _raw_server(handler)
+    async with server:
+        bot = make_bot(base, read_timeout=0.2)
+        await bot.request.initialize()  # not bot.initialize(): its getMe would time out too
+        try:
+            with pytest.raises(TimedOut):
+                await bot.send_message(5, "hi")
+        finally:
+            await bot.request.shutdown()
+
+
+async def test_an_unreachable_server_is_a_network_error():
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    request = AiohttpRequest(1)
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError) as caught:
+            await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")
+        assert not isinstance(caught.value, TimedOut)
+    finally:
+        await request.shutdown()
+
+
+async def test_using_it_before_initialize_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="not initialized"):
+        await AiohttpRequest(1).do_request("http://127.0.0.1:9/x", "POST")
