@@ -140,12 +140,15 @@ def main() -> None:
         print(f"repeat {r + 1}: echo {e:.1f} rt/s ({e_calls:.2f} API calls/rt), ours {o:.1f} rt/s "
               f"({o_calls:.2f} API calls/rt), ratio {o / e:.2f}", flush=True)
     lim, _ = run_once("ours", pairs, {})
+    echo_aiohttp, _ = run_once("echo", pairs, {"ECHO_TRANSPORT": "aiohttp"})
     print(f"\n{pairs} concurrent pairs, {repeats} repeats (medians):")
     print(f"  echo bot:                      {statistics.median(echo):7.1f} round trips/s")
     print(f"  milestone bot (no send limit): {statistics.median(ours):7.1f} round trips/s")
     print(f"  ratio ours / echo:             {statistics.median(ratios):7.2f}   (target >= 0.8)")
     print(f"  Bot API calls per round trip (besides polling): echo {e_calls:.2f}, ours {o_calls:.2f}")
     print(f"  milestone bot with its 30 msg/s flood limiter on: {lim:.1f} round trips/s (one run)")
+    print(f"  for context, echo bot on the milestone bot's aiohttp transport: {echo_aiohttp:.1f} round trips/s "
+          f"(one run; ours / it = {statistics.median(ours) / echo_aiohttp:.2f})")
 
 
 if __name__ == "__main__":
