@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, text, update  # noqa: E402
 
+from bot.heap import settle_heap  # noqa: E402
 from domain.services import ReminderService  # noqa: E402
 from storage.db import create_engine, session_factory  # noqa: E402
 from storage.migrate import upgrade_to_head  # noqa: E402
@@ -106,6 +107,7 @@ async def measure(url: str, n: int, repeats: int) -> dict:
     # Fresh contracts for every repeat: a reminder already claimed is (rightly) never claimed again.
     order = random.Random(n).sample(range(1, n // PER_CONTRACT + 1), min(n // PER_CONTRACT, 250 * repeats))
     await service.sweep(NOW)  # warm the pool and caches
+    settle_heap()  # as the bot does once it has started (bot/heap.py)
     rss_before = rss_mb()
     idle = []
     for _ in range(repeats * 2):

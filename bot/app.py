@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import warnings
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from . import handlers
 from .common import Deps, remember_user, utc_now
 from .concurrency import PerUserUpdateProcessor
 from .conversations import build_conversation
+from .heap import settle_heap
 from .http import AiohttpRequest
 from .persistence import DatabasePersistence
 from .reminders import install as install_reminders
@@ -180,9 +180,7 @@ async def _post_init(app: Application) -> None:
         await app.bot.set_my_commands(COMMANDS)
     except (NetworkError, BadRequest) as err:
         log.warning("could not publish the command menu: %s", err)
-    # What is loaded by now (libraries, handlers, caches) lives as long as the process: moving it out
-    # of the collector's reach makes the full collections that cause latency spikes much shorter.
-    gc.freeze()
+    settle_heap()
 
 
 async def _post_shutdown(app: Application) -> None:

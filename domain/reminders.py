@@ -30,7 +30,7 @@ class ReminderSettings:
     default_timezone: str = "UTC"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Recipient:
     user_id: int
     role: Role
@@ -40,7 +40,7 @@ class Recipient:
     blocked: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReminderSubject:
     """One milestone with just what the policy needs (read in bulk by the sweep)."""
 
@@ -76,7 +76,7 @@ class Reminder:
         return (self.kind.value, self.occurrence, self.recipient_id)
 
 
-@dataclass
+@dataclass(slots=True)
 class SweepPlan:
     send: list[Reminder] = field(default_factory=list)  # due now: to send (or do)
     skip: list[Reminder] = field(default_factory=list)  # due, but superseded by a later one of the kind
@@ -105,23 +105,46 @@ def in_quiet_hours(local: datetime, start: time | None, end: time | None) -> boo
     return t >= start or t < end  # overnight window, e.g. 22:00-08:00
 
 
-def out_of_quiet_hours(at: datetime, r: Recipient, tz: tzinfo) -> datetime:
-    """The first moment at or after `at` outside the recipient's quiet hours."""
-    if r.quiet_start is None or r.quiet_end is None:
+def _after_quiet(at: datetime, start: time | None, end: time | None, tz: tzinfo) -> datetime:
+    """The first moment at or after `at` outside the quiet hours start-end (local times in `tz`)."""
+    if start is None or end is None:
         return at
     local = at.astimezone(tz)
-    if not in_quiet_hours(local, r.quiet_start, r.quiet_end):
+    if not in_quiet_hours(local, start, end):
         return at
-    assert r.quiet_end is not None
-    end = datetime.combine(local.date(), r.quiet_end, tzinfo=tz)
-    if end <= local:
-        end = datetime.combine(local.date() + timedelta(days=1), r.quiet_end, tzinfo=tz)
-    return end.astimezone(UTC)
+    stop = datetime.combine(local.date(), end, tzinfo=tz)
+    if stop <= local:
+        stop = datetime.combine(local.date() + timedelta(days=1), end, tzinfo=tz)
+    return stop.astimezone(UTC)
+
+
+def out_of_quiet_hours(at: datetime, r: Recipient, tz: tzinfo) -> datetime:
+    """The first moment at or after `at` outside the recipient's quiet hours."""
+    return _after_quiet(at, r.quiet_start, r.quiet_end, tz)
 
 
 def local_moment(day: date, hour: int, tz: tzinfo) -> datetime:
     """`hour`:00 on `day` in the zone, as UTC (zoneinfo resolves DST gaps and folds)."""
     return datetime.combine(day, time(hour), tzinfo=tz).astimezone(UTC)
+
+
+@lru_cache(maxsize=4096)
+def _at_hour(day: date, hour: int, tz: tzinfo, quiet_start: time | None, quiet_end: time | None) -> datetime:
+    """`hour`:00 local on `day` (or the end of quiet hours if that falls in them), as UTC. Memoized and
+    bounded: people share zones, dates and quiet hours, and this zone arithmetic is most of a plan's cost."""
+    return _after_quiet(local_moment(day, hour, tz), quiet_start, quiet_end, tz)
+
+
+@lru_cache(maxsize=1024)
+def _date_steps(due: date, before: tuple[int, ...], after: tuple[int, ...]):
+    """The date reminders of an active milestone due on `due`, per kind in plan order, for a
+    freelancer and for a client: (kind, ((days, occurrence, local day), ...)). Shared by all
+    milestones due that day."""
+    d = due.isoformat()  # == f"{due}"
+    soon = (ReminderKind.DUE_SOON, tuple((-n, f"{d}:-{n}", due - timedelta(n)) for n in before))
+    today = (ReminderKind.DUE_TODAY, ((0, d, due),))
+    late = (ReminderKind.OVERDUE, tuple((n, f"{d}:+{n}", due + timedelta(n)) for n in after))
+    return (soon, today, late), (soon, late)
 
 
 def plan(subject: ReminderSubject, settings: ReminderSettings) -> list[Reminder]:
@@ -130,92 +153,119 @@ def plan(subject: ReminderSubject, settings: ReminderSettings) -> list[Reminder]
     out: list[Reminder] = []
     if not s.contract_active:
         return out
-    for r in s.recipients:
-        tz = zone(r.timezone, settings.default_timezone)
-
-        def at_hour(day: date, r: Recipient = r, tz: tzinfo = tz) -> datetime:
-            return out_of_quiet_hours(local_moment(day, settings.reminder_hour, tz), r, tz)
-
-        def moment(at: datetime, r: Recipient = r, tz: tzinfo = tz) -> datetime:
-            return out_of_quiet_hours(at, r, tz)
-
-        if s.status is MilestoneStatus.ACTIVE:
-            for n in settings.due_soon_days:
-                out.append(Reminder(ReminderKind.DUE_SOON, f"{s.due_date}:-{n}", at_hour(s.due_date - timedelta(n)),
-                                    r.user_id, r.role, -n))
-            if r.role is Role.FREELANCER:
-                out.append(Reminder(ReminderKind.DUE_TODAY, f"{s.due_date}", at_hour(s.due_date), r.user_id, r.role))
-            for n in settings.overdue_days:
-                out.append(Reminder(ReminderKind.OVERDUE, f"{s.due_date}:+{n}", at_hour(s.due_date + timedelta(n)),
-                                    r.user_id, r.role, n))
-        elif s.status is MilestoneStatus.SUBMITTED and s.submitted_at is not None and r.role is Role.CLIENT:
-            release_at = s.submitted_at + timedelta(days=s.review_days)
-            for n in settings.review_days_before:
-                if n < s.review_days:
-                    out.append(Reminder(ReminderKind.REVIEW_WAITING, f"{s.submitted_at.isoformat()}:-{n}",
-                                        moment(release_at - timedelta(days=n)), r.user_id, r.role, -n))
-        elif (s.status is MilestoneStatus.RELEASED and s.released_at is not None and r.role is Role.CLIENT
-              and s.next_unfunded_id is not None and not s.has_funded):
-            for n in settings.next_waiting_days:
-                out.append(Reminder(ReminderKind.NEXT_WAITING, f"{s.released_at.isoformat()}:+{n}",
-                                    moment(s.released_at + timedelta(days=n)), r.user_id, r.role, n))
-    if s.status is MilestoneStatus.SUBMITTED and s.submitted_at is not None:
+    status = s.status
+    hour = settings.reminder_hour
+    if status is MilestoneStatus.ACTIVE:
+        freelancer_kinds, client_kinds = _date_steps(s.due_date, tuple(settings.due_soon_days), tuple(settings.overdue_days))
+        for r in s.recipients:
+            tz = zone(r.timezone, settings.default_timezone)
+            qs, qe, uid, role = r.quiet_start, r.quiet_end, r.user_id, r.role
+            for kind, steps in freelancer_kinds if role is Role.FREELANCER else client_kinds:
+                for days, occurrence, day in steps:
+                    out.append(Reminder(kind, occurrence, _at_hour(day, hour, tz, qs, qe), uid, role, days))
+    elif status is MilestoneStatus.SUBMITTED and s.submitted_at is not None:
         release_at = s.submitted_at + timedelta(days=s.review_days)
-        out.append(Reminder(ReminderKind.AUTO_RELEASE, s.submitted_at.isoformat(), release_at, 0))
+        submitted = s.submitted_at.isoformat()
+        for r in s.recipients:
+            if r.role is Role.CLIENT:
+                tz = zone(r.timezone, settings.default_timezone)
+                for n in settings.review_days_before:
+                    if n < s.review_days:
+                        out.append(Reminder(ReminderKind.REVIEW_WAITING, f"{submitted}:-{n}",
+                                            out_of_quiet_hours(release_at - timedelta(days=n), r, tz),
+                                            r.user_id, r.role, -n))
+        out.append(Reminder(ReminderKind.AUTO_RELEASE, submitted, release_at, 0))
+    elif (status is MilestoneStatus.RELEASED and s.released_at is not None
+          and s.next_unfunded_id is not None and not s.has_funded):
+        released = s.released_at.isoformat()
+        for r in s.recipients:
+            if r.role is Role.CLIENT:
+                tz = zone(r.timezone, settings.default_timezone)
+                for n in settings.next_waiting_days:
+                    out.append(Reminder(ReminderKind.NEXT_WAITING, f"{released}:+{n}",
+                                        out_of_quiet_hours(s.released_at + timedelta(days=n), r, tz),
+                                        r.user_id, r.role, n))
     return out
 
 
-def still_true(reminder: Reminder, subject: ReminderSubject, now: datetime, settings: ReminderSettings) -> bool:
-    """A due reminder whose fact no longer holds is not sent (e.g. 'due in 1 day' on the due date)."""
-    if reminder.kind in (ReminderKind.DUE_SOON, ReminderKind.DUE_TODAY, ReminderKind.OVERDUE):
-        r = next((x for x in subject.recipients if x.user_id == reminder.recipient_id), None)
-        tz = zone(r.timezone if r else None, settings.default_timezone)
-        today = now.astimezone(tz).date()
-        if reminder.kind is ReminderKind.DUE_SOON:
+_DATE_KINDS = (ReminderKind.DUE_SOON, ReminderKind.DUE_TODAY, ReminderKind.OVERDUE)
+
+
+def still_true(reminder: Reminder, subject: ReminderSubject, now: datetime, settings: ReminderSettings, *,
+               today: date | None = None) -> bool:
+    """A due reminder whose fact no longer holds is not sent (e.g. 'due in 1 day' on the due date).
+    `today`: the recipient's local date now, if the caller knows it already."""
+    kind = reminder.kind
+    if kind in _DATE_KINDS:
+        if today is None:
+            r = next((x for x in subject.recipients if x.user_id == reminder.recipient_id), None)
+            tz = zone(r.timezone if r else None, settings.default_timezone)
+            today = now.astimezone(tz).date()
+        if kind is ReminderKind.DUE_SOON:
             return today < subject.due_date
-        if reminder.kind is ReminderKind.DUE_TODAY:
+        if kind is ReminderKind.DUE_TODAY:
             return today == subject.due_date
         return today > subject.due_date
-    if reminder.kind is ReminderKind.REVIEW_WAITING:
+    if kind is ReminderKind.REVIEW_WAITING:
         assert subject.submitted_at is not None
         return now < subject.submitted_at + timedelta(days=subject.review_days)
     return True
+
+
+def _at(reminder: Reminder) -> datetime:
+    return reminder.at
 
 
 def sweep_plan(subject: ReminderSubject, now: datetime, settings: ReminderSettings) -> SweepPlan:
     """What to do now: of the due reminders of each kind and recipient only the latest is sent
     (after downtime: no flood of stale ones), and never inside the recipient's quiet hours."""
     result = SweepPlan()
+    skip = result.skip
+    next_at: datetime | None = None
     latest: dict[tuple[ReminderKind, int], Reminder] = {}
     for rem in plan(subject, settings):
-        if rem.at > now:
-            if result.next_at is None or rem.at < result.next_at:
-                result.next_at = rem.at
+        at = rem.at
+        if at > now:
+            if next_at is None or at < next_at:
+                next_at = at
             continue
         group = (rem.kind, rem.recipient_id)
         prev = latest.get(group)
-        if prev is None or rem.at > prev.at:
-            if prev is not None:
-                result.skip.append(prev)
+        if prev is None:
+            latest[group] = rem
+        elif at > prev.at:
+            skip.append(prev)
             latest[group] = rem
         else:
-            result.skip.append(rem)
-    for rem in latest.values():
-        recipient = next((x for x in subject.recipients if x.user_id == rem.recipient_id), None)
-        if rem.recipient_id and (recipient is None or recipient.blocked or not still_true(rem, subject, now, settings)):
-            result.skip.append(rem)
-            continue
-        if recipient is not None:
-            # A reminder that fell due during quiet hours (or became due by a change made then)
-            # waits for their end; it stays the latest of its kind and goes out then.
-            tz = zone(recipient.timezone, settings.default_timezone)
-            wake = out_of_quiet_hours(now, recipient, tz)
-            if wake > now:
-                if result.next_at is None or wake < result.next_at:
-                    result.next_at = wake
+            skip.append(rem)
+    if latest:
+        recipients: dict[int, Recipient] = {}
+        for x in subject.recipients:
+            recipients.setdefault(x.user_id, x)
+        local: dict[int, tuple[date, datetime]] = {}  # per recipient: local date now, end of quiet hours
+        for rem in latest.values():
+            uid = rem.recipient_id
+            recipient = recipients.get(uid)
+            if recipient is not None:
+                seen = local.get(uid)
+                if seen is None:
+                    tz = zone(recipient.timezone, settings.default_timezone)
+                    seen = local[uid] = (now.astimezone(tz).date(),
+                                         _after_quiet(now, recipient.quiet_start, recipient.quiet_end, tz))
+                today, wake = seen
+            if uid and (recipient is None or recipient.blocked
+                        or not still_true(rem, subject, now, settings, today=today)):
+                skip.append(rem)
                 continue
-        result.send.append(rem)
-    result.send.sort(key=lambda r: r.at)
+            if recipient is not None and wake > now:
+                # A reminder that fell due during quiet hours (or became due by a change made then)
+                # waits for their end; it stays the latest of its kind and goes out then.
+                if next_at is None or wake < next_at:
+                    next_at = wake
+                continue
+            result.send.append(rem)
+        result.send.sort(key=_at)
+    result.next_at = next_at
     return result
 
 

@@ -363,23 +363,27 @@ class ReminderService:
             if not subjects:
                 await uow.commit()
                 return []
+            settings = self.settings
             items: list[tuple[int, Reminder, str]] = []
+            of: list[ReminderSubject] = []  # the subject of each item
             next_at: dict[int, datetime | None] = {}
-            by_id = {s.milestone_id: s for s in subjects}
             for s in subjects:
-                p = sweep_plan(s, now, self.settings)
+                p = sweep_plan(s, now, settings)
                 # Superseded reminders need no record: only the latest due one of each kind is
                 # ever considered, so an older one can never be picked later.
-                items += [(s.milestone_id, r, "queued") for r in p.send]
-                next_at[s.milestone_id] = p.next_at
+                mid = s.milestone_id
+                for r in p.send:
+                    items.append((mid, r, "queued"))
+                    of.append(s)
+                next_at[mid] = p.next_at
             won = await uow.reminders.claim(items, now)
             await uow.reminders.set_next(next_at)
             await uow.commit()
         due = []
-        for mid, r, status in items:
+        for (mid, r, status), s in zip(items, of, strict=True):
             log_id = won.get((mid, r.kind.value, r.occurrence, r.recipient_id))
             if status == "queued" and log_id is not None:
-                due.append(DueReminder(log_id, by_id[mid], r))
+                due.append(DueReminder(log_id, s, r))
         return due
 
     async def begin_sending(self, due: DueReminder) -> bool:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
 from domain.model import MilestoneStatus, Role
-from domain.reminders import ReminderKind
+from domain.reminders import Reminder, ReminderKind
 from domain.services import ContractService, ReminderService
 from storage.db import create_engine, session_factory
+from storage.models import MilestoneRow, ReminderLogRow
 from storage.uow import uow_factory
 
 T0 = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
@@ -126,3 +128,37 @@ async def test_the_due_query_uses_the_partial_index_on_sqlite(engine):
             "EXPLAIN QUERY PLAN SELECT id FROM milestones WHERE next_reminder_at IS NOT NULL "
             "AND next_reminder_at <= '2026-11-27' ORDER BY next_reminder_at LIMIT 500"))).all()
     assert any("ix_milestones_next_reminder_at" in str(row) for row in plan), plan
+
+
+async def test_claim_and_set_next_store_exactly_what_the_orm_stores(uow, now):
+    """The claim and the next look are written as plain SQL for speed: the same rows and values as
+    through the ORM, only new keys won (also a key twice in one batch), batches of any size."""
+    svc = ContractService(uow)
+    a, b = await seed_active(svc, 2, date(2026, 11, 20))
+    at = datetime(2026, 11, 17, 10, 30, 15, 123456, tzinfo=ZoneInfo("Europe/Berlin"))  # stored as UTC
+    items = [(a, Reminder(ReminderKind.OVERDUE, f"occ{i}", at + timedelta(minutes=i), 10, Role.CLIENT, 1), "queued")
+             for i in range(1200)]  # more rows than one INSERT takes on SQLite
+    items.append(items[5])
+    async with uow() as u:
+        won = await u.reminders.claim(items, now)
+        await u.reminders.set_next({a: at, b: None})
+        u.session.add(ReminderLogRow(milestone_id=a, kind="overdue", occurrence="orm", recipient_id=10,
+                                     status="queued", due_at=at + timedelta(minutes=7), claimed_at=now))
+        await u.commit()
+    assert set(won) == {(a, "overdue", f"occ{i}", 10) for i in range(1200)}
+    assert len(set(won.values())) == 1200
+    fresh = (b, Reminder(ReminderKind.DUE_SOON, "2026-11-20:-3", at, 20, Role.FREELANCER, -3), "queued")
+    async with uow() as u:
+        again = await u.reminders.claim(items[:3] + [fresh], now)
+        await u.commit()
+    assert list(again) == [(b, "due_soon", "2026-11-20:-3", 20)]
+    async with uow() as u:
+        row = await u.session.get(ReminderLogRow, won[(a, "overdue", "occ7", 10)])
+        assert (row.status, row.due_at, row.claimed_at, row.sent_at) == ("queued", at + timedelta(minutes=7), now, None)
+        assert row.due_at.tzinfo is UTC and row.claimed_at.tzinfo is UTC
+        assert (await u.session.get(MilestoneRow, a)).next_reminder_at == at
+        assert (await u.session.get(MilestoneRow, b)).next_reminder_at is None
+        # Byte for byte what the ORM wrote for the same moment (SQLite keeps datetimes as text).
+        raw = (await u.session.execute(text(
+            "SELECT occurrence, due_at, claimed_at FROM reminder_log WHERE occurrence IN ('occ7', 'orm')"))).all()
+        assert len(raw) == 2 and raw[0][1:] == raw[1][1:]

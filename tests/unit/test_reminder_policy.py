@@ -11,12 +11,16 @@ from hypothesis import strategies as st
 from domain.model import MilestoneStatus, Role
 from domain.reminders import (
     Recipient,
+    Reminder,
     ReminderKind,
     ReminderSettings,
     ReminderSubject,
+    in_quiet_hours,
+    local_moment,
     out_of_quiet_hours,
     plan,
     sweep_plan,
+    zone,
 )
 
 CFG = ReminderSettings()
@@ -201,3 +205,92 @@ def test_next_waiting_is_planned_again_when_the_next_milestone_appears_after_the
     m2 = c.add_milestone(C, "Second", 100, NOW.date() + timedelta(days=9), "", NOW.date(), later)
     assert m1.next_reminder_at == later  # the sweep looks at the release again
     assert m2.seq == 2
+
+
+_recipient = st.builds(
+    Recipient,
+    user_id=st.sampled_from([CLIENT, FREELANCER, 0]),
+    role=st.sampled_from([Role.CLIENT, Role.FREELANCER]),
+    timezone=st.sampled_from([None, "UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC+05:30", "Nowhere/X"]),
+    quiet_start=st.one_of(st.none(), st.sampled_from([time(0), time(8), time(9), time(22)])),
+    quiet_end=st.one_of(st.none(), st.sampled_from([time(6), time(9), time(10, 30), time(22)])),
+    blocked=st.booleans(),
+)
+
+
+def _plain_plan(s: ReminderSubject, cfg: ReminderSettings) -> list[Reminder]:
+    """plan() as first written, without its memoized moments: the specification it is held to."""
+    out: list[Reminder] = []
+    if not s.contract_active:
+        return out
+    for r in s.recipients:
+        tz = zone(r.timezone, cfg.default_timezone)
+
+        def at_hour(day, r=r, tz=tz):
+            return out_of_quiet_hours(local_moment(day, cfg.reminder_hour, tz), r, tz)
+
+        def moment(at, r=r, tz=tz):
+            return out_of_quiet_hours(at, r, tz)
+
+        if s.status is MilestoneStatus.ACTIVE:
+            for n in cfg.due_soon_days:
+                out.append(Reminder(ReminderKind.DUE_SOON, f"{s.due_date}:-{n}", at_hour(s.due_date - timedelta(n)),
+                                    r.user_id, r.role, -n))
+            if r.role is Role.FREELANCER:
+                out.append(Reminder(ReminderKind.DUE_TODAY, f"{s.due_date}", at_hour(s.due_date), r.user_id, r.role))
+            for n in cfg.overdue_days:
+                out.append(Reminder(ReminderKind.OVERDUE, f"{s.due_date}:+{n}", at_hour(s.due_date + timedelta(n)),
+                                    r.user_id, r.role, n))
+        elif s.status is MilestoneStatus.SUBMITTED and s.submitted_at is not None and r.role is Role.CLIENT:
+            release_at = s.submitted_at + timedelta(days=s.review_days)
+            for n in cfg.review_days_before:
+                if n < s.review_days:
+                    out.append(Reminder(ReminderKind.REVIEW_WAITING, f"{s.submitted_at.isoformat()}:-{n}",
+                                        moment(release_at - timedelta(days=n)), r.user_id, r.role, -n))
+        elif (s.status is MilestoneStatus.RELEASED and s.released_at is not None and r.role is Role.CLIENT
+              and s.next_unfunded_id is not None and not s.has_funded):
+            for n in cfg.next_waiting_days:
+                out.append(Reminder(ReminderKind.NEXT_WAITING, f"{s.released_at.isoformat()}:+{n}",
+                                    moment(s.released_at + timedelta(days=n)), r.user_id, r.role, n))
+    if s.status is MilestoneStatus.SUBMITTED and s.submitted_at is not None:
+        release_at = s.submitted_at + timedelta(days=s.review_days)
+        out.append(Reminder(ReminderKind.AUTO_RELEASE, s.submitted_at.isoformat(), release_at, 0))
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    status=st.sampled_from(list(MilestoneStatus)),
+    due=st.dates(date(2026, 10, 1), date(2027, 4, 30)),
+    submitted=st.datetimes(datetime(2026, 10, 1), datetime(2027, 4, 30), timezones=st.just(UTC)),
+    released=st.one_of(st.none(), st.datetimes(datetime(2026, 10, 1), datetime(2027, 4, 30), timezones=st.just(UTC))),
+    review_days=st.integers(1, 21),
+    active=st.booleans(),
+    has_funded=st.booleans(),
+    next_id=st.one_of(st.none(), st.just(9)),
+    recipients=st.one_of(
+        st.tuples(st.builds(Recipient, st.just(CLIENT), st.just(Role.CLIENT)),
+                  st.builds(Recipient, st.just(FREELANCER), st.just(Role.FREELANCER))),
+        st.lists(_recipient, max_size=3).map(tuple)),
+    now=st.datetimes(datetime(2026, 10, 1), datetime(2027, 5, 31), timezones=st.just(UTC)),
+)
+def test_plan_with_memoized_moments_is_its_plain_definition(status, due, submitted, released, review_days, active,
+                                                             has_funded, next_id, recipients, now):
+    # plan() memoizes each "09:00 local, out of quiet hours" moment and the date steps of a due date
+    # (the sweep's main cost); it must give exactly the reminders of the plain definition, in order,
+    # whatever was computed before it (the cache is shared by every milestone of every sweep).
+    s = ReminderSubject(
+        milestone_id=7, title="Design", amount=1, due_date=due, status=status, submitted_at=submitted,
+        released_at=released, contract_id=3, contract_title="Site", currency="USD", review_days=review_days,
+        contract_active=active, recipients=recipients, has_funded=has_funded, next_unfunded_id=next_id)
+    got, expected = plan(s, CFG), _plain_plan(s, CFG)
+    assert got == expected and repr(got) == repr(expected)
+    # ... and the sweep sends only due reminders, never inside their recipient's quiet hours.
+    p = sweep_plan(s, now, CFG)
+    people = {r.user_id: r for r in reversed(recipients)}
+    for rem in p.send:
+        assert rem.at <= now
+        if rem.recipient_id:
+            r = people[rem.recipient_id]
+            local = now.astimezone(zone(r.timezone, CFG.default_timezone))
+            assert not in_quiet_hours(local, r.quiet_start, r.quiet_end) and not r.blocked
