@@ -45,6 +45,8 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300),
                 headers={"User-Agent": self.USER_AGENT},
+                # Like httpx (PTB's default): HTTP_PROXY / HTTPS_PROXY / NO_PROXY from the environment.
+                trust_env=True,
             )
 
     async def shutdown(self) -> None:

@@ -114,3 +114,30 @@ async def test_an_unreachable_server_is_a_network_error():
 async def test_using_it_before_initialize_is_a_clear_error():
     with pytest.raises(RuntimeError, match="not initialized"):
         await AiohttpRequest(1).do_request("http://127.0.0.1:9/x", "POST")
+
+
+async def test_a_proxy_from_the_environment_is_used_as_with_ptbs_transport(monkeypatch):
+    request_lines: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        request_lines.append(head.split(b"\r\n", 1)[0])
+        answer = json.dumps({"ok": True, "result": True}).encode()
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                     + str(len(answer)).encode() + b"\r\n\r\n" + answer)
+        await writer.drain()
+        writer.close()
+
+    server, base = await _raw_server(proxy)
+    monkeypatch.setenv("HTTP_PROXY", base)
+    monkeypatch.setenv("http_proxy", base)  # the lower-case one wins where both are set
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    request = AiohttpRequest(1)
+    async with server:
+        await request.initialize()
+        try:
+            await request.post(f"http://127.0.0.2:9/bot{TOKEN}/logOut")
+        finally:
+            await request.shutdown()
+    assert request_lines == [f"POST http://127.0.0.2:9/bot{TOKEN}/logOut HTTP/1.1".encode()]
