@@ -60,6 +60,7 @@ class RedactToken(logging.Filter):
     def __init__(self, token: str) -> None:
         super().__init__()
         self.token = token
+        self._formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
         if self.token:
@@ -67,6 +68,12 @@ class RedactToken(logging.Filter):
             if self.token in message:
                 record.msg = message.replace(self.token, "<BOT_TOKEN>")
                 record.args = ()
+            if record.exc_info and not record.exc_text:
+                # Tracebacks too (an exception's text may quote a request URL): the handler's
+                # formatter uses exc_text as it is when it is already set.
+                record.exc_text = self._formatter.formatException(record.exc_info)
+            if record.exc_text and self.token in record.exc_text:
+                record.exc_text = record.exc_text.replace(self.token, "<BOT_TOKEN>")
         return True
 
 

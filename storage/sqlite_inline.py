@@ -22,16 +22,14 @@ from collections.abc import Callable
 from typing import Any
 
 SQLITE_BUSY = 5
-SQLITE_LOCKED = 6
 _FIRST_BACKOFF_S = 0.0005
 _MAX_BACKOFF_S = 0.02
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
-    code = getattr(error, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
-    return "locked" in str(error) or "busy" in str(error)
+    """Another connection holds the lock (SQLITE_BUSY, "database is locked"). Not SQLITE_LOCKED: a
+    conflict within this same connection, which waiting cannot resolve."""
+    return getattr(error, "sqlite_errorcode", 0) & 0xFF == SQLITE_BUSY
 
 
 class InlineCursor:
@@ -72,7 +70,9 @@ class InlineCursor:
         return self
 
     async def executemany(self, sql: str, seq_of_parameters: Any) -> InlineCursor:
-        # A list, so that a retry after SQLITE_BUSY sees every row again.
+        # A list, so that a retry after SQLITE_BUSY sees every row again. (SQLAlchemy runs executemany
+        # inside a BEGIN IMMEDIATE transaction, where it is never retried; outside one each row
+        # would commit on its own and a retry could repeat the rows before the busy one.)
         await self._owner._run(self._cursor.executemany, sql, list(seq_of_parameters), retry_sql=sql)
         return self
 
@@ -121,10 +121,11 @@ class InlineConnection:
         self._busy_timeout_s = busy_timeout_s
 
     async def _run(self, fn: Callable, *args: Any, retry_sql: str | None = None):
+        was_in_transaction = self._conn.in_transaction
         try:
             return fn(*args)
         except sqlite3.OperationalError as error:
-            if not _is_busy(error) or not self._may_retry(retry_sql):
+            if not _is_busy(error) or not self._may_retry(retry_sql, was_in_transaction):
                 raise
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._busy_timeout_s
@@ -138,12 +139,14 @@ class InlineConnection:
                     raise
             delay = min(delay * 2, _MAX_BACKOFF_S)
 
-    def _may_retry(self, sql: str | None) -> bool:
+    def _may_retry(self, sql: str | None, was_in_transaction: bool) -> bool:
         # SQLite: a statement that returned SQLITE_BUSY may be run again if it was outside an explicit
         # transaction or was a COMMIT; inside a transaction the transaction has to be rolled back.
-        if not self._conn.in_transaction:
+        # (Decided by the state before the statement: should SQLite have rolled the transaction back
+        # itself, a retry in autocommit would silently drop the transaction's earlier statements.)
+        if not was_in_transaction:
             return True
-        return sql is not None and sql.lstrip()[:6].upper() == "COMMIT"
+        return sql is not None and sql.lstrip()[:6].upper() == "COMMIT" and self._conn.in_transaction
 
     @property
     def isolation_level(self):
@@ -169,10 +172,11 @@ class InlineConnection:
         self._conn.rollback()
 
     async def close(self) -> None:
-        self._conn.close()
+        self.stop()
 
     def stop(self) -> None:
         self._conn.close()
+        self._connection = None  # SQLAlchemy's adapter: commit / rollback on a closed one do nothing
 
     async def create_function(self, *args: Any, **kw: Any) -> None:
         self._conn.create_function(*args, **kw)

@@ -109,9 +109,13 @@ async def test_a_lock_held_past_the_busy_timeout_fails_cleanly_and_saves_nothing
 def test_only_statements_that_are_safe_to_repeat_are_retried(tmp_path):
     conn = sqlite3.connect(tmp_path / "r.sqlite3", isolation_level=None)
     inline = InlineConnection(conn, busy_timeout_s=1)
-    assert inline._may_retry("BEGIN IMMEDIATE")  # outside a transaction
+    assert inline._may_retry("BEGIN IMMEDIATE", was_in_transaction=False)  # outside a transaction
     conn.execute("BEGIN IMMEDIATE")
-    assert inline._may_retry("COMMIT")
-    assert not inline._may_retry("INSERT INTO t VALUES (1)")  # inside: the transaction must roll back
+    assert inline._may_retry("COMMIT", was_in_transaction=True)
+    # inside: the transaction must roll back
+    assert not inline._may_retry("INSERT INTO t VALUES (1)", was_in_transaction=True)
     conn.execute("ROLLBACK")
+    # a transaction SQLite rolled back by itself is not continued in autocommit
+    assert not inline._may_retry("INSERT INTO t VALUES (1)", was_in_transaction=True)
+    assert not inline._may_retry("COMMIT", was_in_transaction=True)
     conn.close()

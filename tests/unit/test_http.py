@@ -141,3 +141,52 @@ async def test_a_proxy_from_the_environment_is_used_as_with_ptbs_transport(monke
         finally:
             await request.shutdown()
     assert request_lines == [f"POST http://127.0.0.2:9/bot{TOKEN}/logOut HTTP/1.1".encode()]
+
+
+async def test_errors_never_carry_the_token_and_redirects_are_not_followed():
+    hits: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        hits.append(head.split(b"\r\n", 1)[0])
+        if b"/hang" in head:
+            await asyncio.sleep(3)
+        else:
+            writer.write(b"HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+        writer.close()
+
+    server, base = await _raw_server(handler)
+    request = AiohttpRequest(1, connect_timeout=0.1, pool_timeout=0.1, read_timeout=5)
+    async with server:
+        await request.initialize()
+        try:
+            status, _ = await request.do_request(f"{base}/bot{TOKEN}/getMe", "POST")
+            assert status == 302 and len(hits) == 1  # as with PTB's httpx: a redirect is not followed
+            # The only pooled connection hangs; the next call waits for it and times out. aiohttp's
+            # own message for that names the URL, token included.
+            hanging = asyncio.create_task(request.do_request(f"{base}/bot{TOKEN}/hang", "POST"))
+            await asyncio.sleep(0.05)
+            with pytest.raises(TimedOut) as caught:
+                await request.do_request(f"{base}/bot{TOKEN}/getMe", "POST")
+            hanging.cancel()
+        finally:
+            await request.shutdown()
+    err = caught.value
+    assert TOKEN not in str(err) and err.__cause__ is None and err.__suppress_context__
+
+
+def test_the_log_filter_redacts_the_token_in_tracebacks_too():
+    import logging
+
+    from bot.app import RedactToken
+
+    try:
+        raise ValueError(f"Connection timeout to host http://127.0.0.1/bot{TOKEN}/getMe")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "polling failed", (), sys.exc_info())
+    RedactToken(TOKEN).filter(record)
+    text = logging.Formatter().format(record)
+    assert TOKEN not in text and "<BOT_TOKEN>" in text and "polling failed" in text
