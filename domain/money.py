@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
@@ -56,6 +56,7 @@ def validate_amount(minor: int, currency: str) -> int:
     return minor
 
 
+@lru_cache(maxsize=4096)  # a card shows the same amounts at every tap; Babel's formatting is not cheap
 def format_money(minor: int, currency: str, locale: str = "en_US") -> str:
     """Human display, e.g. $1,250.50 or ¥5,000; exact (Decimal arithmetic, no floats)."""
     from decimal import Decimal

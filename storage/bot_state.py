@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -9,6 +11,16 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from .db import write_gate
 from .models import ConversationRow
+
+_TABLE = ConversationRow.__table__
+_DELETE = delete(_TABLE).where(_TABLE.c.kind == bindparam("k"), _TABLE.c.key == bindparam("key_"))
+
+
+@lru_cache(maxsize=2)
+def _upsert(dialect: str):
+    """Built once per dialect: it runs after nearly every update a person sends."""
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(_TABLE)
+    return stmt.on_conflict_do_update(index_elements=["kind", "key"], set_={"value": stmt.excluded.value})
 
 
 class BotStateStore:
@@ -25,15 +37,11 @@ class BotStateStore:
         """Write (or, for None, delete) several (kind, key) entries in one transaction."""
         if not items:
             return
-        table = ConversationRow.__table__
         upserts = [{"kind": k, "key": key, "value": v} for (k, key), v in items.items() if v is not None]
         deletes = [{"k": k, "key_": key} for (k, key), v in items.items() if v is None]
         async with self._gate, self._sessions() as session, session.begin():
+            conn = await session.connection()
             if upserts:
-                insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-                stmt = insert(table)
-                stmt = stmt.on_conflict_do_update(index_elements=["kind", "key"], set_={"value": stmt.excluded.value})
-                await session.execute(stmt, upserts)
+                await conn.execute(_upsert(conn.dialect.name), upserts)
             if deletes:
-                await session.execute(
-                    delete(table).where(table.c.kind == bindparam("k"), table.c.key == bindparam("key_")), deletes)
+                await conn.execute(_DELETE, deletes)

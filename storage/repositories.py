@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import datetime
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import ConcurrentUpdate
@@ -41,6 +41,42 @@ def _ms_from_row(row: MilestoneRow) -> Milestone:
     return Milestone(id=row.id, **values)
 
 
+_C, _M = ContractRow.__table__, MilestoneRow.__table__
+_LEDGER, _HISTORY = LedgerRow.__table__, HistoryRow.__table__
+# Positions in a row of select(contracts, milestones): rows are read as plain tuples.
+_CI = {col.name: i for i, col in enumerate(_C.c)}
+_MI = {col.name: len(_C.c) + i for i, col in enumerate(_M.c)}
+
+
+def _values(table, names) -> dict:
+    return {name: bindparam(f"v_{name}", type_=table.c[name].type) for name in names}
+
+
+# Built once: a tap runs these, and building (and cache-keying) a statement costs more than SQLite
+# takes to run it. Core statements on the session's connection, not the ORM's bulk DML path.
+_LOAD_BY_CONTRACT = (
+    select(_C, _M).select_from(_C.outerjoin(_M, _M.c.contract_id == _C.c.id))
+    .where(_C.c.id == bindparam("b_contract")).order_by(_M.c.id)
+)
+_LOAD_BY_MILESTONE = (
+    select(_C, _M).select_from(_C.outerjoin(_M, _M.c.contract_id == _C.c.id))
+    .where(_C.c.id == select(_M.c.contract_id).where(_M.c.id == bindparam("b_milestone")).scalar_subquery())
+    .order_by(_M.c.id)
+)
+_CONTRACT_INSERT = insert(_C).values(
+    **_values(_C, (*_CONTRACT_FIELDS, "created_by", "created_at", "version"))).returning(_C.c.id)
+_CONTRACT_UPDATE = (
+    update(_C).where(_C.c.id == bindparam("b_id"), _C.c.version == bindparam("b_version"))
+    .values(version=_C.c.version + 1, **_values(_C, _CONTRACT_FIELDS))
+)
+_MS_INSERT = insert(_M).values(**_values(_M, ("contract_id", *_MS_FIELDS))).returning(_M.c.id)
+_MS_UPDATE = update(_M).where(_M.c.id == bindparam("b_id")).values(**_values(_M, _MS_FIELDS))
+
+
+def _prefixed(values: dict) -> dict:
+    return {f"v_{k}": v for k, v in values.items()}
+
+
 class SqlContractRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -51,77 +87,67 @@ class SqlContractRepository:
         values = {name: getattr(contract, name) for name in _CONTRACT_FIELDS}
         values.update(status=contract.status.value, created_by=contract.created_by,
                       created_at=contract.created_at, version=contract.version)
-        contract.id = (await self.session.execute(insert(ContractRow).values(**values).returning(ContractRow.id))).scalar_one()
+        conn = await self.session.connection()
+        contract.id = (await conn.execute(_CONTRACT_INSERT, _prefixed(values))).scalar_one()
         await self._write_children(contract)
 
     async def get(self, contract_id: int) -> Contract | None:
-        return await self._load(ContractRow.id == contract_id)
+        return await self._load(_LOAD_BY_CONTRACT, {"b_contract": contract_id})
 
     async def get_by_milestone(self, milestone_id: int) -> Contract | None:
         """The contract a milestone belongs to, loaded in the same single query."""
-        owner = select(MilestoneRow.contract_id).where(MilestoneRow.id == milestone_id).scalar_subquery()
-        return await self._load(ContractRow.id == owner)
+        return await self._load(_LOAD_BY_MILESTONE, {"b_milestone": milestone_id})
 
-    async def _load(self, which) -> Contract | None:
+    async def _load(self, statement, params: dict) -> Contract | None:
         # One statement for the whole aggregate: the contract row joined with its milestones.
-        c, m = ContractRow.__table__, MilestoneRow.__table__
-        rows = (await self.session.execute(
-            select(c, m).select_from(c.outerjoin(m, m.c.contract_id == c.c.id)).where(which).order_by(m.c.id)
-        )).all()
+        conn = await self.session.connection()
+        rows = (await conn.execute(statement, params)).all()
         if not rows:
             return None
-        first = rows[0]._mapping
+        first = rows[0]
         milestones = []
+        mid = _MI["id"]
         for row in rows:
-            r = row._mapping
-            if r[m.c.id] is None:
+            if row[mid] is None:
                 continue
-            values = {name: r[m.c[name]] for name in _MS_FIELDS}
+            values = {name: row[_MI[name]] for name in _MS_FIELDS}
             values["status"] = MilestoneStatus(values["status"])
-            ms = Milestone(id=r[m.c.id], **values)
+            ms = Milestone(id=row[mid], **values)
             self._seen[ms.id] = _ms_values(ms)
             milestones.append(ms)
+        c = {name: first[i] for name, i in _CI.items()}
         return Contract(
-            id=first[c.c.id], title=first[c.c.title], currency=first[c.c.currency],
-            status=ContractStatus(first[c.c.status]), created_by=first[c.c.created_by],
-            created_at=first[c.c.created_at], client_id=first[c.c.client_id],
-            freelancer_id=first[c.c.freelancer_id], review_days=first[c.c.review_days],
-            ended_at=first[c.c.ended_at], group_chat_id=first[c.c.group_chat_id],
-            kept_open_at=first[c.c.kept_open_at], version=first[c.c.version], milestones=milestones,
+            id=c["id"], title=c["title"], currency=c["currency"], status=ContractStatus(c["status"]),
+            created_by=c["created_by"], created_at=c["created_at"], client_id=c["client_id"],
+            freelancer_id=c["freelancer_id"], review_days=c["review_days"], ended_at=c["ended_at"],
+            group_chat_id=c["group_chat_id"], kept_open_at=c["kept_open_at"], version=c["version"],
+            milestones=milestones,
         )
 
     async def save(self, contract: Contract) -> None:
         values = {name: getattr(contract, name) for name in _CONTRACT_FIELDS}
         values["status"] = contract.status.value
-        result = await self.session.execute(
-            update(ContractRow)
-            .where(ContractRow.id == contract.id, ContractRow.version == contract.version)
-            .values(version=ContractRow.version + 1, **values)
-            .execution_options(synchronize_session=False)
-        )
+        conn = await self.session.connection()
+        result = await conn.execute(_CONTRACT_UPDATE, {"b_id": contract.id, "b_version": contract.version,
+                                                       **_prefixed(values)})
         if result.rowcount != 1:
             raise ConcurrentUpdate(f"contract {contract.id} changed since it was read")
         contract.version += 1
         await self._write_children(contract)
 
     async def _write_children(self, contract: Contract) -> None:
+        conn = await self.session.connection()
         for ms in contract.milestones:
             values = _ms_values(ms)
             if ms.id is None:
-                ms.id = (
-                    await self.session.execute(
-                        insert(MilestoneRow).values(contract_id=contract.id, **values).returning(MilestoneRow.id)
-                    )
-                ).scalar_one()
+                ms.id = (await conn.execute(_MS_INSERT, {"v_contract_id": contract.id, **_prefixed(values)})
+                         ).scalar_one()
             elif self._seen.get(ms.id) != values:
-                await self.session.execute(
-                    update(MilestoneRow).where(MilestoneRow.id == ms.id).values(**values)
-                    .execution_options(synchronize_session=False)
-                )
+                await conn.execute(_MS_UPDATE, {"b_id": ms.id, **_prefixed(values)})
             self._seen[ms.id] = values
         if contract.new_ledger:
-            await self.session.execute(
-                insert(LedgerRow),
+            await conn.execute(
+                insert(_LEDGER),
                 [
                     dict(contract_id=contract.id, milestone_id=e.milestone.id if e.milestone else e.milestone_id,
                          kind=e.kind.value, amount=e.amount, at=e.at, actor_id=e.actor_id)
@@ -130,8 +156,8 @@ class SqlContractRepository:
             )
             contract.new_ledger.clear()
         if contract.new_history:
-            await self.session.execute(
-                insert(HistoryRow),
+            await conn.execute(
+                insert(_HISTORY),
                 [
                     dict(contract_id=contract.id, milestone_id=e.milestone.id if e.milestone else e.milestone_id,
                          milestone_title=e.milestone_title, actor_id=e.actor_id, action=e.action, note=e.note,
