@@ -78,8 +78,8 @@ async def post_costs(base: str, transport: str, n: int, concurrency: int) -> flo
     request = HTTPXRequest(256) if transport == "httpx" else AiohttpRequest(256)
     await request.initialize()
     url = f"{base}/bot{TOKEN}/sendMessage"
-    data = RequestData([RequestParameter("chat_id", 5), RequestParameter("text", "Fund «Design» <b>now</b>"),
-                        RequestParameter("parse_mode", "HTML")])
+    data = RequestData([RequestParameter.from_input(k, v) for k, v in
+                        (("chat_id", 5), ("text", "Fund «Design» <b>now</b>"), ("parse_mode", "HTML"))])
 
     async def one() -> None:
         await request.post(url, request_data=data)
