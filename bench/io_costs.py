@@ -60,10 +60,10 @@ async def sqlite_costs(path: str, inline: bool, n: int) -> tuple[float, float]:
 
 def start_fake() -> tuple[subprocess.Popen, str]:
     code = (
-        "import sys, time; sys.path.insert(0, %r)\n"
+        f"import sys, time; sys.path.insert(0, {str(ROOT)!r})\n"
         "from tests.e2e.fake_telegram import FakeTelegram\n"
-        "tg = FakeTelegram(%r); tg.__enter__(); tg.user(5, 'A', started=True)\n"
-        "print(tg.base_url, flush=True); time.sleep(3600)\n" % (str(ROOT), TOKEN)
+        f"tg = FakeTelegram({TOKEN!r}); tg.__enter__(); tg.user(5, 'A', started=True)\n"
+        "print(tg.base_url, flush=True); time.sleep(3600)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     return proc, proc.stdout.readline().strip()
@@ -102,7 +102,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         res: dict[str, list[tuple[float, float]]] = {"aiosqlite": [], "inline": []}
-        for r in range(rounds):
+        for _ in range(rounds):
             for name in res:
                 res[name].append(asyncio.run(sqlite_costs(f"{tmp}/{name}.sqlite3", name == "inline", n)))
         print(f"SQLite through SQLAlchemy asyncio (median of {rounds} rounds of {n}):")
