@@ -26,7 +26,7 @@ from bench.sweep_scale import NOW, PER_CONTRACT, make_due, seed  # noqa: E402
 from bot.heap import settle_heap  # noqa: E402
 from domain.reminders import sweep_plan  # noqa: E402
 from domain.services import ReminderService  # noqa: E402
-from storage.db import create_engine, session_factory  # noqa: E402
+from storage.db import create_engine, session_factory, start_wal_checkpointer  # noqa: E402
 from storage.migrate import upgrade_to_head  # noqa: E402
 from storage.uow import uow_factory  # noqa: E402
 
@@ -37,7 +37,9 @@ async def measure(url: str, n: int, claims: int) -> dict[str, list[float]]:
     await seed(engine, n)
     service = ReminderService(uow_factory(session_factory(engine)), batch=500)
     await service.sweep(NOW)
+    # As the bot does once it has started: heap settled (bot/heap.py), SQLite checkpoints in a thread.
     settle_heap()
+    checkpointer = start_wal_checkpointer(engine)
     order = random.Random(1).sample(range(1, n // PER_CONTRACT + 1), 250 * claims)
     parts: dict[str, list[float]] = defaultdict(list)
     clock = time.perf_counter
@@ -69,6 +71,8 @@ async def measure(url: str, n: int, claims: int) -> dict[str, list[float]]:
         parts["total"].append((marks[-1][1] - marks[0][1]) * 1000)
         async with engine.begin() as conn:  # delivered, as in bench.sweep_scale
             await conn.execute(text("UPDATE reminder_log SET status = 'sent' WHERE status = 'queued'"))
+    if checkpointer is not None:
+        checkpointer.stop()
     await engine.dispose()
     return parts
 

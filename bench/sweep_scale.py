@@ -26,7 +26,7 @@ from sqlalchemy import insert, text, update  # noqa: E402
 
 from bot.heap import settle_heap  # noqa: E402
 from domain.services import ReminderService  # noqa: E402
-from storage.db import create_engine, session_factory  # noqa: E402
+from storage.db import create_engine, session_factory, start_wal_checkpointer  # noqa: E402
 from storage.migrate import upgrade_to_head  # noqa: E402
 from storage.models import ContractRow, MilestoneRow, UserRow  # noqa: E402
 from storage.uow import uow_factory  # noqa: E402
@@ -107,7 +107,9 @@ async def measure(url: str, n: int, repeats: int) -> dict:
     # Fresh contracts for every repeat: a reminder already claimed is (rightly) never claimed again.
     order = random.Random(n).sample(range(1, n // PER_CONTRACT + 1), min(n // PER_CONTRACT, 250 * repeats))
     await service.sweep(NOW)  # warm the pool and caches
-    settle_heap()  # as the bot does once it has started (bot/heap.py)
+    # As the bot does once it has started: heap settled (bot/heap.py), SQLite checkpoints in a thread.
+    settle_heap()
+    checkpointer = start_wal_checkpointer(engine)
     rss_before = rss_mb()
     idle = []
     for _ in range(repeats * 2):
@@ -125,6 +127,8 @@ async def measure(url: str, n: int, repeats: int) -> dict:
         async with engine.begin() as conn:  # delivered: keep the log as a real run would
             await conn.execute(text("UPDATE reminder_log SET status = 'sent' WHERE status = 'queued'"))
     rss_after = rss_mb()
+    if checkpointer is not None:
+        checkpointer.stop()
     await engine.dispose()
     return dict(seed_s=seed_s, idle=idle, claim=claim, rss=rss_after, rss_growth=rss_after - rss_before)
 

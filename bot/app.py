@@ -26,7 +26,7 @@ from telegram.warnings import PTBUserWarning
 
 from domain.services import ContractService
 from storage.bot_state import BotStateStore
-from storage.db import create_engine, session_factory
+from storage.db import create_engine, session_factory, start_wal_checkpointer
 from storage.migrate import upgrade_to_head
 from storage.uow import uow_factory
 
@@ -187,10 +187,14 @@ async def _post_init(app: Application) -> None:
         await app.bot.set_my_commands(COMMANDS)
     except (NetworkError, BadRequest) as err:
         log.warning("could not publish the command menu: %s", err)
+    app.bot_data["checkpointer"] = start_wal_checkpointer(app.bot_data["engine"])
     settle_heap()
 
 
 async def _post_shutdown(app: Application) -> None:
+    checkpointer = app.bot_data.get("checkpointer")
+    if checkpointer is not None:
+        checkpointer.stop()
     await app.bot_data["engine"].dispose()
 
 

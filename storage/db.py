@@ -7,13 +7,14 @@ from pathlib import Path
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from .sqlite_inline import inline_creator
+from .sqlite_inline import WalCheckpointer, inline_creator
 
 DEFAULT_SQLITE_FILE = "milestone.sqlite3"
 SQLITE_BUSY_TIMEOUT_S = 30
+WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
 def default_database_url(workdir: str | Path = ".") -> str:
@@ -36,11 +37,16 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def _is_sqlite_file(url: URL) -> bool:
+    """A plain SQLite file URL: these get inline connections (aiosqlite stays for :memory: and URI forms)."""
+    return url.get_backend_name() == "sqlite" and bool(url.database) and url.database != ":memory:" and not url.query
+
+
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     url = normalize_url(url)
     if is_sqlite(url):
         parsed = make_url(url)
-        inline = bool(parsed.database) and parsed.database != ":memory:" and not parsed.query
+        inline = _is_sqlite_file(parsed)
         extra: dict = (
             {"async_creator": inline_creator(parsed.database, busy_timeout_s=SQLITE_BUSY_TIMEOUT_S)}
             if inline
@@ -63,6 +69,11 @@ def _tune_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         # 0 for inline connections: they wait for other processes' locks in asyncio (sqlite_inline).
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        if busy_timeout_ms == 0:
+            # Inline: checkpoints are the WalCheckpointer's job (off the event loop); a commit runs
+            # one itself only if the WAL reaches ~40 MB, and the file is trimmed back to 64 MB.
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+            cursor.execute("PRAGMA journal_size_limit=67108864")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -71,6 +82,14 @@ def _tune_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
         # once (the busy handler can't help a read lock upgrading); IMMEDIATE takes the write lock
         # up front and waits for it (in asyncio for inline connections, see sqlite_inline).
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def start_wal_checkpointer(engine: AsyncEngine, interval_s: float = 1.0) -> WalCheckpointer | None:
+    """For an SQLite file on inline connections: checkpoints in a thread (see WalCheckpointer).
+    None for PostgreSQL (or in-memory SQLite), which need nothing of the kind."""
+    if not _is_sqlite_file(engine.url):
+        return None
+    return WalCheckpointer(engine.url.database, interval_s).start()
 
 
 class _NoGate:

@@ -4,6 +4,7 @@ held by another process happens in asyncio (the loop keeps serving other work me
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 import threading
 import time
@@ -119,3 +120,40 @@ def test_only_statements_that_are_safe_to_repeat_are_retried(tmp_path):
     assert not inline._may_retry("INSERT INTO t VALUES (1)", was_in_transaction=True)
     assert not inline._may_retry("COMMIT", was_in_transaction=True)
     conn.close()
+
+
+async def test_wal_checkpoints_happen_in_a_thread_not_in_commits(sqlite_engine):
+    from storage.db import WAL_AUTOCHECKPOINT_PAGES, start_wal_checkpointer
+
+    eng, path = sqlite_engine
+    async with eng.connect() as conn:
+        pages = (await conn.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar()
+    assert pages == WAL_AUTOCHECKPOINT_PAGES  # commits checkpoint only as a far-off safety net
+    checkpointer = start_wal_checkpointer(eng, interval_s=0.05)
+    assert checkpointer is not None
+    try:
+        for i in range(50):
+            async with eng.begin() as conn:
+                await conn.execute(text("INSERT INTO users (id, first_name, started, blocked) VALUES (:i, 'x', 0, 0)"),
+                                   {"i": 1000 + i})
+        deadline = time.monotonic() + 5
+        while checkpointer.checkpoints < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+        # The database file alone (a copy without its -wal) already holds every row: copied back by
+        # the thread, since no commit came near the automatic threshold.
+        main_only = path.with_name("main-only.sqlite3")
+        shutil.copyfile(path, main_only)
+        probe = sqlite3.connect(main_only)
+        in_main_file = probe.execute("SELECT count(*) FROM users WHERE id >= 1000").fetchone()[0]
+        probe.close()
+    finally:
+        checkpointer.stop()
+    assert checkpointer.checkpoints >= 2 and not checkpointer._thread.is_alive()
+    assert in_main_file == 50
+
+
+def test_only_sqlite_files_get_a_checkpointer():
+    from storage.db import start_wal_checkpointer
+
+    assert start_wal_checkpointer(create_engine("postgresql://u:p@127.0.0.1:9/x")) is None
