@@ -43,6 +43,14 @@ async def test_calls_answers_and_errors_come_through_as_with_ptbs_transport(fake
     assert all(c.status in (200, 400, 403) for c in fake.calls)
 
 
+async def _answer(writer: asyncio.StreamWriter, result: object) -> None:
+    """A Bot API success answer, written by hand."""
+    answer = json.dumps({"ok": True, "result": result}).encode()
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                 + str(len(answer)).encode() + b"\r\n\r\n" + answer)
+    await writer.drain()
+
+
 async def _raw_server(handler) -> tuple[asyncio.AbstractServer, str]:
     server = await asyncio.start_server(handler, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -66,10 +74,7 @@ async def test_a_file_upload_goes_as_multipart_with_the_other_parameters():
             else:
                 seen["head"], seen["body"] = head, body
                 result = {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}}
-            answer = json.dumps({"ok": True, "result": result}).encode()
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                         + str(len(answer)).encode() + b"\r\n\r\n" + answer)
-            await writer.drain()
+            await _answer(writer, result)
         writer.close()
 
     server, base = await _raw_server(handler)
@@ -122,10 +127,7 @@ async def test_a_proxy_from_the_environment_is_used_as_with_ptbs_transport(monke
     async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
         request_lines.append(head.split(b"\r\n", 1)[0])
-        answer = json.dumps({"ok": True, "result": True}).encode()
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                     + str(len(answer)).encode() + b"\r\n\r\n" + answer)
-        await writer.drain()
+        await _answer(writer, True)
         writer.close()
 
     server, base = await _raw_server(proxy)
