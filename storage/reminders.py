@@ -126,18 +126,13 @@ class SqlReminderRepository:
              cstatus, client_id, freelancer_id, ctz, cqs, cqe, cblocked, ftz, fqs, fqe, fblocked,
              funded, next_id, next_title) = r
             recipients = []
-            if client_id is not None:
-                key = (client_id, Role.CLIENT, ctz, cqs, cqe, bool(cblocked))
-                person = people.get(key)
-                if person is None:
-                    person = people[key] = Recipient(*key)
-                recipients.append(person)
-            if freelancer_id is not None:
-                key = (freelancer_id, Role.FREELANCER, ftz, fqs, fqe, bool(fblocked))
-                person = people.get(key)
-                if person is None:
-                    person = people[key] = Recipient(*key)
-                recipients.append(person)
+            for key in ((client_id, Role.CLIENT, ctz, cqs, cqe, bool(cblocked)),
+                        (freelancer_id, Role.FREELANCER, ftz, fqs, fqe, bool(fblocked))):
+                if key[0] is not None:
+                    person = people.get(key)
+                    if person is None:
+                        person = people[key] = Recipient(*key)
+                    recipients.append(person)
             out.append(ReminderSubject(
                 milestone_id=mid, title=title, amount=amount, due_date=due,
                 status=_STATUS.get(status) or MilestoneStatus(status),
