@@ -36,7 +36,7 @@ def reminder_settings(app: Application) -> ReminderSettings:
 
 def install(app: Application) -> ReminderService:
     d = app.bot_data["deps"]
-    # Small batches: a claim is only queued for the seconds it takes to send its batch.
+    # Batches of 500: a sweep reads at most this many due reminders before it sends them.
     service = ReminderService(d.svc.uow_factory, reminder_settings(app), batch=SWEEP_BATCH)
     d.extra["reminders"] = service
     # One repeating sweep; a late run still runs (misfire_grace_time=None) and missed runs collapse to one.
@@ -131,7 +131,7 @@ async def run_sweep(context: ContextTypes.DEFAULT_TYPE) -> dict[str, int]:
     """Sweep until nothing more is due now; return counts (for logs, tests and benchmarks)."""
     d = deps(context)
     service: ReminderService = d.extra["reminders"]
-    counts = {"sent": 0, "failed": 0, "retry": 0, "released": 0, "skipped": 0}
+    counts = {"sent": 0, "failed": 0, "retry": 0, "released": 0, "skipped": 0, "waiting": 0, "gone": 0}
     while True:
         now = d.clock()
         due = await service.sweep(now)
@@ -152,35 +152,37 @@ async def run_sweep(context: ContextTypes.DEFAULT_TYPE) -> dict[str, int]:
 async def deliver(context: ContextTypes.DEFAULT_TYPE, service: ReminderService, item: DueReminder) -> str:
     d = deps(context)
     now = d.clock()
-    if item.reminder.kind is ReminderKind.AUTO_RELEASE:
-        # Not marked 'sending': the release itself happens at most once (the domain refuses a second
-        # one), so if this process dies before finishing, the claim goes back and is simply retried.
+    verdict = await service.take(item, now)  # checked against the milestone as it is now
+    if verdict == "wait":
+        return "waiting"  # held until the recipient's quiet hours end
+    if verdict == "skip":
+        return "skipped"  # no longer true, superseded, or the recipient blocked the bot
+    if verdict == "gone":
+        return "gone"  # taken by another process or re-planned meanwhile
+    if item.kind == ReminderKind.AUTO_RELEASE:
+        # Still 'planned' while it runs: the release itself happens at most once (the domain refuses a
+        # second one), so if this process dies before finishing, the next sweep simply retries it.
         try:
-            outcome = await d.svc.auto_release(item.subject.milestone_id, now)
+            outcome = await d.svc.auto_release(item.milestone_id, now)
         except Busy:
-            await service.retry_later(item, now)
-            return "retry"
+            return "retry"  # still planned and due: the next sweep tries again
         except DomainError:
             await service.finished([item.log_id], "skipped", now)  # approved or changed meanwhile
             return "skipped"
         except Exception:
-            log.exception("automatic release of milestone %s failed; retrying at the next sweep",
-                          item.subject.milestone_id)
-            await service.retry_later(item, now)
+            log.exception("automatic release of milestone %s failed; retrying at the next sweep", item.milestone_id)
             return "retry"
         await service.finished([item.log_id], "sent", now)
         await notify(context, outcome)
         return "released"
-    if not await service.begin_sending(item):
-        return "skipped"  # the claim went back to the pool meanwhile; whoever holds it now sends it
     text, markup = render(item, service.settings, now)
     pace = pacer(context)
     if pace is not None:
         await pace.acquire()  # right before the send: database waits must not bunch sends up
     try:
-        await context.bot.send_message(item.reminder.recipient_id, text, reply_markup=markup)
+        await context.bot.send_message(item.recipient_id, text, reply_markup=markup)
     except Forbidden:
-        await mark_blocked(context, item.reminder.recipient_id)
+        await mark_blocked(context, item.recipient_id)
         await service.finished([item.log_id], "failed", now)
         return "failed"
     except BadRequest as err:

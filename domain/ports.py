@@ -73,22 +73,27 @@ class UserRepository(Protocol):
 
 class ReminderRepository(Protocol):
     async def due_subjects(self, now: datetime, limit: int) -> list[ReminderSubject]:
-        """Milestones whose next reminder look is due (locked against other sweepers)."""
+        """Milestones changed since they were last planned (locked against other sweepers)."""
 
-    async def claim(self, items: list[tuple[int, Reminder, str]], now: datetime) -> dict[tuple, int]:
-        """Record reminders once; return the keys (milestone, kind, occurrence, recipient) this call won."""
+    async def subject(self, milestone_id: int) -> ReminderSubject | None:
+        """One milestone as the policy sees it now."""
 
-    async def set_next(self, next_at: dict[int, datetime | None]) -> None: ...
+    async def replan(self, schedule: dict[int, list[tuple[Reminder, datetime]]]) -> None:
+        """Replace these milestones' planned reminders; reminders already taken keep their record."""
 
-    async def mark(self, log_ids: list[int], status: str, now: datetime) -> None: ...
+    async def due(self, now: datetime, limit: int) -> list[tuple]:
+        """Planned reminders whose moment has come: (log id, milestone, kind, occurrence, recipient, due)."""
 
-    async def unclaim(self, log_id: int, milestone_id: int, now: datetime) -> None: ...
+    async def start_sending(self, log_id: int, now: datetime) -> bool:
+        """planned -> sending, for the one caller that finds it still planned."""
+
+    async def reschedule(self, log_id: int, at: datetime) -> bool: ...
+
+    async def mark(self, log_ids: list[int], status: str, now: datetime) -> bool: ...
+
+    async def unclaim(self, log_id: int) -> None: ...
 
     async def touch_user(self, user_id: int, now: datetime) -> None: ...
-
-    async def start_sending(self, log_id: int) -> bool: ...
-
-    async def requeue_stale(self, older_than: datetime, now: datetime) -> int: ...
 
 
 class UnitOfWork(Protocol):

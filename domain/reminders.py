@@ -79,8 +79,28 @@ class Reminder:
 @dataclass(slots=True)
 class SweepPlan:
     send: list[Reminder] = field(default_factory=list)  # due now: to send (or do)
-    skip: list[Reminder] = field(default_factory=list)  # due, but superseded by a later one of the kind
+    skip: list[Reminder] = field(default_factory=list)  # due, but superseded, no longer true or blocked
+    wait: list[tuple[Reminder, datetime]] = field(default_factory=list)  # due, held until quiet hours end
+    future: list[Reminder] = field(default_factory=list)  # not due yet
     next_at: datetime | None = None  # when this milestone needs looking at again
+
+    def schedule(self) -> list[tuple[Reminder, datetime]]:
+        """What stays planned, each with the moment it goes out: the due ones now, the held ones at
+        the end of the quiet hours, the rest at their own moment. The skipped ones are dropped."""
+        return ([(r, r.at) for r in self.send] + self.wait + [(r, r.at) for r in self.future])
+
+    def decide(self, key: tuple[str, str, int]) -> tuple[str, Reminder | datetime | None]:
+        """For a reminder about to go out: ("send", reminder), ("wait", until) or ("skip", None)."""
+        for r in self.send:
+            if r.key == key:
+                return "send", r
+        for r, until in self.wait:
+            if r.key == key:
+                return "wait", until
+        for r in self.future:
+            if r.key == key:
+                return "wait", r.at
+        return "skip", None
 
 
 @lru_cache(maxsize=1024)
@@ -223,9 +243,11 @@ def sweep_plan(subject: ReminderSubject, now: datetime, settings: ReminderSettin
     skip = result.skip
     next_at: datetime | None = None
     latest: dict[tuple[ReminderKind, int], Reminder] = {}
+    future = result.future
     for rem in plan(subject, settings):
         at = rem.at
         if at > now:
+            future.append(rem)
             if next_at is None or at < next_at:
                 next_at = at
             continue
@@ -262,6 +284,7 @@ def sweep_plan(subject: ReminderSubject, now: datetime, settings: ReminderSettin
                 # waits for their end; it stays the latest of its kind and goes out then.
                 if next_at is None or wake < next_at:
                     next_at = wake
+                result.wait.append((rem, wake))
                 continue
             result.send.append(rem)
         result.send.sort(key=_at)

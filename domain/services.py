@@ -11,7 +11,7 @@ from typing import TypeVar
 from .errors import ConcurrentUpdate, DomainError, InviteInvalid, NotFound
 from .model import DEFAULT_REVIEW_DAYS, Contract, HistoryEntry, Invite, LedgerEntry, Milestone, Role
 from .ports import ContractSummary, UnitOfWork, UserProfile
-from .reminders import Reminder, ReminderSettings, ReminderSubject, sweep_plan
+from .reminders import Reminder, ReminderKind, ReminderSettings, ReminderSubject, sweep_plan
 
 INVITE_TTL = timedelta(days=7)
 MAX_ATTEMPTS = 8
@@ -338,59 +338,76 @@ class ContractService:
 
 @dataclass
 class DueReminder:
+    """A planned reminder whose moment has come. The sweep finds it; `ReminderService.take` then
+    checks it against the milestone as it is at that moment and fills in `subject` and `reminder`."""
+
     log_id: int
-    subject: ReminderSubject
-    reminder: Reminder
+    milestone_id: int
+    kind: str
+    occurrence: str
+    recipient_id: int
+    subject: ReminderSubject | None = None
+    reminder: Reminder | None = None
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.kind, self.occurrence, self.recipient_id)
 
 
 class ReminderService:
-    """One sweep: find what is due, claim it once (the unique log key), plan the next look."""
+    """Reminders are planned ahead: whenever a milestone changes (or a party changes their time zone
+    or quiet hours) the sweep writes all its reminders as 'planned' rows, each with its moment. At
+    each sweep the rows whose moment has come are read; each is then taken on its own, right before
+    it goes out ('planned' -> 'sending', one conditional UPDATE: of two processes one wins) after a
+    fresh check against the milestone. A reminder taken is never sent again (at most once); one not
+    yet taken when the process dies is simply still planned and goes out after the restart."""
 
-    def __init__(self, uow_factory: UowFactory, settings: ReminderSettings | None = None, *, batch: int = 500,
-                 lease: timedelta = timedelta(seconds=15)) -> None:
+    def __init__(self, uow_factory: UowFactory, settings: ReminderSettings | None = None, *,
+                 batch: int = 500) -> None:
         self.uow_factory = uow_factory
         self.settings = settings or ReminderSettings()
         self.batch = batch
-        self.lease = lease
 
     async def sweep(self, now: datetime) -> list[DueReminder]:
-        """Claim what is due now ('queued'). Each is then taken with begin_sending() right before it
-        goes out; a claim that a crashed process never began is handed back after the lease, one it
-        began is not (it may have reached Telegram): at most once, and only in-flight ones at risk."""
-        async with self.uow_factory() as uow:
-            await uow.reminders.requeue_stale(now - self.lease, now)
-            subjects = await uow.reminders.due_subjects(now, self.batch)
-            if not subjects:
+        """Plan the milestones changed since the last sweep, then return up to `batch` reminders
+        whose moment has come, earliest first."""
+        while True:
+            async with self.uow_factory() as uow:
+                reminders = uow.reminders
+                changed = await reminders.due_subjects(now, self.batch)
+                if changed:
+                    await reminders.replan(
+                        {s.milestone_id: sweep_plan(s, now, self.settings).schedule() for s in changed})
+                more = len(changed) == self.batch
+                rows = [] if more else await reminders.due(now, self.batch)
                 await uow.commit()
-                return []
-            settings = self.settings
-            items: list[tuple[int, Reminder, str]] = []
-            of: list[ReminderSubject] = []  # the subject of each item
-            next_at: dict[int, datetime | None] = {}
-            for s in subjects:
-                p = sweep_plan(s, now, settings)
-                # Superseded reminders need no record: only the latest due one of each kind is
-                # ever considered, so an older one can never be picked later.
-                mid = s.milestone_id
-                for r in p.send:
-                    items.append((mid, r, "queued"))
-                    of.append(s)
-                next_at[mid] = p.next_at
-            won = await uow.reminders.claim(items, now)
-            await uow.reminders.set_next(next_at)
-            await uow.commit()
-        due = []
-        for (mid, r, status), s in zip(items, of, strict=True):
-            log_id = won.get((mid, r.kind.value, r.occurrence, r.recipient_id))
-            if status == "queued" and log_id is not None:
-                due.append(DueReminder(log_id, s, r))
-        return due
+            if not more:
+                return [DueReminder(*row) for row in rows]
 
-    async def begin_sending(self, due: DueReminder) -> bool:
+    async def take(self, due: DueReminder, now: datetime) -> str:
+        """Right before a reminder goes out: check it against the milestone as it is now.
+        "send": it is this process's to send (marked 'sending'; an automatic release stays
+        'planned' until done, as the domain refuses a second release); "wait": held (quiet hours);
+        "skip": no longer true, superseded or the recipient blocked the bot; "gone": taken or
+        re-planned meanwhile."""
         async with self.uow_factory() as uow:
-            ok = await uow.reminders.start_sending(due.log_id)
+            reminders = uow.reminders
+            subject = await reminders.subject(due.milestone_id)
+            if subject is None:
+                verdict, what = "skip", None
+            else:
+                verdict, what = sweep_plan(subject, now, self.settings).decide(due.key)
+            if verdict == "send":
+                due.subject, due.reminder = subject, what
+                if due.kind != ReminderKind.AUTO_RELEASE and not await reminders.start_sending(due.log_id, now):
+                    verdict = "gone"
+            elif verdict == "wait":
+                if not await reminders.reschedule(due.log_id, what):
+                    verdict = "gone"
+            elif not await reminders.mark([due.log_id], "skipped", now):
+                verdict = "gone"
             await uow.commit()
-            return ok
+            return verdict
 
     async def finished(self, log_ids: list[int], status: str, now: datetime) -> None:
         """sent, failed (e.g. the person blocked the bot: not retried) or skipped."""
@@ -399,6 +416,7 @@ class ReminderService:
             await uow.commit()
 
     async def retry_later(self, due: DueReminder, now: datetime) -> None:
+        """Sending failed for a passing reason: planned again, and due at once."""
         async with self.uow_factory() as uow:
-            await uow.reminders.unclaim(due.log_id, due.subject.milestone_id, now)
+            await uow.reminders.unclaim(due.log_id)
             await uow.commit()

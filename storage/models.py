@@ -173,7 +173,7 @@ Index(
 
 
 class ReminderLogRow(Base):
-    """Each reminder ever claimed: the unique key is what makes a reminder go out once."""
+    """Each reminder planned, sent or skipped: the unique key is what makes a reminder go out once."""
 
     __tablename__ = "reminder_log"
     # AUTOINCREMENT on SQLite: a claim handed back must never share its id with a later claim.
@@ -185,12 +185,13 @@ class ReminderLogRow(Base):
     kind: Mapped[str] = mapped_column(String(16))
     occurrence: Mapped[str] = mapped_column(String(64))
     recipient_id: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16))  # queued, sending, sent, skipped, failed
+    status: Mapped[str] = mapped_column(String(16))  # planned, sending, sent, skipped, failed
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # taken to be sent
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-# Claims waiting to be sent: tiny, so handing back a dead process's claims costs nothing.
-Index("ix_reminder_log_queued", ReminderLogRow.claimed_at,
-      sqlite_where=ReminderLogRow.status == "queued", postgresql_where=ReminderLogRow.status == "queued")
+# The sweep's view of what is due: planned reminders by moment. Sent ones leave it, so its size
+# follows what is still ahead, not the history.
+Index("ix_reminder_log_planned", ReminderLogRow.due_at,
+      sqlite_where=ReminderLogRow.status == "planned", postgresql_where=ReminderLogRow.status == "planned")

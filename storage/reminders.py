@@ -1,11 +1,12 @@
-"""Reminder storage: the due-milestone query (indexed, SKIP LOCKED) and the claim log that makes each reminder once."""
+"""Reminder storage: the changed-milestone query (indexed, SKIP LOCKED), the planned reminders and
+their log, whose unique key (milestone, kind, occurrence, recipient) makes each reminder once."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import Integer, bindparam, case, delete, exists, or_, select, true, update
+from sqlalchemy import Integer, bindparam, case, exists, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import MilestoneStatus, Role
@@ -17,9 +18,10 @@ FUNDED = (MilestoneStatus.ACTIVE.value, MilestoneStatus.SUBMITTED.value)
 _STATUS = {s.value: s for s in MilestoneStatus}
 
 
-@lru_cache(maxsize=2)
-def _due_query(postgres: bool):
-    """Built once: constructing this statement costs more than running it when nothing is due.
+@lru_cache(maxsize=3)
+def _subject_query(postgres: bool, one: bool = False):
+    """Milestones changed since last planned (or `one` milestone by id), with what the policy needs.
+    Built once: constructing this statement costs more than running it when nothing is due.
     Core columns (not ORM entities): the ORM adds nothing here but per-row overhead."""
     m, c, u = MilestoneRow.__table__, ContractRow.__table__, UserRow.__table__
     cu, fu = u.alias("cu"), u.alias("fu")
@@ -43,10 +45,11 @@ def _due_query(postgres: bool):
         .outerjoin(fu, fu.c.id == c.c.freelancer_id)
         # The next milestone to activate and its title, in the same query (no second round trip).
         .outerjoin(nm, nm.c.id == next_unfunded)
-        .where(m.c.next_reminder_at.is_not(None), m.c.next_reminder_at <= now)
-        .order_by(m.c.next_reminder_at)
-        .limit(bindparam("limit", type_=Integer))
     )
+    if one:
+        return query.where(m.c.id == bindparam("id", type_=Integer))
+    query = (query.where(m.c.next_reminder_at.is_not(None), m.c.next_reminder_at <= now)
+             .order_by(m.c.next_reminder_at).limit(bindparam("limit", type_=Integer)))
     if postgres:
         # Two bot processes sweeping one database take disjoint milestones.
         query = query.with_for_update(of=m, skip_locked=True)
@@ -54,39 +57,46 @@ def _due_query(postgres: bool):
 
 
 @lru_cache(maxsize=1)
-def _stale_query():
+def _due_query():
+    """Planned reminders whose moment has come, through the partial index on planned rows: read
+    only (each is taken on its own right before it goes out), and nothing but plain columns."""
     log = ReminderLogRow.__table__
-    return select(log.c.id, log.c.milestone_id).where(
-        log.c.status == "queued", log.c.claimed_at < bindparam("older_than", type_=log.c.claimed_at.type))
+    return (
+        select(log.c.id, log.c.milestone_id, log.c.kind, log.c.occurrence, log.c.recipient_id)
+        .where(log.c.status == "planned", log.c.due_at <= bindparam("now", type_=log.c.due_at.type))
+        .order_by(log.c.due_at).limit(bindparam("limit", type_=Integer))
+    )
 
 
 _LOG_COLUMNS = "milestone_id, kind, occurrence, recipient_id, status, due_at, claimed_at, sent_at"
 _LOG_KEY = "milestone_id, kind, occurrence, recipient_id"
-_LOG_RETURNING = "RETURNING id, milestone_id, kind, occurrence, recipient_id"
 
 # PostgreSQL: one statement for any number of rows (arrays in, unnest), prepared once by asyncpg.
-_PG_CLAIM = (
+_PG_PLAN = (
     f"INSERT INTO reminder_log ({_LOG_COLUMNS}) "
-    "SELECT m, k, o, r, s, d, $7::timestamptz, NULL::timestamptz "
-    "FROM unnest($1::integer[], $2::varchar[], $3::varchar[], $4::bigint[], $5::varchar[], $6::timestamptz[]) "
-    "AS t(m, k, o, r, s, d) "
-    f"ON CONFLICT ({_LOG_KEY}) DO NOTHING {_LOG_RETURNING}"
+    "SELECT m, k, o, r, 'planned', d, NULL::timestamptz, NULL::timestamptz "
+    "FROM unnest($1::integer[], $2::varchar[], $3::varchar[], $4::bigint[], $5::timestamptz[]) "
+    "AS t(m, k, o, r, d) "
+    f"ON CONFLICT ({_LOG_KEY}) DO NOTHING"
 )
-# "id = ANY": the milestones are found through the primary key, never by a scan of the table.
-_PG_SET_NEXT = (
-    "UPDATE milestones SET next_reminder_at = v.nxt FROM unnest($1::integer[], $2::timestamptz[]) AS v(id, nxt) "
-    "WHERE milestones.id = v.id AND milestones.id = ANY($1::integer[])"
-)
-_SQLITE_SET_NEXT = "UPDATE milestones SET next_reminder_at = ? WHERE id = ?"
+_PG_UNPLAN = "DELETE FROM reminder_log WHERE status = 'planned' AND milestone_id = ANY($1::integer[])"
+_PG_PLANNED = "UPDATE milestones SET next_reminder_at = NULL WHERE id = ANY($1::integer[])"
 
 
 @lru_cache(maxsize=16)
-def _sqlite_claim(rows: int) -> str:
-    """SQLite: one multi-row INSERT per batch (as SQLAlchemy's insertmanyvalues would emit), its text
-    built once per row count; sqlite3 keeps the prepared statement."""
-    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, NULL)"] * rows)
-    return (f"INSERT INTO reminder_log ({_LOG_COLUMNS}) VALUES {values} "
-            f"ON CONFLICT ({_LOG_KEY}) DO NOTHING {_LOG_RETURNING}")
+def _sqlite_plan(rows: int) -> str:
+    """SQLite: one multi-row INSERT per page of rows, its text built once per row count."""
+    values = ", ".join(["(?, ?, ?, ?, 'planned', ?, NULL, NULL)"] * rows)
+    return f"INSERT INTO reminder_log ({_LOG_COLUMNS}) VALUES {values} ON CONFLICT ({_LOG_KEY}) DO NOTHING"
+
+
+@lru_cache(maxsize=16)
+def _sqlite_in(sql: str, count: int) -> str:
+    return sql.replace("(?)", "(" + ", ".join("?" * count) + ")")
+
+
+_SQLITE_UNPLAN = "DELETE FROM reminder_log WHERE status = 'planned' AND milestone_id IN (?)"
+_SQLITE_PLANNED = "UPDATE milestones SET next_reminder_at = NULL WHERE id IN (?)"
 
 
 def _utc_binder(connection):
@@ -107,6 +117,28 @@ def _utc_binder(connection):
     return bind
 
 
+def _subject(r, people: dict[tuple, Recipient]) -> ReminderSubject:
+    (mid, title, amount, due, status, submitted_at, released_at, cid, ctitle, currency, review_days,
+     cstatus, client_id, freelancer_id, ctz, cqs, cqe, cblocked, ftz, fqs, fqe, fblocked,
+     funded, next_id, next_title) = r
+    recipients = []
+    for key in ((client_id, Role.CLIENT, ctz, cqs, cqe, bool(cblocked)),
+                (freelancer_id, Role.FREELANCER, ftz, fqs, fqe, bool(fblocked))):
+        if key[0] is not None:
+            person = people.get(key)  # one contract party is a recipient of many milestones
+            if person is None:
+                person = people[key] = Recipient(*key)
+            recipients.append(person)
+    return ReminderSubject(
+        milestone_id=mid, title=title, amount=amount, due_date=due,
+        status=_STATUS.get(status) or MilestoneStatus(status),
+        submitted_at=submitted_at, released_at=released_at, contract_id=cid, contract_title=ctitle,
+        currency=currency, review_days=review_days, contract_active=cstatus == "active",
+        recipients=tuple(recipients), has_funded=bool(funded), next_unfunded_id=next_id,
+        next_unfunded_title=next_title if next_id is not None else "",
+    )
+
+
 class SqlReminderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -116,114 +148,93 @@ class SqlReminderRepository:
         return self.session.bind.dialect.name == "postgresql"
 
     async def due_subjects(self, now: datetime, limit: int) -> list[ReminderSubject]:
-        """Milestones whose next look is due, with what the policy needs, in one indexed query."""
+        """Milestones changed since they were last planned, with what the policy needs, in one indexed query."""
         connection = await self.session.connection()
-        rows = (await connection.execute(_due_query(self._postgres), {"now": now, "limit": limit})).all()
-        out = []
-        people: dict[tuple, Recipient] = {}  # one contract party is a recipient of many milestones
-        for r in rows:
-            (mid, title, amount, due, status, submitted_at, released_at, cid, ctitle, currency, review_days,
-             cstatus, client_id, freelancer_id, ctz, cqs, cqe, cblocked, ftz, fqs, fqe, fblocked,
-             funded, next_id, next_title) = r
-            recipients = []
-            for key in ((client_id, Role.CLIENT, ctz, cqs, cqe, bool(cblocked)),
-                        (freelancer_id, Role.FREELANCER, ftz, fqs, fqe, bool(fblocked))):
-                if key[0] is not None:
-                    person = people.get(key)
-                    if person is None:
-                        person = people[key] = Recipient(*key)
-                    recipients.append(person)
-            out.append(ReminderSubject(
-                milestone_id=mid, title=title, amount=amount, due_date=due,
-                status=_STATUS.get(status) or MilestoneStatus(status),
-                submitted_at=submitted_at, released_at=released_at, contract_id=cid, contract_title=ctitle,
-                currency=currency, review_days=review_days, contract_active=cstatus == "active",
-                recipients=tuple(recipients), has_funded=bool(funded), next_unfunded_id=next_id,
-                next_unfunded_title=next_title if next_id is not None else "",
-            ))
-        return out
+        rows = (await connection.execute(_subject_query(self._postgres), {"now": now, "limit": limit})).all()
+        people: dict[tuple, Recipient] = {}
+        return [_subject(r, people) for r in rows]
 
-    async def claim(self, items: list[tuple[int, Reminder, str]], now: datetime) -> dict[tuple, int]:
-        """Record reminders; only rows not recorded before are inserted. Returns {key: log id} of
-        those this call inserted - the claim: of two sweepers, one wins each key.
-
-        INSERT ... ON CONFLICT DO NOTHING RETURNING, as plain driver SQL with the values converted
-        once each: this runs for every claim, and SQLAlchemy's per-row parameter handling cost more
-        than the database's work."""
-        if not items:
-            return {}
+    async def subject(self, milestone_id: int) -> ReminderSubject | None:
         connection = await self.session.connection()
-        utc = _utc_binder(connection)
-        claimed_at = utc(now)
-        won: dict[tuple, int] = {}
-        if self._postgres:
-            mids, kinds, occurrences, recipients, statuses, dues = [], [], [], [], [], []
-            for mid, r, status in items:
-                mids.append(mid)
-                kinds.append(r.kind.value)
-                occurrences.append(r.occurrence)
-                recipients.append(r.recipient_id)
-                statuses.append(status)
-                dues.append(utc(r.at))
-            results = [await connection.exec_driver_sql(
-                _PG_CLAIM, (mids, kinds, occurrences, recipients, statuses, dues, claimed_at))]
-        else:
-            dialect = connection.dialect
-            page = max(1, min(dialect.insertmanyvalues_page_size, dialect.insertmanyvalues_max_parameters // 7))
-            results = []
-            for start in range(0, len(items), page):
-                chunk = items[start:start + page]
-                params: list = []
-                for mid, r, status in chunk:
-                    params += (mid, r.kind.value, r.occurrence, r.recipient_id, status, utc(r.at), claimed_at)
-                results.append(await connection.exec_driver_sql(_sqlite_claim(len(chunk)), tuple(params)))
-        for result in results:
-            for log_id, mid, kind, occurrence, recipient_id in result.all():
-                won[(mid, kind, occurrence, recipient_id)] = log_id
-        return won
+        row = (await connection.execute(_subject_query(self._postgres, True), {"id": milestone_id})).first()
+        return None if row is None else _subject(row, {})
 
-    async def set_next(self, next_at: dict[int, datetime | None]) -> None:
-        if not next_at:
+    async def replan(self, schedule: dict[int, list[tuple[Reminder, datetime]]]) -> None:
+        """Replace these milestones' planned reminders with `schedule` and mark them planned. A
+        reminder already taken, sent or skipped keeps its row (ON CONFLICT DO NOTHING on the key).
+        Plain driver SQL with values converted once each: SQLAlchemy's per-row parameter handling
+        costs more than the database's work here."""
+        if not schedule:
             return
         connection = await self.session.connection()
         utc = _utc_binder(connection)
-        if self._postgres:  # one UPDATE ... FROM unnest(arrays)
-            await connection.exec_driver_sql(
-                _PG_SET_NEXT, (list(next_at), [utc(v) for v in next_at.values()]))
-        else:  # sqlite3's executemany: one prepared UPDATE stepped per row, in C
-            await connection.exec_driver_sql(_SQLITE_SET_NEXT, [(utc(v), k) for k, v in next_at.items()])
+        mids = list(schedule)
+        if self._postgres:
+            columns: tuple[list, ...] = ([], [], [], [], [])
+            m, k, o, r, d = columns
+            for mid, items in schedule.items():
+                for rem, at in items:
+                    m.append(mid)
+                    k.append(rem.kind.value)
+                    o.append(rem.occurrence)
+                    r.append(rem.recipient_id)
+                    d.append(utc(at))
+            await connection.exec_driver_sql(_PG_UNPLAN, (mids,))
+            if m:
+                await connection.exec_driver_sql(_PG_PLAN, columns)
+            await connection.exec_driver_sql(_PG_PLANNED, (mids,))
+            return
+        dialect = connection.dialect
+        limit = dialect.insertmanyvalues_max_parameters
+        for start in range(0, len(mids), limit):
+            chunk = tuple(mids[start:start + limit])
+            await connection.exec_driver_sql(_sqlite_in(_SQLITE_UNPLAN, len(chunk)), chunk)
+            await connection.exec_driver_sql(_sqlite_in(_SQLITE_PLANNED, len(chunk)), chunk)
+        params: list = []
+        for mid, items in schedule.items():
+            for rem, at in items:
+                params.append((mid, rem.kind.value, rem.occurrence, rem.recipient_id, utc(at)))
+        page = max(1, min(dialect.insertmanyvalues_page_size, limit // 5))
+        for start in range(0, len(params), page):
+            chunk = params[start:start + page]
+            await connection.exec_driver_sql(_sqlite_plan(len(chunk)), tuple(v for row in chunk for v in row))
 
-    async def mark(self, log_ids: list[int], status: str, now: datetime) -> None:
-        if log_ids:
-            await self.session.execute(
-                update(ReminderLogRow).where(ReminderLogRow.id.in_(log_ids))
-                .values(status=status, sent_at=now).execution_options(synchronize_session=False)
-            )
+    async def due(self, now: datetime, limit: int) -> list[tuple]:
+        connection = await self.session.connection()
+        return (await connection.execute(_due_query(), {"now": now, "limit": limit})).all()
 
-    async def unclaim(self, log_id: int, milestone_id: int, now: datetime) -> None:
-        """Sending failed for a passing reason: forget the claim and look again at the next sweep."""
-        await self.session.execute(delete(ReminderLogRow).where(ReminderLogRow.id == log_id))
-        await self.session.execute(
-            update(MilestoneRow).where(MilestoneRow.id == milestone_id)
-            .values(next_reminder_at=now).execution_options(synchronize_session=False)
-        )
-
-    async def start_sending(self, log_id: int) -> bool:
-        """queued -> sending, only for the one process that still holds the claim."""
+    async def start_sending(self, log_id: int, now: datetime) -> bool:
+        """planned -> sending, only for the one process that finds it still planned."""
         result = await self.session.execute(
-            update(ReminderLogRow).where(ReminderLogRow.id == log_id, ReminderLogRow.status == "queued")
-            .values(status="sending").execution_options(synchronize_session=False)
+            update(ReminderLogRow).where(ReminderLogRow.id == log_id, ReminderLogRow.status == "planned")
+            .values(status="sending", claimed_at=now).execution_options(synchronize_session=False)
         )
         return result.rowcount == 1
 
-    async def requeue_stale(self, older_than: datetime, now: datetime) -> int:
-        """Claims a dead process never began to send go back to the pool. Ones it began ('sending')
-        stay: they may have reached Telegram, and a reminder is never sent twice."""
-        connection = await self.session.connection()  # Core, built once: it runs at every sweep
-        stale = (await connection.execute(_stale_query(), {"older_than": older_than})).all()
-        for log_id, mid in stale:
-            await self.unclaim(log_id, mid, now)
-        return len(stale)
+    async def reschedule(self, log_id: int, at: datetime) -> bool:
+        result = await self.session.execute(
+            update(ReminderLogRow).where(ReminderLogRow.id == log_id, ReminderLogRow.status == "planned")
+            .values(due_at=at).execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    async def mark(self, log_ids: list[int], status: str, now: datetime) -> bool:
+        """The outcome of planned or sending reminders; a row already finished keeps its outcome."""
+        if not log_ids:
+            return False
+        result = await self.session.execute(
+            update(ReminderLogRow)
+            .where(ReminderLogRow.id.in_(log_ids), ReminderLogRow.status.in_(("planned", "sending")))
+            .values(status=status, sent_at=now).execution_options(synchronize_session=False)
+        )
+        return result.rowcount > 0
+
+    async def unclaim(self, log_id: int) -> None:
+        """Sending failed for a passing reason: the reminder is planned again (and still due)."""
+        await self.session.execute(
+            update(ReminderLogRow).where(ReminderLogRow.id == log_id, ReminderLogRow.status == "sending")
+            .values(status="planned", claimed_at=None).execution_options(synchronize_session=False)
+        )
 
     async def touch_user(self, user_id: int, now: datetime) -> None:
         """A changed time zone or quiet hours: re-plan that person's reminders at the next sweep."""

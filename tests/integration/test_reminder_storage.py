@@ -1,15 +1,16 @@
-"""Reminder sweep on SQLite and PostgreSQL: each reminder is claimed once, even by two sweepers."""
+"""Reminder sweep on SQLite and PostgreSQL: reminders planned ahead, each sent once, even by two sweepers."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from domain.model import MilestoneStatus, Role
+from domain.ports import UserProfile
 from domain.reminders import Reminder, ReminderKind
 from domain.services import ContractService, ReminderService
 from storage.db import create_engine, session_factory
@@ -32,43 +33,59 @@ async def seed_active(svc: ContractService, n: int, due: date, client=10, freela
     return ids
 
 
-async def test_due_reminders_are_claimed_once_and_the_next_look_is_planned(uow, now):
+AT = datetime(2026, 11, 17, 9, 30, tzinfo=UTC)  # after 09:00 UTC, 3 days before the due date below
+
+
+async def one_active(uow):
+    """One contract with a milestone due on 20 Nov, funded; and a reminder service on it."""
     svc = ContractService(uow)
     [ms] = await seed_active(svc, 1, date(2026, 11, 20))
-    reminders = ReminderService(uow)
-    at = datetime(2026, 11, 17, 9, 30, tzinfo=UTC)  # after 09:00 UTC, 3 days before the due date
+    return svc, ms, ReminderService(uow)
+
+
+async def deliver(reminders: ReminderService, due, at) -> list:
+    """What the bot does with each found reminder, minus Telegram: take it, then record it sent."""
+    sent = []
+    for d in due:
+        if await reminders.take(d, at) == "send":
+            await reminders.finished([d.log_id], "sent", at)
+            sent.append(d)
+    return sent
+
+
+async def test_due_reminders_go_out_once_and_the_rest_stay_planned(uow, now):
+    svc, ms, reminders = await one_active(uow)
+    at = AT
     due = await reminders.sweep(at)
-    assert sorted((d.reminder.kind, d.reminder.recipient_id) for d in due) == [
-        (ReminderKind.DUE_SOON, 10), (ReminderKind.DUE_SOON, 20)]
+    assert sorted((d.kind, d.recipient_id) for d in due) == [("due_soon", 10), ("due_soon", 20)]
+    sent = await deliver(reminders, due, at)
+    assert sorted((d.reminder.kind, d.reminder.days, d.subject.title) for d in sent) == [
+        (ReminderKind.DUE_SOON, -3, "M0")] * 2
     assert await reminders.sweep(at) == []  # once
-    for d in due:  # delivered
-        assert await reminders.begin_sending(d)
-        await reminders.finished([d.log_id], "sent", at)
     assert await reminders.sweep(at + timedelta(hours=5)) == []  # nothing new before the 1-day one
     later = await reminders.sweep(datetime(2026, 11, 19, 9, 1, tzinfo=UTC))
-    assert [d.reminder.days for d in later] == [-1, -1]
+    assert [(d.kind, d.occurrence) for d in later] == [("due_soon", "2026-11-20:-1")] * 2
     async with uow() as u:
         log = await u.reminders.log(ms)
-    assert Counter(status for *_, status in log) == {"sent": 2, "queued": 2}
+    # Sent: the 3-day ones. Planned: the 1-day ones (found, not yet taken), due today, overdue 1/3/7 x 2.
+    assert Counter(status for *_, status in log) == {"sent": 2, "planned": 9}
 
 
-async def test_a_claim_never_begun_goes_back_one_begun_never_does(uow, now):
-    svc = ContractService(uow)
-    await seed_active(svc, 1, date(2026, 11, 20))
-    reminders = ReminderService(uow, lease=timedelta(seconds=15))
-    at = datetime(2026, 11, 17, 9, 30, tzinfo=UTC)
+async def test_a_reminder_found_but_not_taken_still_goes_out_after_a_crash_one_taken_never_again(uow, now):
+    svc, _, reminders = await one_active(uow)
+    at = AT
     first = await reminders.sweep(at)
     assert len(first) == 2
-    assert await reminders.begin_sending(first[0])  # this one may have reached Telegram: a "crash" now
-    # Within the lease nothing is handed out again; after it, only the never-begun claim is.
-    assert await reminders.sweep(at + timedelta(seconds=10)) == []
-    again = await reminders.sweep(at + timedelta(seconds=16))
-    assert [d.reminder.key for d in again] == [first[1].reminder.key]
-    assert not await reminders.begin_sending(first[1])  # the old claim is void: no double send
-    assert await reminders.begin_sending(again[0])
+    assert await reminders.take(first[0], at) == "send"  # may have reached Telegram: a "crash" now
+    # The next sweep (no lease to wait out) finds only the one never taken.
+    again = await reminders.sweep(at + timedelta(seconds=1))
+    assert [d.key for d in again] == [first[1].key]
+    assert await reminders.take(again[0], at) == "send"
+    assert await reminders.take(first[0], at) == "gone"  # taken once: never sent twice
+    assert await reminders.take(first[1], at) == "gone"
 
 
-async def test_two_sweepers_never_claim_the_same_reminder(database_url, engine, now):
+async def test_two_sweepers_never_send_the_same_reminder(database_url, engine, now):
     uow = uow_factory(session_factory(engine))
     svc = ContractService(uow)
     await seed_active(svc, 30, date(2026, 11, 20))
@@ -82,18 +99,60 @@ async def test_two_sweepers_never_claim_the_same_reminder(database_url, engine, 
         async def drain(service):
             got = []
             for _ in range(40):
-                batch = await service.sweep(at)
-                got += batch
+                got += await deliver(service, await service.sweep(at), at)
                 await asyncio.sleep(0)
             return got
 
         got_a, got_b = await asyncio.gather(drain(a), drain(b))
     finally:
         await other_engine.dispose()
-    keys = [(d.subject.milestone_id, d.reminder.key) for d in got_a + got_b]
+    keys = [(d.milestone_id, d.key) for d in got_a + got_b]
     assert len(keys) == 60  # 30 milestones x (client + freelancer)
-    assert len(set(keys)) == 60  # nobody got one twice
-    print(f"\n[{engine.dialect.name}] two sweepers: {len(got_a)} + {len(got_b)} claims, 0 duplicates")
+    assert len(set(keys)) == 60  # nobody sent one twice
+    print(f"\n[{engine.dialect.name}] two sweepers: {len(got_a)} + {len(got_b)} sent, 0 duplicates")
+
+
+async def test_after_downtime_only_the_latest_of_each_kind_goes_out_across_batches(uow, now):
+    """Planned rows pass their moments while the bot is down; batches smaller than the backlog must
+    not let an older reminder of a kind out before the newer one is seen."""
+    svc = ContractService(uow)
+    await seed_active(svc, 6, date(2026, 11, 20))
+    reminders = ReminderService(uow, batch=5)
+    assert await reminders.sweep(T0) == []  # planned ahead, nothing due yet
+    at = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)  # down from before the 3-day ones until after overdue +7
+    sent = []
+    for _ in range(30):
+        due = await reminders.sweep(at)
+        if not due:
+            break
+        sent += await deliver(reminders, due, at)
+    assert sorted((d.kind, d.occurrence) for d in sent) == [("overdue", "2026-11-20:+7")] * 12
+
+
+async def test_a_change_after_the_sweep_found_a_reminder_stops_it(uow, now):
+    svc, ms, reminders = await one_active(uow)
+    at = AT
+    due = await reminders.sweep(at)
+    await svc.submit(ms, 20, "done", at)  # between the sweep and the send
+    assert [await reminders.take(d, at) for d in due] == ["skip", "skip"]
+    async with uow() as u:
+        log = await u.reminders.log(ms)
+    assert Counter(status for *_, status in log if status != "planned") == {"skipped": 2}
+
+
+async def test_quiet_hours_set_after_the_sweep_hold_a_reminder_until_they_end(uow, now):
+    svc, _, reminders = await one_active(uow)
+    at = AT
+    due = await reminders.sweep(at)
+    freelancer = await svc.profile(20) or UserProfile(id=20)
+    freelancer.quiet_start, freelancer.quiet_end = time(9), time(11)
+    await svc.save_profile(freelancer, at)
+    verdicts = {d.recipient_id: await reminders.take(d, at) for d in due}
+    assert verdicts == {10: "send", 20: "wait"}
+    assert await reminders.sweep(at + timedelta(minutes=30)) == []
+    after = await reminders.sweep(datetime(2026, 11, 17, 11, 0, 1, tzinfo=UTC))
+    assert [(d.recipient_id, d.occurrence) for d in after] == [(20, "2026-11-20:-3")]
+    assert [d.reminder.days for d in await deliver(reminders, after, datetime(2026, 11, 17, 11, 0, 1, tzinfo=UTC))] == [-3]
 
 
 async def test_auto_release_through_the_same_domain_service(uow, now):
@@ -101,64 +160,111 @@ async def test_auto_release_through_the_same_domain_service(uow, now):
     [ms] = await seed_active(svc, 1, date(2026, 11, 20))
     await svc.submit(ms, 20, "done", T0)
     reminders = ReminderService(uow)
-    due = await reminders.sweep(T0 + timedelta(days=14, seconds=1))
-    auto = [d for d in due if d.reminder.kind is ReminderKind.AUTO_RELEASE]
+    at = T0 + timedelta(days=14, seconds=1)
+    auto = [d for d in await reminders.sweep(at) if d.kind == "auto_release"]
     assert len(auto) == 1
-    out = await svc.auto_release(ms, T0 + timedelta(days=14, seconds=1))
+    assert await reminders.take(auto[0], at) == "send"
+    out = await svc.auto_release(ms, at)
     assert out.milestone.status is MilestoneStatus.RELEASED and out.milestone.auto_released
     assert [e.kind.value for e in await svc.ledger(out.contract.id)] == ["fund", "release"]
 
 
 async def test_retry_later_hands_a_reminder_back(uow, now):
-    svc = ContractService(uow)
-    await seed_active(svc, 1, date(2026, 11, 20))
-    reminders = ReminderService(uow)
-    at = datetime(2026, 11, 17, 9, 30, tzinfo=UTC)
+    svc, _, reminders = await one_active(uow)
+    at = AT
     first = await reminders.sweep(at)
+    assert await reminders.take(first[0], at) == "send"
     await reminders.retry_later(first[0], at)
     again = await reminders.sweep(at + timedelta(seconds=1))
-    assert [d.reminder.key for d in again] == [first[0].reminder.key]
+    assert sorted(d.key for d in again) == sorted(d.key for d in first)
 
 
-async def test_the_due_query_uses_the_partial_index_on_sqlite(engine):
+async def test_the_sweep_queries_use_their_partial_indexes_on_sqlite(engine):
     if engine.dialect.name != "sqlite":
         return
     async with engine.connect() as conn:
-        plan = (await conn.execute(text(
+        changed = (await conn.execute(text(
             "EXPLAIN QUERY PLAN SELECT id FROM milestones WHERE next_reminder_at IS NOT NULL "
             "AND next_reminder_at <= '2026-11-27' ORDER BY next_reminder_at LIMIT 500"))).all()
-    assert any("ix_milestones_next_reminder_at" in str(row) for row in plan), plan
+        due = (await conn.execute(text(
+            "EXPLAIN QUERY PLAN SELECT id FROM reminder_log WHERE status = 'planned' "
+            "AND due_at <= '2026-11-27' ORDER BY due_at LIMIT 500"))).all()
+    assert any("ix_milestones_next_reminder_at" in str(row) for row in changed), changed
+    assert any("ix_reminder_log_planned" in str(row) for row in due), due
 
 
-async def test_claim_and_set_next_store_exactly_what_the_orm_stores(uow, now):
-    """The claim and the next look are written as plain SQL for speed: the same rows and values as
-    through the ORM, only new keys won (also a key twice in one batch), batches of any size."""
+async def test_replan_stores_exactly_what_the_orm_stores(uow, now):
+    """Planned rows are written as plain SQL for speed: the same rows and values as through the ORM,
+    batches of any size, a key twice in one batch once, and a reminder already sent kept as it is."""
     svc = ContractService(uow)
     a, b = await seed_active(svc, 2, date(2026, 11, 20))
     at = datetime(2026, 11, 17, 10, 30, 15, 123456, tzinfo=ZoneInfo("Europe/Berlin"))  # stored as UTC
-    items = [(a, Reminder(ReminderKind.OVERDUE, f"occ{i}", at + timedelta(minutes=i), 10, Role.CLIENT, 1), "queued")
-             for i in range(1200)]  # more rows than one INSERT takes on SQLite
-    items.append(items[5])
+    rows = [(Reminder(ReminderKind.OVERDUE, f"occ{i}", at, 10, Role.CLIENT, 1), at + timedelta(minutes=i))
+            for i in range(1200)]  # more rows than one INSERT takes on SQLite
+    rows.append(rows[5])
     async with uow() as u:
-        won = await u.reminders.claim(items, now)
-        await u.reminders.set_next({a: at, b: None})
-        u.session.add(ReminderLogRow(milestone_id=a, kind="overdue", occurrence="orm", recipient_id=10,
-                                     status="queued", due_at=at + timedelta(minutes=7), claimed_at=now))
+        u.session.add(ReminderLogRow(milestone_id=a, kind="overdue", occurrence="occ3", recipient_id=10,
+                                     status="sent", due_at=at, claimed_at=now, sent_at=now))
+        u.session.add(ReminderLogRow(milestone_id=b, kind="overdue", occurrence="orm", recipient_id=10,
+                                     status="planned", due_at=at + timedelta(minutes=7)))
         await u.commit()
-    assert set(won) == {(a, "overdue", f"occ{i}", 10) for i in range(1200)}
-    assert len(set(won.values())) == 1200
-    fresh = (b, Reminder(ReminderKind.DUE_SOON, "2026-11-20:-3", at, 20, Role.FREELANCER, -3), "queued")
     async with uow() as u:
-        again = await u.reminders.claim(items[:3] + [fresh], now)
+        await u.reminders.replan({a: rows, b: []})
         await u.commit()
-    assert list(again) == [(b, "due_soon", "2026-11-20:-3", 20)]
     async with uow() as u:
-        row = await u.session.get(ReminderLogRow, won[(a, "overdue", "occ7", 10)])
-        assert (row.status, row.due_at, row.claimed_at, row.sent_at) == ("queued", at + timedelta(minutes=7), now, None)
-        assert row.due_at.tzinfo is UTC and row.claimed_at.tzinfo is UTC
-        assert (await u.session.get(MilestoneRow, a)).next_reminder_at == at
+        log = await u.reminders.log(a)
+        assert len(log) == 1200 and ("overdue", "occ3", 10, "sent") in log
+        assert await u.reminders.log(b) == []  # its old plan replaced by an empty one
+        assert (await u.session.get(MilestoneRow, a)).next_reminder_at is None
         assert (await u.session.get(MilestoneRow, b)).next_reminder_at is None
+        u.session.add(ReminderLogRow(milestone_id=b, kind="overdue", occurrence="orm", recipient_id=10,
+                                     status="planned", due_at=at + timedelta(minutes=7)))
+        await u.commit()
+    async with uow() as u:
+        row = (await u.session.execute(
+            select(ReminderLogRow).where(ReminderLogRow.occurrence == "occ7"))).scalar_one()
+        assert (row.status, row.due_at, row.claimed_at, row.sent_at) == ("planned", at + timedelta(minutes=7), None, None)
+        assert row.due_at.tzinfo is UTC
         # Byte for byte what the ORM wrote for the same moment (SQLite keeps datetimes as text).
         raw = (await u.session.execute(text(
-            "SELECT occurrence, due_at, claimed_at FROM reminder_log WHERE occurrence IN ('occ7', 'orm')"))).all()
+            "SELECT occurrence, due_at FROM reminder_log WHERE occurrence IN ('occ7', 'orm')"))).all()
         assert len(raw) == 2 and raw[0][1:] == raw[1][1:]
+
+
+async def test_the_upgrade_plans_again_claims_never_begun_and_keeps_the_rest(database_url):
+    """0003: a claim never begun ('queued') was never sent, so it becomes planned; one begun or
+    sent keeps its record. The downgrade gives planned rows back to the sweep as a look now."""
+    from alembic import command
+
+    from storage.migrate import alembic_config
+
+    def migrate(target: str, down: bool = False):
+        def run(sync_connection):
+            cfg = alembic_config()
+            cfg.attributes["connection"] = sync_connection
+            (command.downgrade if down else command.upgrade)(cfg, target)
+        return run
+
+    eng = create_engine(database_url)
+    try:
+        async with eng.begin() as conn:
+            await conn.run_sync(migrate("0002"))
+        uow = uow_factory(session_factory(eng))
+        [ms] = await seed_active(ContractService(uow), 1, date(2026, 11, 20))
+        async with eng.begin() as conn:
+            for occurrence, status in (("a", "queued"), ("b", "sending"), ("c", "sent")):
+                await conn.execute(text(
+                    "INSERT INTO reminder_log (milestone_id, kind, occurrence, recipient_id, status, due_at, claimed_at) "
+                    "VALUES (:m, 'due_soon', :o, 10, :s, :t, :t)"), {"m": ms, "o": occurrence, "s": status, "t": T0})
+            await conn.execute(text("UPDATE milestones SET next_reminder_at = NULL"))
+            await conn.run_sync(migrate("head"))
+            rows = (await conn.execute(text(
+                "SELECT occurrence, status, claimed_at IS NULL FROM reminder_log ORDER BY occurrence"))).all()
+        assert [tuple(r) for r in rows] == [("a", "planned", True), ("b", "sending", False), ("c", "sent", False)]
+        async with eng.begin() as conn:
+            await conn.run_sync(migrate("0002", down=True))
+            rows = (await conn.execute(text("SELECT occurrence, status FROM reminder_log ORDER BY occurrence"))).all()
+            looks = (await conn.execute(text("SELECT count(*) FROM milestones WHERE next_reminder_at IS NOT NULL"))).scalar()
+        assert [tuple(r) for r in rows] == [("b", "sending"), ("c", "sent")] and looks == 1
+    finally:
+        await eng.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -294,3 +295,14 @@ def test_plan_with_memoized_moments_is_its_plain_definition(status, due, submitt
             r = people[rem.recipient_id]
             local = now.astimezone(zone(r.timezone, CFG.default_timezone))
             assert not in_quiet_hours(local, r.quiet_start, r.quiet_end) and not r.blocked
+    # What a sweep plans ahead is the plan minus what it drops: every reminder is sent now, held
+    # until quiet hours end, kept for its own moment, or skipped - exactly one of these.
+    assert Counter(r.key for r in p.send + p.skip + [w for w, _ in p.wait] + p.future) == Counter(r.key for r in got)
+    assert all(until > now for _, until in p.wait) and all(r.at > now for r in p.future)
+    assert sorted(r.key for r, _ in p.schedule()) == sorted(r.key for r in p.send + p.future + [w for w, _ in p.wait])
+    # ... and right before sending, the same check lets out exactly the reminders it sends now.
+    for rem in p.send:
+        assert p.decide(rem.key)[0] == "send"
+    for rem in p.skip:
+        if all(x.key != rem.key for x in p.send + p.future + [w for w, _ in p.wait]):
+            assert p.decide(rem.key) == ("skip", None)
