@@ -1,8 +1,11 @@
-"""The reminder sweep's claim of 500, part by part (supports benchmark 3's profile).
+"""The reminder sweep part by part (supports benchmark 3's profile).
 
-Run: .venv/bin/python -m bench.sweep_parts [--quick] [--size N]
-Seeds N milestones on SQLite as bench.sweep_scale does, settles the heap as the bot does, then
-runs the steps of ReminderService.sweep one by one with a timer around each (up to 12 claims of 500).
+Run: .venv/bin/python -m bench.sweep_parts [--quick] [--size N] [--postgres]
+Seeds N milestones as bench.sweep_scale does (reminders planned ahead by the real sweep), settles
+the heap as the bot does, then times the steps of the three things the sweep does, one by one:
+  - claim: the sweep at the moment 500 planned reminders are due (up to 12 times);
+  - planning: the sweep after 250 milestones changed (it writes their reminders ahead);
+  - per reminder: taking one right before it is sent and recording it sent.
 """
 
 from __future__ import annotations
@@ -15,20 +18,36 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import update  # noqa: E402
 
-from bench.sweep_scale import NOW, PER_CONTRACT, make_due, seed  # noqa: E402
+from bench.sweep_scale import CHANGED_AT, NOW, PER_CONTRACT, TODAY, _create_db, seed  # noqa: E402
 from bot.heap import settle_heap  # noqa: E402
 from domain.reminders import sweep_plan  # noqa: E402
-from domain.services import ReminderService  # noqa: E402
+from domain.services import DueReminder, ReminderService  # noqa: E402
 from storage.db import create_engine, session_factory, start_wal_checkpointer  # noqa: E402
 from storage.migrate import upgrade_to_head  # noqa: E402
+from storage.models import MilestoneRow, ReminderLogRow  # noqa: E402
 from storage.uow import uow_factory  # noqa: E402
+
+
+class Marks:
+    def __init__(self, parts: dict[str, list[float]], group: str) -> None:
+        self.parts, self.group, self.last = parts, group, time.perf_counter()
+        self.start = self.last
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.parts[f"{self.group}: {name}"].append((now - self.last) * 1000)
+        self.last = now
+
+    def total(self) -> None:
+        self.parts[f"{self.group}: total"].append((time.perf_counter() - self.start) * 1000)
 
 
 async def measure(url: str, n: int, claims: int) -> dict[str, list[float]]:
@@ -42,35 +61,59 @@ async def measure(url: str, n: int, claims: int) -> dict[str, list[float]]:
     checkpointer = start_wal_checkpointer(engine)
     order = random.Random(1).sample(range(1, n // PER_CONTRACT + 1), 250 * claims)
     parts: dict[str, list[float]] = defaultdict(list)
-    clock = time.perf_counter
     for i in range(claims):
-        await make_due(engine, order[i * 250:(i + 1) * 250])
-        marks = [("start", clock())]
+        ids = [(c - 1) * PER_CONTRACT + 8 for c in order[i * 250:(i + 1) * 250]]
+        async with engine.begin() as conn:
+            await conn.execute(update(MilestoneRow).where(MilestoneRow.id.in_(ids))
+                               .values(due_date=TODAY - timedelta(days=1),
+                                       next_reminder_at=CHANGED_AT))
+        mark = Marks(parts, "planning 250 changed")
         async with service.uow_factory() as uow:
-            marks.append(("begin", clock()))
-            await uow.reminders.requeue_stale(NOW, NOW)
-            marks.append(("requeue check", clock()))
-            subjects = await uow.reminders.due_subjects(NOW, 500)
-            marks.append(("due query", clock()))
-            items, next_at = [], {}
-            for s in subjects:
-                p = sweep_plan(s, NOW, service.settings)
-                items += [(s.milestone_id, r, "queued") for r in p.send]
-                next_at[s.milestone_id] = p.next_at
-            marks.append(("planning", clock()))
-            won = await uow.reminders.claim(items, NOW)
-            marks.append(("claim insert", clock()))
-            await uow.reminders.set_next(next_at)
-            marks.append(("next look", clock()))
+            mark("begin")
+            changed = await uow.reminders.due_subjects(CHANGED_AT, 500)
+            mark("changed query")
+            schedule = {s.milestone_id: sweep_plan(s, CHANGED_AT, service.settings).schedule() for s in changed}
+            mark("planning")
+            await uow.reminders.replan(schedule)
+            mark("writing rows")
+            assert await uow.reminders.due(CHANGED_AT, 500) == []
+            mark("due query")
             await uow.commit()
-            marks.append(("commit", clock()))
-        marks.append(("close", clock()))
-        assert len(won) == 500, len(won)
-        for (_, a), (name, b) in zip(marks, marks[1:], strict=False):
-            parts[name].append((b - a) * 1000)
-        parts["total"].append((marks[-1][1] - marks[0][1]) * 1000)
-        async with engine.begin() as conn:  # delivered, as in bench.sweep_scale
-            await conn.execute(text("UPDATE reminder_log SET status = 'sent' WHERE status = 'queued'"))
+            mark("commit")
+        mark("close")
+        mark.total()
+        mark = Marks(parts, "claim 500")
+        async with service.uow_factory() as uow:
+            mark("begin")
+            assert await uow.reminders.due_subjects(NOW, 500) == []
+            mark("changed query")
+            rows = await uow.reminders.due(NOW, 500)
+            mark("due query")
+            due = [DueReminder(*row) for row in rows]
+            mark("found reminders")
+            await uow.commit()
+            mark("commit")
+        mark("close")
+        mark.total()
+        assert len(due) == 500
+        for d in due[:10]:
+            mark = Marks(parts, "per reminder sent")
+            async with service.uow_factory() as uow:
+                mark("begin")
+                subject = await uow.reminders.subject(d.milestone_id)
+                mark("milestone now")
+                verdict, _ = sweep_plan(subject, NOW, service.settings).decide(d.key)
+                mark("check")
+                assert verdict == "send" and await uow.reminders.start_sending(d.log_id, NOW)
+                mark("take")
+                await uow.commit()
+                mark("commit")
+            await service.finished([d.log_id], "sent", NOW)
+            mark("record sent")
+            mark.total()
+        async with engine.begin() as conn:  # the rest delivered, as in bench.sweep_scale
+            await conn.execute(update(ReminderLogRow).where(ReminderLogRow.status == "planned",
+                                                            ReminderLogRow.due_at <= NOW).values(status="sent"))
     if checkpointer is not None:
         checkpointer.stop()
     await engine.dispose()
@@ -81,14 +124,26 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="10k milestones")
     ap.add_argument("--size", type=int, default=None)
+    ap.add_argument("--postgres", action="store_true", help="on a PostgreSQL server instead of SQLite")
     args = ap.parse_args()
     n = args.size or (10_000 if args.quick else 100_000)
     claims = min(12, n // PER_CONTRACT // 250)  # fresh milestones for every claim
     with tempfile.TemporaryDirectory() as tmp:
-        parts = asyncio.run(measure(f"sqlite+aiosqlite:///{tmp}/parts.sqlite3", n, claims))
-    print(f"SQLite, {n:,} milestones, claim of 500, {claims} claims (median / max ms):")
+        if args.postgres:
+            from tests.pg_server import PostgresServer
+
+            server = PostgresServer().start()
+            try:
+                admin = server.url()
+                asyncio.run(_create_db(admin, "parts"))
+                parts = asyncio.run(measure(admin.rsplit("/", 1)[0] + "/parts", n, claims))
+            finally:
+                server.stop()
+        else:
+            parts = asyncio.run(measure(f"sqlite+aiosqlite:///{tmp}/parts.sqlite3", n, claims))
+    print(f"{'PostgreSQL' if args.postgres else 'SQLite'}, {n:,} milestones, {claims} rounds (median / max ms):")
     for name, values in parts.items():
-        print(f"  {name:<14} {statistics.median(values):7.2f} {max(values):7.2f}")
+        print(f"  {name:<36} {statistics.median(values):7.2f} {max(values):7.2f}")
 
 
 if __name__ == "__main__":

@@ -72,6 +72,9 @@ class UserRepository(Protocol):
 
 
 class ReminderRepository(Protocol):
+    async def pending(self, now: datetime) -> tuple[bool, bool]:
+        """(some milestone changed since it was planned, some planned reminder is due)."""
+
     async def due_subjects(self, now: datetime, limit: int) -> list[ReminderSubject]:
         """Milestones changed since they were last planned (locked against other sweepers)."""
 

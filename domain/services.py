@@ -374,12 +374,13 @@ class ReminderService:
         while True:
             async with self.uow_factory() as uow:
                 reminders = uow.reminders
-                changed = await reminders.due_subjects(now, self.batch)
+                any_changed, any_due = await reminders.pending(now)  # nearly always: neither
+                changed = await reminders.due_subjects(now, self.batch) if any_changed else []
                 if changed:
                     await reminders.replan(
                         {s.milestone_id: sweep_plan(s, now, self.settings).schedule() for s in changed})
                 more = len(changed) == self.batch
-                rows = [] if more else await reminders.due(now, self.batch)
+                rows = await reminders.due(now, self.batch) if (changed or any_due) and not more else []
                 await uow.commit()
             if not more:
                 return [DueReminder(*row) for row in rows]

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import Integer, bindparam, case, exists, or_, select, true, update
+from sqlalchemy import Integer, bindparam, case, exists, func, literal_column, or_, select, true, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import MilestoneStatus, Role
@@ -18,10 +19,25 @@ FUNDED = (MilestoneStatus.ACTIVE.value, MilestoneStatus.SUBMITTED.value)
 _STATUS = {s.value: s for s in MilestoneStatus}
 
 
-@lru_cache(maxsize=3)
-def _subject_query(postgres: bool, one: bool = False):
-    """Milestones changed since last planned (or `one` milestone by id), with what the policy needs.
-    Built once: constructing this statement costs more than running it when nothing is due.
+@lru_cache(maxsize=2)
+def _changed_query(postgres: bool):
+    """Milestones changed since they were last planned, oldest change first: a plain index range,
+    cheap to plan and to run when (as nearly always) there are none."""
+    m = MilestoneRow.__table__
+    query = (select(m.c.id)
+             .where(m.c.next_reminder_at.is_not(None),
+                    m.c.next_reminder_at <= bindparam("now", type_=m.c.next_reminder_at.type))
+             .order_by(m.c.next_reminder_at).limit(bindparam("limit", type_=Integer)))
+    if postgres:
+        # Two bot processes sweeping one database take disjoint milestones.
+        query = query.with_for_update(skip_locked=True)
+    return query
+
+
+@lru_cache(maxsize=2)
+def _subject_query(postgres: bool):
+    """Milestones by id with what the reminder policy needs, in one query.
+    Built once: constructing this statement costs more than running it.
     Core columns (not ORM entities): the ORM adds nothing here but per-row overhead."""
     m, c, u = MilestoneRow.__table__, ContractRow.__table__, UserRow.__table__
     cu, fu = u.alias("cu"), u.alias("fu")
@@ -33,7 +49,6 @@ def _subject_query(postgres: bool, one: bool = False):
         select(nxt.c.id).where(nxt.c.contract_id == c.c.id, nxt.c.status == MilestoneStatus.NOT_FUNDED.value)
         .order_by(nxt.c.seq).limit(1).correlate(c).scalar_subquery()
     )
-    now = bindparam("now", type_=m.c.next_reminder_at.type)
     query = (
         select(m.c.id, m.c.title, m.c.amount, m.c.due_date, m.c.status, m.c.submitted_at, m.c.released_at,
                c.c.id, c.c.title, c.c.currency, c.c.review_days, c.c.status, c.c.client_id, c.c.freelancer_id,
@@ -46,14 +61,20 @@ def _subject_query(postgres: bool, one: bool = False):
         # The next milestone to activate and its title, in the same query (no second round trip).
         .outerjoin(nm, nm.c.id == next_unfunded)
     )
-    if one:
-        return query.where(m.c.id == bindparam("id", type_=Integer))
-    query = (query.where(m.c.next_reminder_at.is_not(None), m.c.next_reminder_at <= now)
-             .order_by(m.c.next_reminder_at).limit(bindparam("limit", type_=Integer)))
-    if postgres:
-        # Two bot processes sweeping one database take disjoint milestones.
-        query = query.with_for_update(of=m, skip_locked=True)
-    return query
+    if postgres:  # one prepared statement for any number of ids
+        return query.where(m.c.id == func.any(bindparam("ids", type_=postgresql.ARRAY(Integer))))
+    return query.where(m.c.id.in_(bindparam("ids", expanding=True)))
+
+
+@lru_cache(maxsize=1)
+def _pending_query():
+    """One round trip for the usual answer, "nothing to do": is any milestone changed, is any
+    planned reminder due? Both through their partial indexes (conditions as literals)."""
+    m, log = MilestoneRow.__table__, ReminderLogRow.__table__
+    now = bindparam("now", type_=log.c.due_at.type)
+    changed = exists().where(m.c.next_reminder_at.is_not(None), m.c.next_reminder_at <= now)
+    due = exists().where(log.c.status == literal_column("'planned'"), log.c.due_at <= now)
+    return select(changed.label("changed"), due.label("due"))
 
 
 @lru_cache(maxsize=1)
@@ -63,7 +84,9 @@ def _due_query():
     log = ReminderLogRow.__table__
     return (
         select(log.c.id, log.c.milestone_id, log.c.kind, log.c.occurrence, log.c.recipient_id)
-        .where(log.c.status == "planned", log.c.due_at <= bindparam("now", type_=log.c.due_at.type))
+        # 'planned' as a literal, not a parameter: only then may a prepared (generic) plan use the
+        # partial index, whose condition it must match.
+        .where(log.c.status == literal_column("'planned'"), log.c.due_at <= bindparam("now", type_=log.c.due_at.type))
         .order_by(log.c.due_at).limit(bindparam("limit", type_=Integer))
     )
 
@@ -147,16 +170,25 @@ class SqlReminderRepository:
     def _postgres(self) -> bool:
         return self.session.bind.dialect.name == "postgresql"
 
+    async def pending(self, now: datetime) -> tuple[bool, bool]:
+        connection = await self.session.connection()
+        changed, due = (await connection.execute(_pending_query(), {"now": now})).one()
+        return bool(changed), bool(due)
+
     async def due_subjects(self, now: datetime, limit: int) -> list[ReminderSubject]:
         """Milestones changed since they were last planned, with what the policy needs, in one indexed query."""
         connection = await self.session.connection()
-        rows = (await connection.execute(_subject_query(self._postgres), {"now": now, "limit": limit})).all()
+        postgres = self._postgres
+        ids = (await connection.execute(_changed_query(postgres), {"now": now, "limit": limit})).scalars().all()
+        if not ids:
+            return []
+        rows = (await connection.execute(_subject_query(postgres), {"ids": ids})).all()
         people: dict[tuple, Recipient] = {}
         return [_subject(r, people) for r in rows]
 
     async def subject(self, milestone_id: int) -> ReminderSubject | None:
         connection = await self.session.connection()
-        row = (await connection.execute(_subject_query(self._postgres, True), {"id": milestone_id})).first()
+        row = (await connection.execute(_subject_query(self._postgres), {"ids": [milestone_id]})).first()
         return None if row is None else _subject(row, {})
 
     async def replan(self, schedule: dict[int, list[tuple[Reminder, datetime]]]) -> None:
