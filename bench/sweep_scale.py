@@ -90,7 +90,7 @@ async def seed(engine, n: int) -> None:
                      version=0)
                 for c in range(start, start + count)])
             await conn.execute(insert(MilestoneRow), list(milestone_rows(start, count)))
-    planner = ReminderService(uow_factory(session_factory(engine)), batch=5000)
+    planner = ReminderService(uow_factory(session_factory(engine)), plan_batch=5000)
     assert await planner.sweep(SEEDED_AT) == []
     if engine.dialect.name == "postgresql":
         async with engine.connect() as conn:

@@ -72,8 +72,8 @@ class UserRepository(Protocol):
 
 
 class ReminderRepository(Protocol):
-    async def pending(self, now: datetime) -> tuple[bool, bool]:
-        """(some milestone changed since it was planned, some planned reminder is due)."""
+    async def look(self, now: datetime, limit: int) -> tuple[bool, list[tuple]]:
+        """(some milestone changed since it was planned?, the due reminders as `due` gives them)."""
 
     async def due_subjects(self, now: datetime, limit: int) -> list[ReminderSubject]:
         """Milestones changed since they were last planned (locked against other sweepers)."""

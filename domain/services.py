@@ -363,10 +363,13 @@ class ReminderService:
     yet taken when the process dies is simply still planned and goes out after the restart."""
 
     def __init__(self, uow_factory: UowFactory, settings: ReminderSettings | None = None, *,
-                 batch: int = 500) -> None:
+                 batch: int = 500, plan_batch: int = 100) -> None:
         self.uow_factory = uow_factory
         self.settings = settings or ReminderSettings()
         self.batch = batch
+        # Changed milestones planned per transaction: a mass change (say, someone with many contracts
+        # moves time zone) is planned in short steps, the event loop free in between.
+        self.plan_batch = plan_batch
 
     async def sweep(self, now: datetime) -> list[DueReminder]:
         """Plan the milestones changed since the last sweep, then return up to `batch` reminders
@@ -374,13 +377,13 @@ class ReminderService:
         while True:
             async with self.uow_factory() as uow:
                 reminders = uow.reminders
-                any_changed, any_due = await reminders.pending(now)  # nearly always: neither
-                changed = await reminders.due_subjects(now, self.batch) if any_changed else []
+                any_changed, rows = await reminders.look(now, self.batch)  # usually all there is to do
+                changed = await reminders.due_subjects(now, self.plan_batch) if any_changed else []
+                more = len(changed) == self.plan_batch
                 if changed:
                     await reminders.replan(
                         {s.milestone_id: sweep_plan(s, now, self.settings).schedule() for s in changed})
-                more = len(changed) == self.batch
-                rows = await reminders.due(now, self.batch) if (changed or any_due) and not more else []
+                    rows = [] if more else await reminders.due(now, self.batch)  # with what just became due
                 await uow.commit()
             if not more:
                 return [DueReminder(*row) for row in rows]

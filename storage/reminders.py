@@ -67,29 +67,49 @@ def _subject_query(postgres: bool):
 
 
 @lru_cache(maxsize=1)
-def _pending_query():
-    """One round trip for the usual answer, "nothing to do": is any milestone changed, is any
-    planned reminder due? Both through their partial indexes (conditions as literals)."""
-    m, log = MilestoneRow.__table__, ReminderLogRow.__table__
-    now = bindparam("now", type_=log.c.due_at.type)
-    changed = exists().where(m.c.next_reminder_at.is_not(None), m.c.next_reminder_at <= now)
-    due = exists().where(log.c.status == literal_column("'planned'"), log.c.due_at <= now)
-    return select(changed.label("changed"), due.label("due"))
-
-
-@lru_cache(maxsize=1)
 def _due_query():
     """Planned reminders whose moment has come, through the partial index on planned rows: read
     only (each is taken on its own right before it goes out), and nothing but plain columns."""
     log = ReminderLogRow.__table__
     return (
-        select(log.c.id, log.c.milestone_id, log.c.kind, log.c.occurrence, log.c.recipient_id)
+        select(log.c.id, log.c.milestone_id, log.c.kind, log.c.occurrence, log.c.recipient_id, log.c.due_at)
         # 'planned' as a literal, not a parameter: only then may a prepared (generic) plan use the
         # partial index, whose condition it must match.
         .where(log.c.status == literal_column("'planned'"), log.c.due_at <= bindparam("now", type_=log.c.due_at.type))
         .order_by(log.c.due_at).limit(bindparam("limit", type_=Integer))
     )
 
+
+@lru_cache(maxsize=1)
+def _look_query():
+    """The sweep's first statement, one round trip for its usual answers: has any milestone changed
+    since it was planned (one row, with no reminders: "nothing to do"), and the due reminders."""
+    m = MilestoneRow.__table__
+    changed = exists().where(m.c.next_reminder_at.is_not(None),
+                             m.c.next_reminder_at <= bindparam("now", type_=m.c.next_reminder_at.type))
+    probe = select(changed.label("changed")).subquery("probe")
+    due = _due_query().subquery("due")
+    return (select(probe.c.changed, due.c.id, due.c.milestone_id, due.c.kind, due.c.occurrence, due.c.recipient_id)
+            .select_from(probe.outerjoin(due, true())).order_by(due.c.due_at))
+
+
+def _log_updates() -> dict:
+    """The per-reminder updates, built once (one of them runs for every reminder sent)."""
+    log = ReminderLogRow.__table__
+    at = log.c.due_at.type
+    one = log.c.id == bindparam("log_id", type_=Integer)
+    return {
+        "take": update(log).where(one, log.c.status == "planned")
+        .values(status="sending", claimed_at=bindparam("now", type_=at)),
+        "reschedule": update(log).where(one, log.c.status == "planned").values(due_at=bindparam("at", type_=at)),
+        "mark": update(log).where(log.c.id.in_(bindparam("ids", expanding=True)),
+                                  log.c.status.in_(("planned", "sending")))
+        .values(status=bindparam("outcome", type_=log.c.status.type), sent_at=bindparam("now", type_=at)),
+        "unclaim": update(log).where(one, log.c.status == "sending").values(status="planned", claimed_at=None),
+    }
+
+
+_LOG_UPDATES = _log_updates()
 
 _LOG_COLUMNS = "milestone_id, kind, occurrence, recipient_id, status, due_at, claimed_at, sent_at"
 _LOG_KEY = "milestone_id, kind, occurrence, recipient_id"
@@ -170,10 +190,10 @@ class SqlReminderRepository:
     def _postgres(self) -> bool:
         return self.session.bind.dialect.name == "postgresql"
 
-    async def pending(self, now: datetime) -> tuple[bool, bool]:
+    async def look(self, now: datetime, limit: int) -> tuple[bool, list[tuple]]:
         connection = await self.session.connection()
-        changed, due = (await connection.execute(_pending_query(), {"now": now})).one()
-        return bool(changed), bool(due)
+        rows = (await connection.execute(_look_query(), {"now": now, "limit": limit})).all()
+        return bool(rows[0][0]), [row[1:] for row in rows if row[1] is not None]
 
     async def due_subjects(self, now: datetime, limit: int) -> list[ReminderSubject]:
         """Milestones changed since they were last planned, with what the policy needs, in one indexed query."""
@@ -233,40 +253,28 @@ class SqlReminderRepository:
 
     async def due(self, now: datetime, limit: int) -> list[tuple]:
         connection = await self.session.connection()
-        return (await connection.execute(_due_query(), {"now": now, "limit": limit})).all()
+        return [row[:5] for row in (await connection.execute(_due_query(), {"now": now, "limit": limit})).all()]
+
+    async def _change(self, statement, params: dict) -> int:
+        connection = await self.session.connection()
+        return (await connection.execute(statement, params)).rowcount
 
     async def start_sending(self, log_id: int, now: datetime) -> bool:
         """planned -> sending, only for the one process that finds it still planned."""
-        result = await self.session.execute(
-            update(ReminderLogRow).where(ReminderLogRow.id == log_id, ReminderLogRow.status == "planned")
-            .values(status="sending", claimed_at=now).execution_options(synchronize_session=False)
-        )
-        return result.rowcount == 1
+        return await self._change(_LOG_UPDATES["take"], {"log_id": log_id, "now": now}) == 1
 
     async def reschedule(self, log_id: int, at: datetime) -> bool:
-        result = await self.session.execute(
-            update(ReminderLogRow).where(ReminderLogRow.id == log_id, ReminderLogRow.status == "planned")
-            .values(due_at=at).execution_options(synchronize_session=False)
-        )
-        return result.rowcount == 1
+        return await self._change(_LOG_UPDATES["reschedule"], {"log_id": log_id, "at": at}) == 1
 
     async def mark(self, log_ids: list[int], status: str, now: datetime) -> bool:
         """The outcome of planned or sending reminders; a row already finished keeps its outcome."""
         if not log_ids:
             return False
-        result = await self.session.execute(
-            update(ReminderLogRow)
-            .where(ReminderLogRow.id.in_(log_ids), ReminderLogRow.status.in_(("planned", "sending")))
-            .values(status=status, sent_at=now).execution_options(synchronize_session=False)
-        )
-        return result.rowcount > 0
+        return await self._change(_LOG_UPDATES["mark"], {"ids": log_ids, "outcome": status, "now": now}) > 0
 
     async def unclaim(self, log_id: int) -> None:
         """Sending failed for a passing reason: the reminder is planned again (and still due)."""
-        await self.session.execute(
-            update(ReminderLogRow).where(ReminderLogRow.id == log_id, ReminderLogRow.status == "sending")
-            .values(status="planned", claimed_at=None).execution_options(synchronize_session=False)
-        )
+        await self._change(_LOG_UPDATES["unclaim"], {"log_id": log_id})
 
     async def touch_user(self, user_id: int, now: datetime) -> None:
         """A changed time zone or quiet hours: re-plan that person's reminders at the next sweep."""

@@ -92,8 +92,8 @@ async def test_two_sweepers_never_send_the_same_reminder(database_url, engine, n
     # A second engine: a second process's own connections.
     other_engine = create_engine(database_url)
     try:
-        a = ReminderService(uow, batch=7)
-        b = ReminderService(uow_factory(session_factory(other_engine)), batch=7)
+        a = ReminderService(uow, batch=7, plan_batch=7)
+        b = ReminderService(uow_factory(session_factory(other_engine)), batch=7, plan_batch=7)
         at = datetime(2026, 11, 17, 9, 30, tzinfo=UTC)
 
         async def drain(service):
@@ -117,7 +117,7 @@ async def test_after_downtime_only_the_latest_of_each_kind_goes_out_across_batch
     not let an older reminder of a kind out before the newer one is seen."""
     svc = ContractService(uow)
     await seed_active(svc, 6, date(2026, 11, 20))
-    reminders = ReminderService(uow, batch=5)
+    reminders = ReminderService(uow, batch=5, plan_batch=4)
     assert await reminders.sweep(T0) == []  # planned ahead, nothing due yet
     at = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)  # down from before the 3-day ones until after overdue +7
     sent = []
@@ -189,14 +189,14 @@ async def test_the_sweep_queries_use_their_partial_indexes(engine, uow):
     def grab(conn, cursor, statement, parameters, context, executemany):
         if "next_reminder_at <=" in statement or "reminder_log.due_at <=" in statement:
             sent.append((statement, parameters))
-            # The quick check before them: both its parts through the partial indexes.
+            # The sweep's first look (changed? due?): both its parts through the partial indexes.
             indexes.append(("ix_milestones_next_reminder_at", "ix_reminder_log_planned") if len(sent) == 1
                            else ("ix_milestones_next_reminder_at",) if len(sent) == 2 else ("ix_reminder_log_planned",))
 
     event.listen(engine.sync_engine, "before_cursor_execute", grab)
     try:
         async with uow() as u:
-            await u.reminders.pending(AT)
+            await u.reminders.look(AT, 500)
             await u.reminders.due_subjects(AT, 500)
             await u.reminders.due(AT, 500)
     finally:
