@@ -13,7 +13,6 @@ from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TimedOut
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -34,6 +33,7 @@ from . import handlers
 from .common import Deps, remember_user, utc_now
 from .concurrency import PerUserUpdateProcessor
 from .conversations import build_conversation
+from .flood import FloodAwareRateLimiter
 from .heap import settle_heap
 from .http import AiohttpRequest
 from .persistence import DatabasePersistence
@@ -145,9 +145,10 @@ def build_application(
         builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     if rate_limiter and settings.send_rate_per_second > 0:
         # Telegram's flood limits: overall rate (bursts allowed, as PTB's default) and 20/min per
-        # group; a 429 is waited out (retry_after) and retried up to 3 times.
-        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate_per_second,
-                                                      overall_time_period=1, max_retries=3))
+        # group; a 429 is waited out (retry_after) and retried up to 3 times, and pauses the
+        # reminder pacer for as long (bot/flood.py).
+        builder = builder.rate_limiter(FloodAwareRateLimiter(overall_max_rate=settings.send_rate_per_second,
+                                                             overall_time_period=1, max_retries=3))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:

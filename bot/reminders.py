@@ -18,6 +18,7 @@ from domain.reminders import ReminderKind, ReminderSettings, days_left, zone
 from domain.services import Busy, DueReminder, ReminderService
 
 from .common import deps, mark_blocked
+from .flood import FloodAwareRateLimiter
 from .notify import notify
 from .texts import e, fmt_date, money, short
 
@@ -110,6 +111,16 @@ class Pacer:
             self.recent.append(loop.time())
             self.next_slot = slot + self.interval
 
+    def pause(self, retry_after: float) -> None:
+        """Telegram answered 429: nothing goes out until the wait is over, and the request the rate
+        limiter sends again then counts as one of ours (else it is one too many in that second)."""
+        loop = asyncio.get_running_loop()
+        retried_at = loop.time() + retry_after + 0.1  # when AIORateLimiter sends it again
+        if self.recent and self.recent[-1] > retried_at:
+            retried_at = self.recent[-1]
+        self.recent.append(retried_at)
+        self.next_slot = max(self.next_slot, retried_at + self.interval)
+
 
 def pacer(context: ContextTypes.DEFAULT_TYPE) -> Pacer | None:
     """Reminders go out evenly spaced just under the overall rate, so a batch of thousands
@@ -120,6 +131,9 @@ def pacer(context: ContextTypes.DEFAULT_TYPE) -> Pacer | None:
         return None
     if "pacer" not in d.extra:
         d.extra["pacer"] = Pacer(rate, PACE_SHARE)
+        limiter = context.bot.rate_limiter
+        if isinstance(limiter, FloodAwareRateLimiter):
+            limiter.on_retry_after.append(d.extra["pacer"].pause)
     return d.extra["pacer"]
 
 
