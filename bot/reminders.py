@@ -18,7 +18,7 @@ from domain.reminders import ReminderKind, ReminderSettings, days_left, zone
 from domain.services import Busy, DueReminder, ReminderService
 
 from .common import deps, mark_blocked
-from .flood import FloodAwareRateLimiter
+from .flood import FloodAwareRateLimiter, retry_seconds
 from .notify import notify
 from .texts import e, fmt_date, money, short
 
@@ -37,7 +37,7 @@ def reminder_settings(app: Application) -> ReminderSettings:
 
 def install(app: Application) -> ReminderService:
     d = app.bot_data["deps"]
-    # Batches of 500: a sweep reads at most this many due reminders before it sends them.
+    # A sweep reads at most this many due reminders, then sends them before it looks again.
     service = ReminderService(d.svc.uow_factory, reminder_settings(app), batch=SWEEP_BATCH)
     d.extra["reminders"] = service
     # One repeating sweep; a late run still runs (misfire_grace_time=None) and missed runs collapse to one.
@@ -203,7 +203,11 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE, service: ReminderService, 
         log.warning("reminder %s refused by Telegram: %s", item.log_id, err)
         await service.finished([item.log_id], "failed", now)
         return "failed"
-    except (RetryAfter, TimedOut, NetworkError) as err:
+    except RetryAfter as err:
+        log.info("reminder %s not sent (%s); it stays pending", item.log_id, err)
+        await service.retry_later(item, now, timedelta(seconds=retry_seconds(err)))
+        return "retry"
+    except (TimedOut, NetworkError) as err:
         log.info("reminder %s not sent (%s); it stays pending", item.log_id, err)
         await service.retry_later(item, now)
         return "retry"

@@ -81,8 +81,9 @@ class ReminderRepository(Protocol):
     async def subject(self, milestone_id: int) -> ReminderSubject | None:
         """One milestone as the policy sees it now."""
 
-    async def replan(self, schedule: dict[int, list[tuple[Reminder, datetime]]]) -> None:
-        """Replace these milestones' planned reminders; reminders already taken keep their record."""
+    async def replan(self, schedule: dict[int, list[tuple[Reminder, datetime, str]]]) -> None:
+        """Replace these milestones' planned reminders with (reminder, moment, 'planned' or
+        'skipped'); reminders already taken or skipped keep their record."""
 
     async def due(self, now: datetime, limit: int) -> list[tuple]:
         """Planned reminders whose moment has come: (log id, milestone, kind, occurrence, recipient, due)."""
@@ -94,7 +95,9 @@ class ReminderRepository(Protocol):
 
     async def mark(self, log_ids: list[int], status: str, now: datetime) -> bool: ...
 
-    async def unclaim(self, log_id: int) -> None: ...
+    async def skip(self, log_id: int, now: datetime) -> bool: ...
+
+    async def unclaim(self, log_id: int, not_before: datetime) -> None: ...
 
     async def touch_user(self, user_id: int, now: datetime) -> None: ...
 

@@ -84,10 +84,12 @@ class SweepPlan:
     future: list[Reminder] = field(default_factory=list)  # not due yet
     next_at: datetime | None = None  # when this milestone needs looking at again
 
-    def schedule(self) -> list[tuple[Reminder, datetime]]:
-        """What stays planned, each with the moment it goes out: the due ones now, the held ones at
-        the end of the quiet hours, the rest at their own moment. The skipped ones are dropped."""
-        return ([(r, r.at) for r in self.send] + self.wait + [(r, r.at) for r in self.future])
+    def schedule(self) -> list[tuple[Reminder, datetime, str]]:
+        """What is written ahead: the due ones planned now, the held ones at the end of the quiet
+        hours, the rest at their own moment; the skipped ones recorded as skipped, so that a later
+        plan (say, after a time-zone change moved a newer one ahead again) can't bring them back."""
+        return ([(r, r.at, "planned") for r in self.send] + [(r, at, "planned") for r, at in self.wait]
+                + [(r, r.at, "planned") for r in self.future] + [(r, r.at, "skipped") for r in self.skip])
 
     def decide(self, key: tuple[str, str, int]) -> tuple[str, Reminder | datetime | None]:
         """For a reminder about to go out: ("send", reminder), ("wait", until) or ("skip", None)."""

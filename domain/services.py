@@ -408,7 +408,7 @@ class ReminderService:
             elif verdict == "wait":
                 if not await reminders.reschedule(due.log_id, what):
                     verdict = "gone"
-            elif not await reminders.mark([due.log_id], "skipped", now):
+            elif not await reminders.skip(due.log_id, now):
                 verdict = "gone"
             await uow.commit()
             return verdict
@@ -419,8 +419,9 @@ class ReminderService:
             await uow.reminders.mark(log_ids, status, now)
             await uow.commit()
 
-    async def retry_later(self, due: DueReminder, now: datetime) -> None:
-        """Sending failed for a passing reason: planned again, and due at once."""
+    async def retry_later(self, due: DueReminder, now: datetime, after: timedelta = timedelta(0)) -> None:
+        """Sending failed for a passing reason: planned again, due `after` from now (Telegram's
+        retry_after for a 429)."""
         async with self.uow_factory() as uow:
-            await uow.reminders.unclaim(due.log_id)
+            await uow.reminders.unclaim(due.log_id, now + after)
             await uow.commit()

@@ -176,7 +176,7 @@ class ReminderLogRow(Base):
     """Each reminder planned, sent or skipped: the unique key is what makes a reminder go out once."""
 
     __tablename__ = "reminder_log"
-    # AUTOINCREMENT on SQLite: a claim handed back must never share its id with a later claim.
+    # AUTOINCREMENT on SQLite: a reminder found by a sweep must never share its id with a row written later.
     __table_args__ = (UniqueConstraint("milestone_id", "kind", "occurrence", "recipient_id"),
                       {"sqlite_autoincrement": True})
 

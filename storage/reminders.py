@@ -105,7 +105,10 @@ def _log_updates() -> dict:
         "mark": update(log).where(log.c.id.in_(bindparam("ids", expanding=True)),
                                   log.c.status.in_(("planned", "sending")))
         .values(status=bindparam("outcome", type_=log.c.status.type), sent_at=bindparam("now", type_=at)),
-        "unclaim": update(log).where(one, log.c.status == "sending").values(status="planned", claimed_at=None),
+        "skip": update(log).where(one, log.c.status == "planned")
+        .values(status="skipped", sent_at=bindparam("now", type_=at)),
+        "unclaim": update(log).where(one, log.c.status == "sending")
+        .values(status="planned", claimed_at=None, due_at=bindparam("at", type_=at)),
     }
 
 
@@ -117,9 +120,9 @@ _LOG_KEY = "milestone_id, kind, occurrence, recipient_id"
 # PostgreSQL: one statement for any number of rows (arrays in, unnest), prepared once by asyncpg.
 _PG_PLAN = (
     f"INSERT INTO reminder_log ({_LOG_COLUMNS}) "
-    "SELECT m, k, o, r, 'planned', d, NULL::timestamptz, NULL::timestamptz "
-    "FROM unnest($1::integer[], $2::varchar[], $3::varchar[], $4::bigint[], $5::timestamptz[]) "
-    "AS t(m, k, o, r, d) "
+    "SELECT m, k, o, r, s, d, NULL::timestamptz, NULL::timestamptz "
+    "FROM unnest($1::integer[], $2::varchar[], $3::varchar[], $4::bigint[], $5::varchar[], $6::timestamptz[]) "
+    "AS t(m, k, o, r, s, d) "
     f"ON CONFLICT ({_LOG_KEY}) DO NOTHING"
 )
 _PG_UNPLAN = "DELETE FROM reminder_log WHERE status = 'planned' AND milestone_id = ANY($1::integer[])"
@@ -129,7 +132,7 @@ _PG_PLANNED = "UPDATE milestones SET next_reminder_at = NULL WHERE id = ANY($1::
 @lru_cache(maxsize=16)
 def _sqlite_plan(rows: int) -> str:
     """SQLite: one multi-row INSERT per page of rows, its text built once per row count."""
-    values = ", ".join(["(?, ?, ?, ?, 'planned', ?, NULL, NULL)"] * rows)
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, NULL, NULL)"] * rows)
     return f"INSERT INTO reminder_log ({_LOG_COLUMNS}) VALUES {values} ON CONFLICT ({_LOG_KEY}) DO NOTHING"
 
 
@@ -211,9 +214,10 @@ class SqlReminderRepository:
         row = (await connection.execute(_subject_query(self._postgres), {"ids": [milestone_id]})).first()
         return None if row is None else _subject(row, {})
 
-    async def replan(self, schedule: dict[int, list[tuple[Reminder, datetime]]]) -> None:
-        """Replace these milestones' planned reminders with `schedule` and mark them planned. A
-        reminder already taken, sent or skipped keeps its row (ON CONFLICT DO NOTHING on the key).
+    async def replan(self, schedule: dict[int, list[tuple[Reminder, datetime, str]]]) -> None:
+        """Replace these milestones' planned reminders with `schedule` (reminder, moment, 'planned'
+        or 'skipped') and mark them planned. A reminder already taken, sent or skipped keeps its row
+        (ON CONFLICT DO NOTHING on the key).
         Plain driver SQL with values converted once each: SQLAlchemy's per-row parameter handling
         costs more than the database's work here."""
         if not schedule:
@@ -222,14 +226,15 @@ class SqlReminderRepository:
         utc = _utc_binder(connection)
         mids = list(schedule)
         if self._postgres:
-            columns: tuple[list, ...] = ([], [], [], [], [])
-            m, k, o, r, d = columns
+            columns: tuple[list, ...] = ([], [], [], [], [], [])
+            m, k, o, r, st, d = columns
             for mid, items in schedule.items():
-                for rem, at in items:
+                for rem, at, status in items:
                     m.append(mid)
                     k.append(rem.kind.value)
                     o.append(rem.occurrence)
                     r.append(rem.recipient_id)
+                    st.append(status)
                     d.append(utc(at))
             await connection.exec_driver_sql(_PG_UNPLAN, (mids,))
             if m:
@@ -244,9 +249,9 @@ class SqlReminderRepository:
             await connection.exec_driver_sql(_sqlite_in(_SQLITE_PLANNED, len(chunk)), chunk)
         params: list = []
         for mid, items in schedule.items():
-            for rem, at in items:
-                params.append((mid, rem.kind.value, rem.occurrence, rem.recipient_id, utc(at)))
-        page = max(1, min(dialect.insertmanyvalues_page_size, limit // 5))
+            for rem, at, status in items:
+                params.append((mid, rem.kind.value, rem.occurrence, rem.recipient_id, status, utc(at)))
+        page = max(1, min(dialect.insertmanyvalues_page_size, limit // 6))
         for start in range(0, len(params), page):
             chunk = params[start:start + page]
             await connection.exec_driver_sql(_sqlite_plan(len(chunk)), tuple(v for row in chunk for v in row))
@@ -272,18 +277,26 @@ class SqlReminderRepository:
             return False
         return await self._change(_LOG_UPDATES["mark"], {"ids": log_ids, "outcome": status, "now": now}) > 0
 
-    async def unclaim(self, log_id: int) -> None:
-        """Sending failed for a passing reason: the reminder is planned again (and still due)."""
-        await self._change(_LOG_UPDATES["unclaim"], {"log_id": log_id})
+    async def skip(self, log_id: int, now: datetime) -> bool:
+        """A planned reminder that is not to be sent (one another process is sending stays as it is)."""
+        return await self._change(_LOG_UPDATES["skip"], {"log_id": log_id, "now": now}) == 1
+
+    async def unclaim(self, log_id: int, not_before: datetime) -> None:
+        """Sending failed for a passing reason: the reminder is planned again, due at `not_before`."""
+        await self._change(_LOG_UPDATES["unclaim"], {"log_id": log_id, "at": not_before})
 
     async def touch_user(self, user_id: int, now: datetime) -> None:
         """A changed time zone or quiet hours: re-plan that person's reminders at the next sweep."""
         contracts = select(ContractRow.id).where(
             or_(ContractRow.client_id == user_id, ContractRow.freelancer_id == user_id))
+        planned = select(ReminderLogRow.milestone_id).where(ReminderLogRow.status == literal_column("'planned'"))
         await self.session.execute(
             update(MilestoneRow)
             .where(MilestoneRow.contract_id.in_(contracts),
-                   or_(MilestoneRow.status.in_(FUNDED), MilestoneRow.next_reminder_at.is_not(None)))
+                   # funded ones, and any other with reminders ahead (a release's "next milestone
+                   # waiting") or not planned yet
+                   or_(MilestoneRow.status.in_(FUNDED), MilestoneRow.id.in_(planned),
+                       MilestoneRow.next_reminder_at.is_not(None)))
             .values(next_reminder_at=now).execution_options(synchronize_session=False)
         )
 

@@ -116,6 +116,8 @@ async def test_a_429_leaves_the_reminder_pending_and_a_403_marks_the_person(harn
     h.tg.fail_next("sendMessage", 429, retry_after=1)
     counts = await sweep(h)
     assert counts["failed"] + counts["retry"] == 2
+    assert (await sweep(h))["sent"] == 0  # Telegram said: retry after 1 s
+    h.clock.advance(seconds=1)
     counts2 = await sweep(h)
     assert counts2["sent"] + counts["sent"] == 1  # Ann got hers once, after the 429
     profile = await h.app.bot_data["deps"].svc.profile(bob.id)

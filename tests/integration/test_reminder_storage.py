@@ -221,13 +221,15 @@ async def test_the_sweep_queries_use_their_partial_indexes(engine, uow):
 
 async def test_replan_stores_exactly_what_the_orm_stores(uow, now):
     """Planned rows are written as plain SQL for speed: the same rows and values as through the ORM,
-    batches of any size, a key twice in one batch once, and a reminder already sent kept as it is."""
+    batches of any size, a key twice in one batch once, skipped ones recorded as skipped, and a
+    reminder already sent kept as it is."""
     svc = ContractService(uow)
     a, b = await seed_active(svc, 2, date(2026, 11, 20))
     at = datetime(2026, 11, 17, 10, 30, 15, 123456, tzinfo=ZoneInfo("Europe/Berlin"))  # stored as UTC
-    rows = [(Reminder(ReminderKind.OVERDUE, f"occ{i}", at, 10, Role.CLIENT, 1), at + timedelta(minutes=i))
+    rows = [(Reminder(ReminderKind.OVERDUE, f"occ{i}", at, 10, Role.CLIENT, 1), at + timedelta(minutes=i), "planned")
             for i in range(1200)]  # more rows than one INSERT takes on SQLite
     rows.append(rows[5])
+    rows.append((Reminder(ReminderKind.DUE_SOON, "superseded", at, 10, Role.CLIENT, -3), at, "skipped"))
     async with uow() as u:
         u.session.add(ReminderLogRow(milestone_id=a, kind="overdue", occurrence="occ3", recipient_id=10,
                                      status="sent", due_at=at, claimed_at=now, sent_at=now))
@@ -239,7 +241,8 @@ async def test_replan_stores_exactly_what_the_orm_stores(uow, now):
         await u.commit()
     async with uow() as u:
         log = await u.reminders.log(a)
-        assert len(log) == 1200 and ("overdue", "occ3", 10, "sent") in log
+        assert len(log) == 1201 and ("overdue", "occ3", 10, "sent") in log and ("due_soon", "superseded", 10, "skipped") in log
+        assert Counter(status for *_, status in log) == {"planned": 1199, "sent": 1, "skipped": 1}
         assert await u.reminders.log(b) == []  # its old plan replaced by an empty one
         assert (await u.session.get(MilestoneRow, a)).next_reminder_at is None
         assert (await u.session.get(MilestoneRow, b)).next_reminder_at is None
@@ -287,10 +290,82 @@ async def test_the_upgrade_plans_again_claims_never_begun_and_keeps_the_rest(dat
             rows = (await conn.execute(text(
                 "SELECT occurrence, status, claimed_at IS NULL FROM reminder_log ORDER BY occurrence"))).all()
         assert [tuple(r) for r in rows] == [("a", "planned", True), ("b", "sending", False), ("c", "sent", False)]
+        if eng.dialect.name == "sqlite":  # the table was rebuilt: ids must still never be used twice
+            async with eng.connect() as conn:
+                ddl = (await conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'reminder_log'"))).scalar()
+            assert "AUTOINCREMENT" in ddl
         async with eng.begin() as conn:
             await conn.run_sync(migrate("0002", down=True))
             rows = (await conn.execute(text("SELECT occurrence, status FROM reminder_log ORDER BY occurrence"))).all()
             looks = (await conn.execute(text("SELECT count(*) FROM milestones WHERE next_reminder_at IS NOT NULL"))).scalar()
         assert [tuple(r) for r in rows] == [("b", "sending"), ("c", "sent")] and looks == 1
+        if eng.dialect.name == "sqlite":
+            async with eng.connect() as conn:
+                ddl = (await conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'reminder_log'"))).scalar()
+            assert "AUTOINCREMENT" in ddl
     finally:
         await eng.dispose()
+
+
+async def test_a_reminder_held_for_quiet_hours_waits_until_they_end(uow, now):
+    """Quiet hours that start covering a found reminder before it is taken (no re-plan in between):
+    the reminder is held, moved to the end of the quiet hours, and goes out then."""
+    svc, _, reminders = await one_active(uow)
+    due = await reminders.sweep(AT)
+    freelancer = await svc.profile(20) or UserProfile(id=20)
+    freelancer.quiet_start, freelancer.quiet_end = time(9), time(11)
+    await svc.save_profile(freelancer)  # stored without asking for a re-plan: only `take` can notice
+    assert {d.recipient_id: await reminders.take(d, AT) for d in due} == {10: "send", 20: "wait"}
+    assert await reminders.sweep(AT + timedelta(minutes=1)) == []
+    assert await reminders.sweep(datetime(2026, 11, 17, 10, 59, tzinfo=UTC)) == []
+    end = datetime(2026, 11, 17, 11, 0, 1, tzinfo=UTC)
+    assert [(d.recipient_id, d.occurrence) for d in await deliver(reminders, await reminders.sweep(end), end)] == [
+        (20, "2026-11-20:-3")]
+
+
+async def test_a_skipped_reminder_is_not_brought_back_by_a_later_plan(uow, now):
+    """Planned late (the milestone changed while the bot was down): of the due-soon reminders only
+    the 1-day one goes out and the 3-day one is recorded skipped. A time-zone change then moves the
+    1-day one ahead again; the 3-day one must not become "the latest due" and go out after all."""
+    svc, ms, reminders = await one_active(uow)
+    at = datetime(2026, 11, 19, 10, 0, tzinfo=UTC)
+    sent = await deliver(reminders, await reminders.sweep(at), at)
+    assert sorted((d.recipient_id, d.occurrence) for d in sent) == [(10, "2026-11-20:-1"), (20, "2026-11-20:-1")]
+    freelancer = await svc.profile(20) or UserProfile(id=20)
+    freelancer.timezone = "UTC-05:00"  # 09:00 there is 14:00 UTC: the 1-day moment is ahead again
+    await svc.save_profile(freelancer, at)
+    for moment in (at + timedelta(minutes=30), datetime(2026, 11, 19, 14, 30, tzinfo=UTC)):
+        assert [(d.kind, d.occurrence) for d in await deliver(reminders, await reminders.sweep(moment), moment)
+                if d.kind == "due_soon"] == []
+    async with uow() as u:
+        log = await u.reminders.log(ms)
+    assert ("due_soon", "2026-11-20:-3", 20, "skipped") in log
+
+
+async def test_a_time_zone_change_plans_a_released_milestones_reminders_again(uow, now):
+    """'Next milestone waiting' hangs on a released milestone: a client's new zone re-plans it too."""
+    svc, ms, reminders = await one_active(uow)
+    await svc.submit(ms, 20, "done", T0)
+    out = await svc.approve(ms, 10, T0)
+    await svc.add_milestone(out.contract.id, 10, title="Next", amount=100, due_date=date(2026, 12, 20),
+                            description="", today=T0.date(), now=T0)
+    await reminders.sweep(T0)  # planned: next milestone waiting, 1 and 3 days after the release
+    async with uow() as u:
+        assert ("next_waiting", f"{T0.isoformat()}:+1", 10, "planned") in await u.reminders.log(ms)
+        assert (await u.session.get(MilestoneRow, ms)).next_reminder_at is None
+    client = await svc.profile(10) or UserProfile(id=10)
+    client.timezone = "Asia/Tokyo"
+    await svc.save_profile(client, T0 + timedelta(hours=1))
+    async with uow() as u:
+        assert (await u.session.get(MilestoneRow, ms)).next_reminder_at == T0 + timedelta(hours=1)
+
+
+async def test_a_late_skip_leaves_a_reminder_another_process_is_sending(uow, now):
+    svc, ms, reminders = await one_active(uow)
+    due = await reminders.sweep(AT)
+    assert await reminders.take(due[0], AT) == "send"  # process B is sending it
+    await svc.submit(ms, 20, "done", AT)  # then the milestone changes
+    assert await reminders.take(due[0], AT) == "gone"  # process A, from the same sweep, would skip it
+    async with uow() as u:
+        statuses = {(k, o, r): st for k, o, r, st in await u.reminders.log(ms)}
+    assert statuses[due[0].key] == "sending"  # B's outcome is still B's to record

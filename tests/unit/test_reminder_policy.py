@@ -299,10 +299,23 @@ def test_plan_with_memoized_moments_is_its_plain_definition(status, due, submitt
     # until quiet hours end, kept for its own moment, or skipped - exactly one of these.
     assert Counter(r.key for r in p.send + p.skip + [w for w, _ in p.wait] + p.future) == Counter(r.key for r in got)
     assert all(until > now for _, until in p.wait) and all(r.at > now for r in p.future)
-    assert sorted(r.key for r, _ in p.schedule()) == sorted(r.key for r in p.send + p.future + [w for w, _ in p.wait])
+    written = p.schedule()
+    assert sorted(r.key for r, _, status in written if status == "planned") == sorted(
+        r.key for r in p.send + p.future + [w for w, _ in p.wait])
+    assert sorted(r.key for r, _, status in written if status == "skipped") == sorted(r.key for r in p.skip)
+    assert all(at > now for r, at, status in written if status == "planned" and r not in p.send)
     # ... and right before sending, the same check lets out exactly the reminders it sends now.
     for rem in p.send:
         assert p.decide(rem.key)[0] == "send"
     for rem in p.skip:
         if all(x.key != rem.key for x in p.send + p.future + [w for w, _ in p.wait]):
             assert p.decide(rem.key) == ("skip", None)
+    # ... holds the ones waiting for quiet hours to end, and gives the not-yet-due their moment.
+    sent_keys = {r.key for r in p.send}
+    for rem, until in p.wait:
+        if rem.key not in sent_keys:
+            assert p.decide(rem.key) == ("wait", until)
+    waiting_keys = {r.key for r, _ in p.wait}
+    for rem in p.future:
+        if rem.key not in sent_keys | waiting_keys and all(x.key != rem.key or x.at == rem.at for x in p.future):
+            assert p.decide(rem.key) == ("wait", rem.at)
