@@ -102,14 +102,18 @@ class Pacer:
     async def acquire(self) -> None:
         async with self.lock:
             loop = asyncio.get_running_loop()
-            now = loop.time()
-            slot = max(now, self.next_slot)
-            if len(self.recent) == self.recent.maxlen:
-                slot = max(slot, self.recent[0] + self.span)
-            if slot > now:
-                await asyncio.sleep(slot - now)
+            slot = loop.time()
+            while True:  # again after each sleep: a 429 may have paused the pace meanwhile
+                now = loop.time()
+                target = self.next_slot
+                if len(self.recent) == self.recent.maxlen:
+                    target = max(target, self.recent[0] + self.span)
+                if target <= now:
+                    break
+                slot = target
+                await asyncio.sleep(target - now)
             self.recent.append(loop.time())
-            self.next_slot = slot + self.interval
+            self.next_slot = slot + self.interval  # from the slot, not the wake-up: no drift
 
     def pause(self, retry_after: float) -> None:
         """Telegram answered 429: nothing goes out until the wait is over, and the request the rate
@@ -205,7 +209,8 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE, service: ReminderService, 
         return "failed"
     except RetryAfter as err:
         log.info("reminder %s not sent (%s); it stays pending", item.log_id, err)
-        await service.retry_later(item, now, timedelta(seconds=retry_seconds(err)))
+        # From now, not from before the pacer's and the rate limiter's waits.
+        await service.retry_later(item, d.clock(), timedelta(seconds=retry_seconds(err)))
         return "retry"
     except (TimedOut, NetworkError) as err:
         log.info("reminder %s not sent (%s); it stays pending", item.log_id, err)

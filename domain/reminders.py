@@ -80,16 +80,18 @@ class Reminder:
 class SweepPlan:
     send: list[Reminder] = field(default_factory=list)  # due now: to send (or do)
     skip: list[Reminder] = field(default_factory=list)  # due, but superseded, no longer true or blocked
+    superseded: list[Reminder] = field(default_factory=list)  # of those: replaced by a newer one of its kind
     wait: list[tuple[Reminder, datetime]] = field(default_factory=list)  # due, held until quiet hours end
     future: list[Reminder] = field(default_factory=list)  # not due yet
     next_at: datetime | None = None  # when this milestone needs looking at again
 
     def schedule(self) -> list[tuple[Reminder, datetime, str]]:
         """What is written ahead: the due ones planned now, the held ones at the end of the quiet
-        hours, the rest at their own moment; the skipped ones recorded as skipped, so that a later
-        plan (say, after a time-zone change moved a newer one ahead again) can't bring them back."""
+        hours, the rest at their own moment; the superseded ones recorded as skipped, so that a
+        later plan (say, after a time-zone change moved the newer one ahead again) can't bring them
+        back. Ones skipped as no longer true are not recorded: a new zone can make them true again."""
         return ([(r, r.at, "planned") for r in self.send] + [(r, at, "planned") for r, at in self.wait]
-                + [(r, r.at, "planned") for r in self.future] + [(r, r.at, "skipped") for r in self.skip])
+                + [(r, r.at, "planned") for r in self.future] + [(r, r.at, "skipped") for r in self.superseded])
 
     def decide(self, key: tuple[str, str, int]) -> tuple[str, Reminder | datetime | None]:
         """For a reminder about to go out: ("send", reminder), ("wait", until) or ("skip", None)."""
@@ -245,7 +247,7 @@ def sweep_plan(subject: ReminderSubject, now: datetime, settings: ReminderSettin
     skip = result.skip
     next_at: datetime | None = None
     latest: dict[tuple[ReminderKind, int], Reminder] = {}
-    future = result.future
+    future, superseded = result.future, result.superseded
     for rem in plan(subject, settings):
         at = rem.at
         if at > now:
@@ -259,9 +261,11 @@ def sweep_plan(subject: ReminderSubject, now: datetime, settings: ReminderSettin
             latest[group] = rem
         elif at > prev.at:
             skip.append(prev)
+            superseded.append(prev)
             latest[group] = rem
         else:
             skip.append(rem)
+            superseded.append(rem)
     if latest:
         recipients: dict[int, Recipient] = {}
         for x in subject.recipients:

@@ -289,14 +289,16 @@ class SqlReminderRepository:
         """A changed time zone or quiet hours: re-plan that person's reminders at the next sweep."""
         contracts = select(ContractRow.id).where(
             or_(ContractRow.client_id == user_id, ContractRow.freelancer_id == user_id))
-        planned = select(ReminderLogRow.milestone_id).where(ReminderLogRow.status == literal_column("'planned'"))
+        # Correlated, so that the key's index on milestone_id answers it for each of this person's
+        # milestones (not a list of every planned reminder there is).
+        planned = exists().where(ReminderLogRow.milestone_id == MilestoneRow.id,
+                                 ReminderLogRow.status == literal_column("'planned'"))
         await self.session.execute(
             update(MilestoneRow)
             .where(MilestoneRow.contract_id.in_(contracts),
                    # funded ones, and any other with reminders ahead (a release's "next milestone
                    # waiting") or not planned yet
-                   or_(MilestoneRow.status.in_(FUNDED), MilestoneRow.id.in_(planned),
-                       MilestoneRow.next_reminder_at.is_not(None)))
+                   or_(MilestoneRow.status.in_(FUNDED), planned, MilestoneRow.next_reminder_at.is_not(None)))
             .values(next_reminder_at=now).execution_options(synchronize_session=False)
         )
 

@@ -369,3 +369,41 @@ async def test_a_late_skip_leaves_a_reminder_another_process_is_sending(uow, now
     async with uow() as u:
         statuses = {(k, o, r): st for k, o, r, st in await u.reminders.log(ms)}
     assert statuses[due[0].key] == "sending"  # B's outcome is still B's to record
+
+
+async def test_a_reminder_no_longer_true_is_not_recorded_so_a_new_zone_can_send_it(uow, now):
+    """Planned late in Tokyo, "due today" is already past there and is dropped, not recorded: when the
+    freelancer then moves to Los Angeles, where it is still the morning of the due date, it goes out."""
+    svc, ms, reminders = await one_active(uow)
+    await svc.save_profile(UserProfile(id=20, timezone="Asia/Tokyo"))
+    at = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # 21 Nov 01:00 in Tokyo
+    sent = await deliver(reminders, await reminders.sweep(at), at)
+    assert [(d.recipient_id, d.kind) for d in sent if d.kind == "due_today"] == []
+    await svc.save_profile(UserProfile(id=20, timezone="America/Los_Angeles"), at)  # 20 Nov 08:00 there
+    nine_la = datetime(2026, 11, 20, 17, 0, 30, tzinfo=UTC)
+    sent = await deliver(reminders, await reminders.sweep(nine_la), nine_la)
+    assert [(d.recipient_id, d.kind) for d in sent] == [(20, "due_today")]
+
+
+async def test_a_time_zone_change_finds_the_persons_planned_milestones_through_the_index(engine, uow, now):
+    """touch_user must look up planned reminders per milestone (the key's index), never list them all."""
+    if engine.dialect.name != "sqlite":
+        return
+    sent: list[tuple[str, object]] = []
+
+    def grab(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE milestones"):
+            sent.append((statement, parameters))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", grab)
+    try:
+        async with uow() as u:
+            await u.reminders.touch_user(10, AT)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", grab)
+    [(statement, parameters)] = sent
+    async with engine.connect() as conn:
+        plan = " | ".join(str(row) for row in (await conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, tuple(parameters))).all())
+    assert "SCAN reminder_log" not in plan and "SEARCH reminder_log USING INDEX" in plan, plan
+    assert "(milestone_id=?)" in plan, plan

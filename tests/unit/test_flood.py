@@ -77,3 +77,16 @@ async def test_the_limiter_reports_each_429_and_still_retries():
 
     assert await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": 1}, None) == "sent"
     assert heard == [0.0]
+
+
+async def test_a_pause_reaches_a_sender_already_waiting_for_its_slot():
+    loop = asyncio.get_running_loop()
+    pacer = Pacer(10, 1.0)  # one every 0.1 s
+    await pacer.acquire()
+    start = loop.time()
+    waiting = asyncio.create_task(pacer.acquire())  # asleep until its slot, 0.1 s from now
+    await asyncio.sleep(0.02)
+    pacer.pause(0.3)  # a 429 meanwhile: the limiter sends again at ~0.42 s, our next after that
+    await waiting
+    assert loop.time() - start >= 0.5
+    assert list(pacer.recent) == sorted(pacer.recent)
