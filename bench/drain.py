@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.conftest import TOKEN, BotProcess  # noqa: E402
-from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
-from tests.e2e.test_reminders_e2e import contract_with, seed  # noqa: E402
+from testkit.fake_telegram import FakeTelegram  # noqa: E402
+from testkit.process import TOKEN, BotProcess  # noqa: E402
+from testkit.seed import contract_with, seed  # noqa: E402
 
 
 class DrainingBot(BotProcess):

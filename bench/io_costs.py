@@ -61,7 +61,7 @@ async def sqlite_costs(path: str, inline: bool, n: int) -> tuple[float, float]:
 def start_fake() -> tuple[subprocess.Popen, str]:
     code = (
         f"import sys, time; sys.path.insert(0, {str(ROOT)!r})\n"
-        "from tests.e2e.fake_telegram import FakeTelegram\n"
+        "from testkit.fake_telegram import FakeTelegram\n"
         f"tg = FakeTelegram({TOKEN!r}); tg.__enter__(); tg.user(5, 'A', started=True)\n"
         "print(tg.base_url, flush=True); time.sleep(3600)\n"
     )

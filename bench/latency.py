@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 from telegram import Update  # noqa: E402
 
 from domain.model import Role  # noqa: E402
-from tests.bot.conftest import Clock, Harness, make_app  # noqa: E402
-from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
+from testkit.fake_telegram import FakeTelegram  # noqa: E402
+from testkit.harness import Clock, Harness, make_app  # noqa: E402
 
 TOKEN = "123456:bench-latency"
 
@@ -123,7 +123,7 @@ def main() -> None:
         samples = asyncio.run(run(f"sqlite+aiosqlite:///{tmp}/bench.sqlite3", rounds, warmup))
         report(f"SQLite, {rounds} rounds (target: p99 <= 20 ms for every kind)", samples)
     if args.postgres:
-        from tests.pg_server import PostgresServer, PostgresUnavailable
+        from testkit.pg_server import PostgresServer, PostgresUnavailable
 
         try:
             server = PostgresServer().start()

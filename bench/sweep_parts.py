@@ -28,8 +28,8 @@ from sqlalchemy import update  # noqa: E402
 
 from bench.sweep_scale import CHANGED_AT, NOW, PER_CONTRACT, TODAY, _create_db, seed  # noqa: E402
 from bot.heap import settle_heap  # noqa: E402
-from domain.reminders import sweep_plan  # noqa: E402
-from domain.services import DueReminder, ReminderService  # noqa: E402
+from domain.reminder_service import DueReminder, ReminderService  # noqa: E402
+from domain.reminders import LogStatus, Verdict, sweep_plan  # noqa: E402
 from storage.db import create_engine, session_factory, start_wal_checkpointer  # noqa: E402
 from storage.migrate import upgrade_to_head  # noqa: E402
 from storage.models import MilestoneRow, ReminderLogRow  # noqa: E402
@@ -91,7 +91,7 @@ async def measure(url: str, n: int, claims: int) -> dict[str, list[float]]:
             changed, rows = await uow.reminders.look(NOW, 500)
             assert not changed
             mark("look (changed? due?)")
-            due = [DueReminder(*row) for row in rows]
+            due = [DueReminder.from_row(row) for row in rows]
             mark("found reminders")
             await uow.commit()
             mark("commit")
@@ -104,13 +104,13 @@ async def measure(url: str, n: int, claims: int) -> dict[str, list[float]]:
                 mark("begin")
                 subject = await uow.reminders.subject(d.milestone_id)
                 mark("milestone now")
-                verdict, _ = sweep_plan(subject, NOW, service.settings).decide(d.key)
+                verdict = sweep_plan(subject, NOW, service.settings).decide(d.key).verdict
                 mark("check")
-                assert verdict == "send" and await uow.reminders.start_sending(d.log_id, NOW)
+                assert verdict is Verdict.SEND and await uow.reminders.start_sending(d.log_id, NOW)
                 mark("take")
                 await uow.commit()
                 mark("commit")
-            await service.finished([d.log_id], "sent", NOW)
+            await service.finished([d.log_id], LogStatus.SENT, NOW)
             mark("record sent")
             mark.total()
         async with engine.begin() as conn:  # the rest delivered, as in bench.sweep_scale
@@ -132,7 +132,7 @@ def main() -> None:
     claims = min(12, n // PER_CONTRACT // 250)  # fresh milestones for every claim
     with tempfile.TemporaryDirectory() as tmp:
         if args.postgres:
-            from tests.pg_server import PostgresServer
+            from testkit.pg_server import PostgresServer
 
             server = PostgresServer().start()
             try:

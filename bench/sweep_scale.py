@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, text, update  # noqa: E402
 
 from bot.heap import settle_heap  # noqa: E402
-from domain.services import ReminderService  # noqa: E402
+from domain.reminder_service import ReminderService  # noqa: E402
+from domain.reminders import LogStatus, Verdict  # noqa: E402
 from storage.db import create_engine, session_factory, start_wal_checkpointer  # noqa: E402
 from storage.migrate import upgrade_to_head  # noqa: E402
 from storage.models import ContractRow, MilestoneRow, ReminderLogRow, UserRow  # noqa: E402
@@ -127,8 +128,8 @@ async def delivered(engine, service: ReminderService, due, sample: int) -> list[
     times = []
     for d in due[:sample]:
         t = time.perf_counter()
-        assert await service.take(d, NOW) == "send"
-        await service.finished([d.log_id], "sent", NOW)
+        assert await service.take(d, NOW) is Verdict.SEND
+        await service.finished([d.log_id], LogStatus.SENT, NOW)
         times.append((time.perf_counter() - t) * 1000)
     async with engine.begin() as conn:
         await conn.execute(update(ReminderLogRow).where(ReminderLogRow.status == "planned", ReminderLogRow.due_at <= NOW)
@@ -185,7 +186,7 @@ def main() -> None:
         targets.append(("SQLite", lambda n: f"sqlite+aiosqlite:///{tmp}/sweep-{n}.sqlite3", None))
         server = None
         if not args.no_postgres:
-            from tests.pg_server import PostgresServer, PostgresUnavailable
+            from testkit.pg_server import PostgresServer, PostgresUnavailable
 
             try:
                 server = PostgresServer().start()

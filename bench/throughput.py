@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
+from testkit.fake_telegram import FakeTelegram  # noqa: E402
 
 TOKEN = "123456:bench-throughput"
 STEPS = 17

@@ -32,10 +32,9 @@ from storage.uow import uow_factory
 from . import handlers
 from .common import Deps, remember_user, utc_now
 from .concurrency import PerUserUpdateProcessor
-from .conversations import build_conversation
 from .flood import FloodAwareRateLimiter
+from .flows import build_conversation
 from .heap import settle_heap
-from .http import AiohttpRequest
 from .persistence import DatabasePersistence
 from .reminders import install as install_reminders
 from .settings import Settings
@@ -126,7 +125,7 @@ def build_application(
     updater: bool = True, rate_limiter: bool = True,
 ) -> Application:
     warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
-    engine = engine or create_engine(settings.database_url)
+    engine = engine or create_engine(settings.database_url, inline=settings.io_shims)
     sessions = session_factory(engine)
     svc = ContractService(uow_factory(sessions), review_days=settings.review_days)
     token = settings.bot_token.get_secret_value() if settings.bot_token else "0:test"
@@ -151,9 +150,12 @@ def build_application(
                                                              overall_time_period=1, max_retries=3))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    else:
+    elif settings.io_shims and _aiohttp_usable():
         # PTB's defaults (256 pooled connections for calls, 1 for getUpdates) on the aiohttp transport.
+        from .http import AiohttpRequest
+
         builder = builder.request(AiohttpRequest(256)).get_updates_request(AiohttpRequest(1))
+    # else PTB builds its stock HTTPXRequest pair.
     if not updater:
         builder = builder.updater(None)
     app = builder.build()
@@ -175,8 +177,21 @@ def build_application(
     return app
 
 
-async def _migrate(database_url: str) -> None:
-    engine = create_engine(database_url)
+def _aiohttp_usable() -> bool:
+    try:
+        from .http import unavailable_reason
+    except ImportError as err:
+        reason = f"cannot import it: {err}"
+    else:
+        reason = unavailable_reason()
+    if reason is not None:
+        log.warning("IO_SHIMS: the aiohttp Bot API transport does not fit the installed libraries (%s); "
+                    "using PTB's HTTPXRequest instead", reason)
+    return reason is None
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = create_engine(settings.database_url, inline=settings.io_shims)
     try:
         await upgrade_to_head(engine)
     finally:
@@ -203,7 +218,7 @@ def run(settings: Settings) -> int:
     configure_logging(settings)
     # The schema is brought up to date before anything (persistence included) reads it; on a loop of
     # its own, so no pooled connection outlives it.
-    asyncio.run(_migrate(settings.database_url))
+    asyncio.run(_migrate(settings))
     app = build_application(settings)
     log.info("Milestone bot starting (%s mode)", "webhook" if settings.webhook_url else "polling")
     # asyncio.run above closed its loop; PTB runs on a fresh one.

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, MaybeInaccessibleMessage, Message, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
@@ -97,7 +97,7 @@ async def names_of(context: ContextTypes.DEFAULT_TYPE, contract: Contract) -> di
         else:
             missing.append(uid)
     if missing:
-        fresh = await d.svc.names(missing)
+        fresh = await d.svc.names(list(missing))
         for uid, name in fresh.items():
             d.name_cache[uid] = (name, now + NAME_TTL_S)
         out.update(fresh)
@@ -111,15 +111,18 @@ async def render_card(context, contract: Contract, viewer_id: int | None, page: 
 
 
 async def edit_or_send(
-    context: ContextTypes.DEFAULT_TYPE, message: Message | None, chat_id: int, text: str,
+    context: ContextTypes.DEFAULT_TYPE, message: MaybeInaccessibleMessage | None, chat_id: int, text: str,
     markup: InlineKeyboardMarkup | None = None,
 ) -> Message | None:
     """Edit the message in place; if it can't be edited, send a new one. 'Not modified' is fine."""
+    if not isinstance(message, Message):
+        message = None  # none, or too old for the bot to see: a new message instead
     if message is not None and shows_already(message, text, markup):
         return message  # Telegram would refuse the edit as "message is not modified"
     if message is not None:
         try:
-            return await message.edit_text(text, reply_markup=markup)
+            edited = await message.edit_text(text, reply_markup=markup)
+            return edited if isinstance(edited, Message) else message  # True: an inline message
         except BadRequest as err:
             if "not modified" in str(err).lower():
                 return message

@@ -8,50 +8,36 @@ import re
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from domain.actions import RULES
 from domain.errors import DomainError, NotAllowed
-from domain.model import Contract, ContractStatus, Role
+from domain.model import ContractStatus, Role
 from domain.services import Outcome
 
+from .actions import ACTIONS
+from .callbacks import (
+    ContractList,
+    History,
+    InviteAnswer,
+    LinkGroup,
+    Pick,
+    PickerPage,
+    Press,
+    View,
+    decode,
+)
 from .common import deps, edit_or_send, names_of, render_card, safe_send, user_zone
 from .keyboards import (
-    MS_ROLE,
     PICK_PAGE_SIZE,
     choose_contract_keyboard,
-    end_confirm_keyboard,
+    confirm_keyboard,
     history_keyboard,
+    new_contract_keyboard,
     start_keyboard,
 )
-from .notify import notify, unreachable_hint
+from .notify import tell_others
 from .texts import HELP, WELCOME, e, history_text
 
 log = logging.getLogger(__name__)
-
-CALLBACK = re.compile(r"^(m|c|inv|lnk|pg):([a-z]{1,8})(?::([A-Za-z0-9_-]{1,40}))?(?::(\d{1,4}))?$")
-
-RESULT = {
-    "act": "Activated and funded. The freelancer is told.",
-    "apr": "Approved: the payment is released.",
-    "rfd": "Refunded.",
-    "rrq": "Refund requested: the freelancer is asked to accept it.",
-    "rya": "Refund accepted.",
-    "ryn": "Refund declined.",
-    "acc": "Proposal accepted: it joins the order.",
-    "rej": "Proposal rejected.",
-    "del": "Milestone deleted.",
-}
-
-
-def parse_callback(data: str | None) -> tuple[str, str, str | None, int] | None:
-    """Never trust callback data: anything malformed is refused before it reaches a service."""
-    m = CALLBACK.match(data or "")
-    if not m:
-        return None
-    return m.group(1), m.group(2), m.group(3), int(m.group(4) or 0)
-
-
-def is_id(ident: str | None) -> bool:
-    """A database id: digits that fit the 32-bit id columns (longer forged ones would crash the query)."""
-    return ident is not None and ident.isascii() and ident.isdigit() and len(ident) <= 9
 
 
 def in_group(update: Update) -> bool:
@@ -107,9 +93,8 @@ async def list_contracts(update: Update, context: ContextTypes.DEFAULT_TYPE, mes
     user = update.effective_user
     items = await deps(context).svc.contracts_of(user.id)
     if not items:
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton("New contract", callback_data="c:new")]])
         await edit_or_send(context, message, update.effective_chat.id,
-                           "You have no contracts yet. Start one with <b>New contract</b>.", markup)
+                           "You have no contracts yet. Start one with <b>New contract</b>.", new_contract_keyboard())
         return
     pages = -(-len(items) // PICK_PAGE_SIZE)
     page = min(max(page, 0), pages - 1)
@@ -118,16 +103,16 @@ async def list_contracts(update: Update, context: ContextTypes.DEFAULT_TYPE, mes
     for s in shown:
         lines.append(f"• {e(s.title)} ({e(s.currency)}) — you are the {s.role.value} · {s.status.value} · "
                      f"{s.milestone_count} milestone(s)")
-    markup = choose_contract_keyboard([(s.id, s.title) for s in items], "c:view", page, "c:list")
+    markup = choose_contract_keyboard([(s.id, s.title) for s in items], View, page, ContractList)
     await edit_or_send(context, message, update.effective_chat.id, "\n".join(lines), markup)
 
 
 PICKERS = {
-    # purpose: (question, which contracts, button callback prefix)
-    "view": ("Which contract?", lambda s: s.status is not ContractStatus.DECLINED, "c:view"),
+    # purpose: (question, which contracts, the callback of a contract's button)
+    "view": ("Which contract?", lambda s: s.status is not ContractStatus.DECLINED, View),
     "link": ("Which contract should post its news here?",
-             lambda s: s.status in (ContractStatus.ACTIVE, ContractStatus.PENDING), "lnk:set"),
-    "add": ("Which contract is the milestone for?", lambda s: s.status is ContractStatus.ACTIVE, "pick"),
+             lambda s: s.status in (ContractStatus.ACTIVE, ContractStatus.PENDING), LinkGroup),
+    "add": ("Which contract is the milestone for?", lambda s: s.status is ContractStatus.ACTIVE, Pick),
 }
 
 
@@ -138,8 +123,9 @@ async def picker_items(context: ContextTypes.DEFAULT_TYPE, user_id: int, purpose
 
 async def show_picker(update: Update, context: ContextTypes.DEFAULT_TYPE, purpose: str, items: list,
                       page: int = 0, message=None) -> None:
-    question, _, prefix = PICKERS[purpose]
-    markup = choose_contract_keyboard([(s.id, s.title) for s in items], prefix, page, f"pg:{purpose}")
+    question, _, button = PICKERS[purpose]
+    markup = choose_contract_keyboard([(s.id, s.title) for s in items], button, page,
+                                      lambda p: PickerPage(purpose, p))
     await edit_or_send(context, message, update.effective_chat.id, question, markup)
 
 
@@ -183,8 +169,8 @@ async def show_invite(update: Update, context: ContextTypes.DEFAULT_TYPE, token:
     text = (f"🤝 {e(names.get(invite.created_by, 'Someone'))} invites you to the contract "
             f"<b>{e(contract.title)}</b> ({e(contract.currency)}) as the <b>{your_role.value}</b>.\n"
             f"Accept to join it, or decline.")
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Accept", callback_data=f"inv:y:{token}"),
-                                    InlineKeyboardButton("Decline", callback_data=f"inv:n:{token}")]])
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Accept", callback_data=InviteAnswer(True, token).encode()),
+                                    InlineKeyboardButton("Decline", callback_data=InviteAnswer(False, token).encode())]])
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
@@ -217,81 +203,86 @@ async def link_group(update: Update, context: ContextTypes.DEFAULT_TYPE, contrac
     text, markup = await render_card(context, outcome.contract, None)
     await edit_or_send(context, message, chat_id,
                        f"🔗 This group now gets the news of «{e(outcome.contract.title)}».\n\n{text}", markup)
-    # The other party is told (the group has just been told above).
-    unreachable = await notify(context, outcome, to_group=False)
-    if unreachable:
-        await safe_send(context, update.effective_user.id,
-                        unreachable_hint(context.bot.username, outcome.contract.id, unreachable))
+    await tell_others(context, outcome, update.effective_user.id, to_group=False)  # the group was just told
 
 
 # ----- buttons ------------------------------------------------------------------------------------
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every stateless button; the conversation handler takes the ones that ask for text."""
     q = update.callback_query
-    parsed = parse_callback(q.data)
-    if parsed is None:
-        await q.answer("This button is no longer valid.", show_alert=True)
-        return
-    kind, code, ident, page = parsed
-    if kind == "m" and code in RESULT and is_id(ident):
-        await milestone_button(update, context, code, int(ident))
-    elif kind == "c" and code == "list":
+    cb = decode(q.data)
+    if isinstance(cb, Press) and not ACTIONS[cb.action].asks_text:
+        await action_pressed(update, context, cb)
+    elif isinstance(cb, View):
+        await view_pressed(update, context, cb)
+    elif isinstance(cb, History):
+        await history_pressed(update, context, cb)
+    elif isinstance(cb, ContractList):
         await q.answer()
-        await list_contracts(update, context, q.message, int(ident) if is_id(ident) and len(ident) <= 4 else 0)
-    elif kind == "c" and is_id(ident):
-        await contract_button(update, context, code, int(ident), page)
-    elif kind == "inv" and code in ("y", "n") and ident:
-        await invite_button(update, context, code == "y", ident)
-    elif kind == "lnk" and code == "set" and is_id(ident):
-        await link_group(update, context, int(ident), q.message)
-    elif kind == "pg" and code in ("view", "link") and ident and ident.isdigit() and len(ident) <= 4:
-        await picker_page(update, context, code, int(ident))
+        await list_contracts(update, context, q.message, cb.page)
+    elif isinstance(cb, InviteAnswer):
+        await invite_button(update, context, cb.accept, cb.token)
+    elif isinstance(cb, LinkGroup):
+        await link_group(update, context, cb.contract_id, q.message)
+    elif isinstance(cb, PickerPage) and cb.purpose in ("view", "link"):
+        await picker_page(update, context, cb.purpose, cb.page)
     else:
         await q.answer("This button is no longer valid.", show_alert=True)
 
 
-async def refuse(update: Update, context, err: DomainError, contract_id: int | None, role_needed: Role | None):
+async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, err: DomainError, contract_id: int | None,
+                 role: Role | None = None) -> None:
     """Answer a refused press; in a group, name whose button it is."""
-    q = update.callback_query
     reason = err.reason
     if isinstance(err, NotAllowed) and in_group(update) and contract_id is not None:
         contract = await deps(context).svc.peek(contract_id)
         if contract is not None:
-            who = role_needed.value if role_needed else "client and the freelancer"
+            who = role.value if role else "client and the freelancer"
             reason = f"This button is for the {who} of «{contract.title}»."
-    await q.answer(reason[:200], show_alert=True)
+    await update.callback_query.answer(reason[:200], show_alert=True)
 
 
-async def milestone_button(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str, ms_id: int) -> None:
+async def refuse_press(update: Update, context: ContextTypes.DEFAULT_TYPE, err: DomainError, press: Press,
+                       refresh: bool = True) -> None:
+    """A refused action; in a private chat the card is shown as it is now (the press came from a stale one)."""
+    contract_id: int | None = press.target
+    on_ms = RULES[press.action].on_milestone
+    if on_ms:
+        try:
+            contract_id = await deps(context).svc.contract_of_milestone(press.target)
+        except DomainError:
+            contract_id = None
+    await refuse(update, context, err, contract_id, RULES[press.action].role)
+    if refresh and on_ms and contract_id is not None and not in_group(update):
+        await refresh_card(update, context, contract_id)
+
+
+async def action_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, press: Press) -> None:
+    """A row of the action table: ask first if it asks, else perform it, answer, show the card, tell."""
     q = update.callback_query
     d = deps(context)
-    user_id = q.from_user.id
-    now = d.clock()
-    svc = d.svc
-    calls = {
-        "act": lambda: svc.activate(ms_id, user_id, now),
-        "apr": lambda: svc.approve(ms_id, user_id, now),
-        "rfd": lambda: svc.refund(ms_id, user_id, now),
-        "rrq": lambda: svc.request_refund(ms_id, user_id, now),
-        "rya": lambda: svc.accept_refund(ms_id, user_id, now),
-        "ryn": lambda: svc.decline_refund(ms_id, user_id, now),
-        "acc": lambda: svc.accept_proposal(ms_id, user_id, now),
-        "rej": lambda: svc.reject_proposal(ms_id, user_id, now),
-        "del": lambda: svc.delete_milestone(ms_id, user_id, now),
-    }
+    view = ACTIONS[press.action]
+    on_ms = RULES[press.action].on_milestone
+    where = {"milestone_id": press.target} if on_ms else {"contract_id": press.target}
     try:
-        outcome = await calls[code]()
+        if view.confirm and not press.confirmed:
+            contract = await d.svc.require(press.action, q.from_user.id, **where)
+            ms = contract.milestone(press.target) if on_ms else None
+            await q.answer()
+            question = view.confirm.format(title=e(contract.title), m=e(ms.title) if ms else "")
+            await edit_or_send(context, q.message, update.effective_chat.id, question,
+                               confirm_keyboard(contract, press.action, press.target, ms))
+            return
+        outcome = await d.svc.perform(press.action, q.from_user.id, d.clock(), **where)
     except DomainError as err:
-        contract_id = None
-        try:
-            contract_id = await svc.contract_of_milestone(ms_id)
-        except DomainError:
-            pass
-        await refuse(update, context, err, contract_id, MS_ROLE[code])
-        if contract_id is not None and not in_group(update):
-            await refresh_card(update, context, contract_id)
+        await refuse_press(update, context, err, press)
         return
-    await q.answer(RESULT[code])
+    await q.answer(view.result)
+    if outcome.invite is not None:
+        await safe_send(context, q.from_user.id,
+                        f"New invite link (works once, for 7 days):\nhttps://t.me/{context.bot.username}"
+                        f"?start={outcome.invite.token}")
+        return
     await after_change(update, context, outcome)
 
 
@@ -303,10 +294,7 @@ async def after_change(update: Update, context: ContextTypes.DEFAULT_TYPE, outco
     text, markup = await render_card(context, outcome.contract, viewer)
     target = message if message is not None else (q.message if q else None)
     await edit_or_send(context, target, update.effective_chat.id, text, markup)
-    unreachable = await notify(context, outcome)
-    if unreachable:
-        await safe_send(context, update.effective_user.id,
-                        unreachable_hint(context.bot.username, outcome.contract.id, unreachable))
+    await tell_others(context, outcome, update.effective_user.id)
 
 
 async def refresh_card(update: Update, context: ContextTypes.DEFAULT_TYPE, contract_id: int, page: int = 0) -> None:
@@ -318,60 +306,32 @@ async def refresh_card(update: Update, context: ContextTypes.DEFAULT_TYPE, contr
     await edit_or_send(context, update.callback_query.message, update.effective_chat.id, text, markup)
 
 
-async def contract_button(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str, cid: int, page: int) -> None:
+async def view_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: View) -> None:
     q = update.callback_query
-    d = deps(context)
-    user_id = q.from_user.id
-    now = d.clock()
     try:
-        if code == "view":
-            contract = await d.svc.view(cid, user_id)
-            await q.answer()
-            viewer = None if in_group(update) else user_id
-            text, markup = await render_card(context, contract, viewer, page)
-            await edit_or_send(context, q.message, update.effective_chat.id, text, markup)
-        elif code == "hist":
-            contract, entries = await d.svc.history(cid, user_id)
-            await q.answer()
-            _, tz = await user_zone(context, user_id)
-            names = await names_of(context, contract)
-            text, pages = history_text(contract, entries, names, tz, page)
-            await edit_or_send(context, q.message, update.effective_chat.id, text,
-                               history_keyboard(contract, min(page, pages - 1), pages))
-        elif code == "keep":
-            outcome = await d.svc.keep_open(cid, user_id, now)
-            await q.answer("The contract stays open: add the next milestone when you're ready.")
-            await after_change(update, context, outcome)
-        elif code == "end":
-            contract = await d.svc.view(cid, user_id)
-            check_can_end(contract, user_id)
-            await q.answer()
-            await edit_or_send(
-                context, q.message, update.effective_chat.id,
-                f"End <b>{e(contract.title)}</b>? Milestones not funded yet are cancelled and the contract "
-                f"accepts no more actions.", end_confirm_keyboard(contract))
-        elif code == "endy":
-            outcome = await d.svc.end_contract(cid, user_id, now)
-            await q.answer("The contract is ended.")
-            await after_change(update, context, outcome)
-        elif code == "invl":
-            invite = await d.svc.new_invite(cid, user_id, now)
-            await q.answer("Here is a new invite link.")
-            await safe_send(context, user_id,
-                            f"New invite link (works once, for 7 days):\nhttps://t.me/{context.bot.username}"
-                            f"?start={invite.token}")
-        else:
-            await q.answer("This button is no longer valid.", show_alert=True)
+        contract = await deps(context).svc.view(cb.contract_id, q.from_user.id)
     except DomainError as err:
-        needed = Role.CLIENT if code in ("keep", "end", "endy") else None
-        await refuse(update, context, err, cid, needed)
+        await refuse(update, context, err, cb.contract_id)
+        return
+    await q.answer()
+    viewer = None if in_group(update) else q.from_user.id
+    text, markup = await render_card(context, contract, viewer, cb.page)
+    await edit_or_send(context, q.message, update.effective_chat.id, text, markup)
 
 
-def check_can_end(contract: Contract, user_id: int) -> None:
-    """The same checks as ending, on a throwaway copy, before asking for confirmation."""
-    from copy import deepcopy
-
-    deepcopy(contract).end(user_id, contract.created_at)
+async def history_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: History) -> None:
+    q = update.callback_query
+    try:
+        contract, entries = await deps(context).svc.history(cb.contract_id, q.from_user.id)
+    except DomainError as err:
+        await refuse(update, context, err, cb.contract_id)
+        return
+    await q.answer()
+    _, tz = await user_zone(context, q.from_user.id)
+    names = await names_of(context, contract)
+    text, pages = history_text(contract, entries, names, tz, cb.page)
+    await edit_or_send(context, q.message, update.effective_chat.id, text,
+                       history_keyboard(contract, min(cb.page, pages - 1), pages))
 
 
 async def invite_button(update: Update, context: ContextTypes.DEFAULT_TYPE, accept: bool, token: str) -> None:
@@ -392,4 +352,4 @@ async def invite_button(update: Update, context: ContextTypes.DEFAULT_TYPE, acce
         await q.answer("Declined.")
         await edit_or_send(context, q.message, update.effective_chat.id,
                            f"You declined «{e(outcome.contract.title)}».")
-        await notify(context, outcome)
+        await tell_others(context, outcome, None)

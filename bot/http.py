@@ -16,10 +16,17 @@ connect_timeout -> sock_connect, read_timeout -> sock_read, pool_timeout + conne
 
 aiohttp puts the request URL - which holds the bot token - into some exception messages; errors are
 re-raised without it (and without the chained original, whose text would carry it into tracebacks).
+
+It tells PTB's "not passed" timeouts by their class, DefaultValue, from PTB's private
+telegram._utils. bot.app uses this transport only when `unavailable_reason()` finds that and the rest
+of what it needs in the installed PTB and aiohttp (else PTB's HTTPXRequest, with a warning), and only
+with the IO_SHIMS setting on.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import re
 import urllib.request
 
@@ -30,6 +37,23 @@ from telegram.request import BaseRequest, RequestData
 from yarl import URL
 
 _TOKEN_IN_URL = re.compile(r"/bot[^/\s'\"]+")
+
+
+def unavailable_reason() -> str | None:
+    """None when AiohttpRequest works with the installed PTB and aiohttp; otherwise why not."""
+    try:
+        defaults = importlib.import_module("telegram._utils.defaultvalue")
+    except ImportError as err:
+        return f"cannot import {err.name or err}"
+    if getattr(defaults, "DefaultValue", None) is not DefaultValue:
+        return "telegram._utils.defaultvalue.DefaultValue is gone"
+    if not isinstance(BaseRequest.DEFAULT_NONE, DefaultValue):
+        return "PTB's BaseRequest.DEFAULT_NONE is no longer a DefaultValue"
+    if inspect.isabstract(AiohttpRequest):
+        return f"PTB's BaseRequest now also requires {', '.join(sorted(AiohttpRequest.__abstractmethods__))}"
+    if not hasattr(aiohttp, "ConnectionTimeoutError"):
+        return "aiohttp has no ConnectionTimeoutError (3.10+)"
+    return None
 
 
 def _redacted(err: BaseException) -> str:

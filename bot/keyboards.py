@@ -1,134 +1,130 @@
-"""Inline keyboards: only the buttons a viewer may use now; compact callback data (<= 64 bytes)."""
+"""Inline keyboards: the buttons the domain allows this viewer now, as the action table draws them."""
 
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton as Btn
 from telegram import InlineKeyboardMarkup
 
-from domain.model import Contract, ContractStatus, Milestone, MilestoneStatus, Role
+from domain.actions import Action, Allowed
+from domain.model import Contract, Milestone, Role
 
+from .actions import ACTIONS
+from .callbacks import ContractList, History, NewContract, Press, View
 from .texts import CARD_PAGE_SIZE, card_milestones, card_pages, short
 
-# Milestone buttons: callback "m:<code>:<milestone id>"; the role that may press each one.
-MS_ROLE: dict[str, Role] = {
-    "act": Role.CLIENT, "sub": Role.FREELANCER, "apr": Role.CLIENT, "chg": Role.CLIENT,
-    "rfd": Role.FREELANCER, "rrq": Role.CLIENT, "rya": Role.FREELANCER, "ryn": Role.FREELANCER,
-    "acc": Role.CLIENT, "rej": Role.CLIENT, "edt": Role.CLIENT, "del": Role.CLIENT,
-}
+
+def action_button(action: Action, target_id: int, title: str = "", role: Role | None = None,
+                  confirmed: bool = False) -> Btn:
+    """A button of the action table; `title` is the milestone's, for the label."""
+    view = ACTIONS[action]
+    label = (view.confirm_label if confirmed else view.label).format(
+        t=short(title), t20=short(title, 20), as_proposal=" (proposal)" if role is Role.FREELANCER else "")
+    return Btn(label, callback_data=Press(action, target_id, confirmed).encode())
 
 
-def ms_button(label: str, code: str, ms: Milestone) -> Btn:
-    return Btn(label, callback_data=f"m:{code}:{ms.id}")
+def allowed_for(contract: Contract, role: Role | None) -> list[Allowed]:
+    """What the viewer may do; a group (role None) sees what either party may do there."""
+    if role is not None:
+        return contract.allowed_actions(contract.party_id(role))
+    both = contract.allowed_actions(contract.client_id) + contract.allowed_actions(contract.freelancer_id)
+    return [a for a in both if ACTIONS[a.action].in_group]
 
 
-def primary_buttons(contract: Contract, role: Role | None, only: Milestone | None = None) -> list[list[Btn]]:
-    """The state-changing buttons of this moment; role None (a group) gets both parties' buttons."""
-    if contract.status is not ContractStatus.ACTIVE:
-        return []
-    roles = [role] if role else [Role.CLIENT, Role.FREELANCER]
-    rows: list[list[Btn]] = []
-    funded = contract.funded_milestone()
-    nxt = contract.next_to_activate()
-
-    def wanted(ms: Milestone | None) -> bool:
-        return ms is not None and (only is None or ms.id == only.id)
-
-    if Role.CLIENT in roles:
-        if funded is None and wanted(nxt):
-            rows.append([ms_button(f"Activate & fund «{short(nxt.title)}»", "act", nxt)])
-        if wanted(funded) and funded.status is MilestoneStatus.SUBMITTED:
-            rows.append([ms_button(f"Approve & release «{short(funded.title)}»", "apr", funded)])
-            rows.append([ms_button("Request changes", "chg", funded)])
-        if wanted(funded) and funded.refund_requested_at is None and role is Role.CLIENT:
-            rows.append([ms_button(f"Request refund of «{short(funded.title)}»", "rrq", funded)])
-        for p in contract.proposals():
-            if wanted(p):
-                rows.append([ms_button(f"Accept proposal «{short(p.title)}»", "acc", p),
-                             ms_button("Reject", "rej", p)])
-    if Role.FREELANCER in roles and wanted(funded):
-        if funded.status is MilestoneStatus.ACTIVE:
-            rows.append([ms_button(f"Submit work «{short(funded.title)}»", "sub", funded)])
-        if funded.refund_requested_at is not None:
-            rows.append([ms_button("Accept refund", "rya", funded), ms_button("Decline refund", "ryn", funded)])
-        elif role is Role.FREELANCER:
-            rows.append([ms_button(f"Refund «{short(funded.title)}»", "rfd", funded)])
-    if Role.CLIENT in roles and only is None and contract.awaiting_close_decision():
-        rows.append([Btn("Keep contract open", callback_data=f"c:keep:{contract.id}"),
-                     Btn("End contract", callback_data=f"c:end:{contract.id}")])
-    return rows
+def action_rows(contract: Contract, allowed: list[Allowed], role: Role | None, *, card: bool,
+                page_ids: set[int] | None = None, only: Milestone | None = None) -> list[list[Btn]]:
+    """Buttons in the table's order; those sharing a row (and milestone) on one line. Off the person's
+    own card (news, a group) only the primary ones."""
+    present = {a.action for a in allowed}
+    by_action: dict[Action, list[Allowed]] = {}
+    for a in allowed:
+        by_action.setdefault(a.action, []).append(a)
+    rows: dict[tuple[str, int | None] | tuple[Action, int | None], list[Btn]] = {}
+    for action, view in ACTIONS.items():
+        if not card and (not view.primary or (view.only_beside and view.only_beside not in present)):
+            continue
+        for a in by_action.get(action, []):
+            ms = a.milestone
+            if only is not None and (ms is None or ms.id != only.id):
+                continue
+            if view.paged and page_ids is not None and (ms is None or ms.id not in page_ids):
+                continue
+            target = ms.id if ms is not None else contract.id
+            assert target is not None
+            key = (view.row or action, ms.id if ms is not None else None)
+            rows.setdefault(key, []).append(action_button(action, target, ms.title if ms else "", role))
+    return list(rows.values())
 
 
 def card_keyboard(contract: Contract, role: Role | None, page: int = 0) -> InlineKeyboardMarkup:
-    rows = primary_buttons(contract, role)
     cid = contract.id
-    if contract.status is ContractStatus.PENDING and role is not None:
-        rows.append([Btn("New invite link", callback_data=f"c:invl:{cid}")])
-    if contract.status is ContractStatus.ACTIVE and role is not None:
-        if role is Role.CLIENT:
-            listed = card_milestones(contract)[page * CARD_PAGE_SIZE:(page + 1) * CARD_PAGE_SIZE]
-            for _, ms in listed:
-                if ms.status is MilestoneStatus.NOT_FUNDED:
-                    rows.append([ms_button(f"Edit «{short(ms.title, 20)}»", "edt", ms),
-                                 ms_button("Delete", "del", ms)])
-        rows.append([Btn("Add milestone" if role is Role.CLIENT else "Add milestone (proposal)",
-                         callback_data=f"c:add:{cid}")])
-        if role is Role.CLIENT and contract.funded_milestone() is None and not contract.awaiting_close_decision():
-            rows.append([Btn("End contract", callback_data=f"c:end:{cid}")])
+    assert cid is not None
+    listed = card_milestones(contract)[page * CARD_PAGE_SIZE:(page + 1) * CARD_PAGE_SIZE]
+    rows = action_rows(contract, allowed_for(contract, role), role, card=role is not None,
+                       page_ids={ms.id for _, ms in listed if ms.id is not None})
     pages = card_pages(contract)
-    nav = [Btn("History", callback_data=f"c:hist:{cid}:0"), Btn("Refresh", callback_data=f"c:view:{cid}:{page}")]
+    nav = [Btn("History", callback_data=History(cid).encode()),
+           Btn("Refresh", callback_data=View(cid, page).encode())]
     if pages > 1:
         if page > 0:
-            nav.insert(0, Btn("◀", callback_data=f"c:view:{cid}:{page - 1}"))
+            nav.insert(0, Btn("◀", callback_data=View(cid, page - 1).encode()))
         if page < pages - 1:
-            nav.append(Btn("▶", callback_data=f"c:view:{cid}:{page + 1}"))
+            nav.append(Btn("▶", callback_data=View(cid, page + 1).encode()))
     rows.append(nav)
     return InlineKeyboardMarkup(rows)
 
 
 def notification_keyboard(contract: Contract, role: Role | None) -> InlineKeyboardMarkup:
-    rows = primary_buttons(contract, role)
-    rows.append([Btn("Open contract", callback_data=f"c:view:{contract.id}:0")])
+    rows = action_rows(contract, allowed_for(contract, role), role, card=False)
+    assert contract.id is not None
+    rows.append([Btn("Open contract", callback_data=View(contract.id).encode())])
     return InlineKeyboardMarkup(rows)
 
 
-def end_confirm_keyboard(contract: Contract) -> InlineKeyboardMarkup:
+def confirm_keyboard(contract: Contract, action: Action, target_id: int, ms: Milestone | None = None
+                     ) -> InlineKeyboardMarkup:
+    assert contract.id is not None
     return InlineKeyboardMarkup([
-        [Btn("End contract now", callback_data=f"c:endy:{contract.id}")],
-        [Btn("Back", callback_data=f"c:view:{contract.id}:0")],
+        [action_button(action, target_id, ms.title if ms else "", confirmed=True)],
+        [Btn("Back", callback_data=View(contract.id).encode())],
     ])
 
 
 def history_keyboard(contract: Contract, page: int, pages: int) -> InlineKeyboardMarkup:
+    assert contract.id is not None
     nav = []
     if page > 0:
-        nav.append(Btn("◀", callback_data=f"c:hist:{contract.id}:{page - 1}"))
+        nav.append(Btn("◀", callback_data=History(contract.id, page - 1).encode()))
     if page < pages - 1:
-        nav.append(Btn("▶", callback_data=f"c:hist:{contract.id}:{page + 1}"))
+        nav.append(Btn("▶", callback_data=History(contract.id, page + 1).encode()))
     rows = [nav] if nav else []
-    rows.append([Btn("Back to contract", callback_data=f"c:view:{contract.id}:0")])
+    rows.append([Btn("Back to contract", callback_data=View(contract.id).encode())])
     return InlineKeyboardMarkup(rows)
 
 
 PICK_PAGE_SIZE = 10
 
 
-def choose_contract_keyboard(items: list[tuple[int, str]], prefix: str, page: int = 0,
-                             nav_prefix: str | None = None) -> InlineKeyboardMarkup:
-    """One button per contract, PICK_PAGE_SIZE a page, with ◀ ▶ (callback "<nav_prefix>:<page>")."""
+def choose_contract_keyboard(items: list[tuple[int, str]], button, page: int = 0, nav=None) -> InlineKeyboardMarkup:
+    """One button per contract, PICK_PAGE_SIZE a page, with ◀ ▶. `button(contract id)` and `nav(page)`
+    give the callbacks."""
     pages = max(1, -(-len(items) // PICK_PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     shown = items[page * PICK_PAGE_SIZE:(page + 1) * PICK_PAGE_SIZE]
-    rows = [[Btn(short(title, 40), callback_data=f"{prefix}:{cid}")] for cid, title in shown]
-    nav = []
-    if nav_prefix and page > 0:
-        nav.append(Btn("◀", callback_data=f"{nav_prefix}:{page - 1}"))
-    if nav_prefix and page < pages - 1:
-        nav.append(Btn("▶", callback_data=f"{nav_prefix}:{page + 1}"))
-    if nav:
-        rows.append(nav)
+    rows = [[Btn(short(title, 40), callback_data=button(cid).encode())] for cid, title in shown]
+    arrows = []
+    if nav is not None and page > 0:
+        arrows.append(Btn("◀", callback_data=nav(page - 1).encode()))
+    if nav is not None and page < pages - 1:
+        arrows.append(Btn("▶", callback_data=nav(page + 1).encode()))
+    if arrows:
+        rows.append(arrows)
     return InlineKeyboardMarkup(rows)
 
 
+def new_contract_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[Btn("New contract", callback_data=NewContract().encode())]])
+
+
 def start_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[Btn("New contract", callback_data="c:new"),
-                                  Btn("My contracts", callback_data="c:list")]])
+    return InlineKeyboardMarkup([[Btn("New contract", callback_data=NewContract().encode()),
+                                  Btn("My contracts", callback_data=ContractList().encode())]])

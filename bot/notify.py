@@ -12,7 +12,7 @@ from domain.services import Outcome
 
 from .common import deps, names_of, safe_send
 from .keyboards import notification_keyboard
-from .texts import notification
+from .texts import e, notification
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,8 @@ def recipients(outcome: Outcome) -> list[Role]:
 async def notify(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, to_group: bool = True) -> list[str]:
     """Send the news; return the names of parties that could not be reached (403 / never started)."""
     c = outcome.contract
+    if not outcome.action:
+        return []  # nothing happened that anyone needs to hear (e.g. an edit that changed nothing)
     names = await names_of(context, c)
     if outcome.actor_id is not None and outcome.actor_id not in names:
         # Someone who is not a party (yet): e.g. the invited person who declined.
@@ -45,18 +47,23 @@ async def notify(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, to_group:
             unreachable.append(names.get(user_id, str(user_id)))
     if to_group and c.group_chat_id is not None:
         try:
-            sent = await safe_send(context, c.group_chat_id, text, notification_keyboard(c, None))
+            if await safe_send(context, c.group_chat_id, text, notification_keyboard(c, None)) is None:
+                log.info("could not post to the linked group of contract %s", c.id)
         except TelegramError as err:  # e.g. the group became a supergroup (ChatMigrated)
             log.warning("could not post to the linked group of contract %s: %s", c.id, err)
-            sent = True
-        if sent is None:
-            log.info("could not post to the linked group of contract %s", c.id)
     return unreachable
 
 
-def unreachable_hint(bot_username: str, contract_id: int, names: list[str]) -> str:
-    from .texts import e
+async def tell_others(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, actor_chat: int | None,
+                      to_group: bool = True) -> None:
+    """The news to the others; if one of them can't be reached, the actor gets a link to share."""
+    unreachable = await notify(context, outcome, to_group=to_group)
+    if unreachable and actor_chat is not None:
+        assert outcome.contract.id is not None
+        await safe_send(context, actor_chat, unreachable_hint(context.bot.username, outcome.contract.id, unreachable))
 
+
+def unreachable_hint(bot_username: str, contract_id: int, names: list[str]) -> str:
     who = ", ".join(e(n) for n in names)
     return (f"⚠️ I couldn't message {who}: they haven't started me or have blocked me. Share this link "
             f"with them so they can open the contract: https://t.me/{bot_username}?start=c{contract_id}")

@@ -9,11 +9,12 @@ from functools import cache, lru_cache
 
 from babel import numbers as _babel_numbers
 
+from domain.errors import InvalidInput
 from domain.money import MAX_MAJOR_UNITS, currency_decimals, is_currency, known_currencies
+from domain.zones import UnknownZone, offset_name, parse_offset, zone_named
 
 __all__ = [
     "MAX_MAJOR_UNITS",
-    "InputError",
     "currency_decimals",
     "format_amount_plain",
     "normalize_currency",
@@ -27,9 +28,6 @@ __all__ = [
 MAX_YEARS_AHEAD = 10
 
 
-class InputError(ValueError):
-    """What the user typed can't be accepted; str() is a sentence to show them as is."""
-
 
 # --------------------------------------------------------------------------- currency
 
@@ -38,7 +36,7 @@ def normalize_currency(text: str) -> str:
     """'usd ' -> 'USD'; anything that is not a known ISO 4217 code is refused."""
     code = text.strip().upper()
     if len(code) != 3 or not is_currency(code):
-        raise InputError("Currency must be a 3-letter ISO code such as USD, EUR or JPY.")
+        raise InvalidInput("Currency must be a 3-letter ISO code such as USD, EUR or JPY.")
     return code
 
 
@@ -118,12 +116,12 @@ def format_amount_plain(minor: int, currency: str) -> str:
     return sign + text
 
 
-def _amount_format_error(currency: str) -> InputError:
+def _amount_format_error(currency: str) -> InvalidInput:
     decimals = currency_decimals(currency)
     if decimals == 0:
-        return InputError("Amount must be a positive whole number, e.g. 1500.")
+        return InvalidInput("Amount must be a positive whole number, e.g. 1500.")
     example = format_amount_plain(1250 * 10**decimals + 5 * 10 ** (decimals - 1), currency)
-    return InputError(f"Amount must be a positive number with at most {decimals} decimals, e.g. 1500 or {example}.")
+    return InvalidInput(f"Amount must be a positive number with at most {decimals} decimals, e.g. 1500 or {example}.")
 
 
 def _split_number(num: str, decimals: int) -> tuple[str, str] | None:
@@ -201,7 +199,7 @@ def parse_amount(text: str, currency: str) -> int:
         if named is None:
             raise _amount_format_error(code)
         if code not in named:
-            raise InputError(
+            raise InvalidInput(
                 f"This contract is in {code}, so send the amount in {code}, "
                 f"e.g. {format_amount_plain(125050 * 10**decimals // 100, code)}."
             )
@@ -213,14 +211,14 @@ def parse_amount(text: str, currency: str) -> int:
     if len(fraction) > decimals:
         raise _amount_format_error(code)
     if (match["sign"] or match["sign2"] or "+") != "+":
-        raise InputError("Amount must be greater than zero.")
-    too_big = InputError(f"Amount must be at most {MAX_MAJOR_UNITS:,} {code}.")
+        raise InvalidInput("Amount must be greater than zero.")
+    too_big = InvalidInput(f"Amount must be at most {MAX_MAJOR_UNITS:,} {code}.")
     # length check first: int() of thousands of digits is slow and may be refused
     if len(int_digits.lstrip("0")) > len(str(MAX_MAJOR_UNITS)):
         raise too_big
     minor = int(int_digits) * 10**decimals + int(fraction.ljust(decimals, "0") or "0")
     if minor == 0:
-        raise InputError("Amount must be greater than zero.")
+        raise InvalidInput("Amount must be greater than zero.")
     if minor > MAX_MAJOR_UNITS * 10**decimals:
         raise too_big
     return minor
@@ -291,13 +289,13 @@ def _explicit_date(text: str, today: _dt.date) -> _dt.date | None:
     if not year_text:
         found = _next_occurrence(month, day, today)
         if found is None:
-            raise InputError(_DATE_ERROR)
+            raise InvalidInput(_DATE_ERROR)
         return found
     year = int(year_text) + (2000 if len(year_text) == 2 else 0)
     try:
         return _dt.date(year, month, day)
     except ValueError:  # 31.02.2026: clearly meant as a date, so don't guess further
-        raise InputError(_DATE_ERROR) from None
+        raise InvalidInput(_DATE_ERROR) from None
 
 
 def _weekday_date(text: str, today: _dt.date) -> _dt.date | None:
@@ -345,17 +343,17 @@ def parse_due_date(text: str, today: _dt.date, tz: str) -> _dt.date:
     del tz  # see docstring: kept so callers state whose "today" this is
     cleaned = " ".join(text.strip().lower().split())
     if not cleaned or len(cleaned) > _MAX_DATE_TEXT:
-        raise InputError(_DATE_ERROR)
+        raise InvalidInput(_DATE_ERROR)
     result = _explicit_date(cleaned, today) or _weekday_date(cleaned, today)
     if result is None and re.search("[a-z]", cleaned):
         # digits alone ("15", "1500") would be read by dateparser as a day or a year: refuse
         result = _dateparser_date(cleaned, today)
     if result is None:
-        raise InputError(_DATE_ERROR)
+        raise InvalidInput(_DATE_ERROR)
     if result < today:
-        raise InputError("The due date must be today or later.")
+        raise InvalidInput("The due date must be today or later.")
     if result > _years_later(today, MAX_YEARS_AHEAD):
-        raise InputError(f"The due date must be within {MAX_YEARS_AHEAD} years from today.")
+        raise InvalidInput(f"The due date must be within {MAX_YEARS_AHEAD} years from today.")
     return result
 
 
@@ -364,11 +362,6 @@ def parse_due_date(text: str, today: _dt.date, tz: str) -> _dt.date:
 _TZ_ERROR = "Unknown time zone. Send a name like Europe/Berlin or an offset like UTC+3."
 # "localtime" is the server's own zone and "Factory" is no real place: never a user's zone
 _EXCLUDED_ZONES = frozenset({"localtime", "Factory"})
-_OFFSET_RE = re.compile(
-    r"(?:(?:utc|gmt)\s*)?(?P<sign>[+\-\u2212])\s*(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?",
-    re.IGNORECASE,
-)
-_CANONICAL_OFFSET_RE = re.compile(r"UTC(?P<sign>[+-])(?P<hours>\d\d):(?P<minutes>\d\d)")
 
 
 @lru_cache(maxsize=1)
@@ -398,27 +391,20 @@ def parse_timezone(text: str) -> str:
     by_lower, cities = _zone_names()
     if key in by_lower:
         return by_lower[key]
-    match = _OFFSET_RE.fullmatch(cleaned)
-    if match:
-        hours, minutes = int(match["hours"]), int(match["minutes"] or 0)
-        total = (hours * 60 + minutes) * (1 if match["sign"] == "+" else -1)
-        if minutes >= 60 or not -12 * 60 <= total <= 14 * 60:
-            raise InputError(_TZ_ERROR)
-        sign = "-" if total < 0 else "+"
-        return f"UTC{sign}{abs(total) // 60:02d}:{abs(total) % 60:02d}"
+    try:
+        offset = parse_offset(cleaned)  # the one offset grammar, shared with stored names
+    except UnknownZone:
+        raise InvalidInput(_TZ_ERROR) from None
+    if offset is not None:
+        return offset_name(offset)
     if key in cities:
         return cities[key]
-    raise InputError(_TZ_ERROR)
+    raise InvalidInput(_TZ_ERROR)
 
 
 def zone_for(name: str) -> _dt.tzinfo:
     """A tzinfo for anything parse_timezone accepts: ZoneInfo, or a fixed-offset timezone."""
-    canonical = parse_timezone(name)
-    match = _CANONICAL_OFFSET_RE.fullmatch(canonical)
-    if match is None:
-        return zoneinfo.ZoneInfo(canonical)
-    offset = _dt.timedelta(hours=int(match["hours"]), minutes=int(match["minutes"]))
-    return _dt.timezone(-offset if match["sign"] == "-" else offset, canonical)
+    return zone_named(parse_timezone(name))
 
 
 # --------------------------------------------------------------------------- quiet hours
@@ -454,11 +440,11 @@ def parse_quiet_hours(text: str) -> tuple[_dt.time, _dt.time] | None:
         return None
     match = _QUIET_RE.fullmatch(cleaned)
     if match is None:
-        raise InputError(_QUIET_ERROR)
+        raise InvalidInput(_QUIET_ERROR)
     start = _clock(match["ah"], match["am"], match["aap"])
     end = _clock(match["bh"], match["bm"], match["bap"])
     if start is None or end is None:
-        raise InputError(_QUIET_ERROR)
+        raise InvalidInput(_QUIET_ERROR)
     if start == end:
-        raise InputError("Quiet hours must start and end at different times, e.g. 22:00-08:00.")
+        raise InvalidInput("Quiet hours must start and end at different times, e.g. 22:00-08:00.")
     return start, end

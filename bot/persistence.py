@@ -11,7 +11,7 @@ from telegram.ext import BasePersistence, PersistenceInput
 from storage.bot_state import BotStateStore
 
 
-def _key(key: tuple[int, ...]) -> str:
+def _key(key: tuple[int | str, ...]) -> str:
     return json.dumps(list(key))
 
 
@@ -70,7 +70,7 @@ class DatabasePersistence(BasePersistence):
         self._conversations[name] = dict(conversations)
         return conversations
 
-    async def update_conversation(self, name: str, key: tuple[int, ...], new_state: object | None) -> None:
+    async def update_conversation(self, name: str, key: tuple[int | str, ...], new_state: object | None) -> None:
         known = self._conversations.setdefault(name, {})
         if known.get(key) == new_state:
             return

@@ -12,15 +12,20 @@ from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ContextTypes
 
+from domain.actions import Action
 from domain.errors import DomainError
 from domain.model import Role
-from domain.reminders import ReminderKind, ReminderSettings, days_left, zone
-from domain.services import Busy, DueReminder, ReminderService
+from domain.reminder_service import DueReminder, ReminderService
+from domain.reminders import LogStatus, ReminderKind, ReminderSettings, Verdict, days_left
+from domain.services import Busy
+from domain.zones import zone
 
+from .callbacks import View
 from .common import deps, mark_blocked
 from .flood import FloodAwareRateLimiter, retry_seconds
+from .keyboards import action_button
 from .notify import notify
-from .texts import e, fmt_date, money, short
+from .texts import e, fmt_date, money
 
 log = logging.getLogger(__name__)
 # Reminders in flight at once. Few: a crash can only leave these few unconfirmed (not resent, at most
@@ -54,11 +59,12 @@ def plural(n: int, word: str) -> str:
 
 def render(due: DueReminder, settings: ReminderSettings, now) -> tuple[str, InlineKeyboardMarkup]:
     s, r = due.subject, due.reminder
+    assert s is not None and r is not None  # filled in by ReminderService.take when it says SEND
     rcp = next(x for x in s.recipients if x.user_id == r.recipient_id)
     tz = zone(rcp.timezone, settings.default_timezone)
     title, contract = f"«{e(s.title)}»", f"«{e(s.contract_title)}»"
     amount = money(s.amount, s.currency)
-    open_btn = [Btn("Open contract", callback_data=f"c:view:{s.contract_id}:0")]
+    open_btn = [Btn("Open contract", callback_data=View(s.contract_id).encode())]
     rows: list[list[Btn]] = []
     left = days_left(s, tz, now)
     if r.kind is ReminderKind.DUE_SOON:
@@ -69,21 +75,21 @@ def render(due: DueReminder, settings: ReminderSettings, now) -> tuple[str, Inli
         text = (f"⚠️ {title} ({amount}) in {contract} is {plural(-left, 'day')} overdue: it was due on "
                 f"{fmt_date(s.due_date)}.")
     elif r.kind is ReminderKind.REVIEW_WAITING:
+        assert s.submitted_at is not None  # a review reminder is only planned for submitted work
         release_at = s.submitted_at + timedelta(days=s.review_days)
         days = max(1, -(-int((release_at - now).total_seconds()) // 86400))
         text = (f"⏳ Work on {title} ({amount}) in {contract} waits for your review. Unless you approve or "
                 f"request changes, it is released automatically in {plural(days, 'day')} "
                 f"({release_at.astimezone(tz).strftime('%d %b %Y %H:%M')} your time).")
-        rows = [[Btn(f"Approve & release «{short(s.title)}»", callback_data=f"m:apr:{s.milestone_id}")],
-                [Btn("Request changes", callback_data=f"m:chg:{s.milestone_id}")]]
+        rows = [[action_button(Action.APPROVE, s.milestone_id, s.title)],
+                [action_button(Action.REQUEST_CHANGES, s.milestone_id, s.title)]]
     else:  # NEXT_WAITING
         text = (f"{title} in {contract} was released {plural(r.days, 'day')} ago. The next milestone "
                 f"«{e(s.next_unfunded_title)}» is waiting to be activated and funded.")
         if s.next_unfunded_id:
-            rows = [[Btn(f"Activate & fund «{short(s.next_unfunded_title)}»",
-                         callback_data=f"m:act:{s.next_unfunded_id}")]]
+            rows = [[action_button(Action.ACTIVATE, s.next_unfunded_id, s.next_unfunded_title)]]
     if r.kind in (ReminderKind.DUE_SOON, ReminderKind.DUE_TODAY, ReminderKind.OVERDUE) and rcp.role is Role.FREELANCER:
-        rows = [[Btn(f"Submit work «{short(s.title)}»", callback_data=f"m:sub:{s.milestone_id}")]]
+        rows = [[action_button(Action.SUBMIT, s.milestone_id, s.title)]]
     return text, InlineKeyboardMarkup(rows + [open_btn])
 
 
@@ -171,11 +177,11 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE, service: ReminderService, 
     d = deps(context)
     now = d.clock()
     verdict = await service.take(item, now)  # checked against the milestone as it is now
-    if verdict == "wait":
+    if verdict is Verdict.WAIT:
         return "waiting"  # held until the recipient's quiet hours end
-    if verdict == "skip":
+    if verdict is Verdict.SKIP:
         return "skipped"  # no longer true, superseded, or the recipient blocked the bot
-    if verdict == "gone":
+    if verdict is Verdict.GONE:
         return "gone"  # taken by another process or re-planned meanwhile
     if item.kind == ReminderKind.AUTO_RELEASE:
         # Still 'planned' while it runs: the release itself happens at most once (the domain refuses a
@@ -185,12 +191,12 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE, service: ReminderService, 
         except Busy:
             return "retry"  # still planned and due: the next sweep tries again
         except DomainError:
-            await service.finished([item.log_id], "skipped", now)  # approved or changed meanwhile
+            await service.finished([item.log_id], LogStatus.SKIPPED, now)  # approved or changed meanwhile
             return "skipped"
         except Exception:
             log.exception("automatic release of milestone %s failed; retrying at the next sweep", item.milestone_id)
             return "retry"
-        await service.finished([item.log_id], "sent", now)
+        await service.finished([item.log_id], LogStatus.SENT, now)
         await notify(context, outcome)
         return "released"
     text, markup = render(item, service.settings, now)
@@ -201,11 +207,11 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE, service: ReminderService, 
         await context.bot.send_message(item.recipient_id, text, reply_markup=markup)
     except Forbidden:
         await mark_blocked(context, item.recipient_id)
-        await service.finished([item.log_id], "failed", now)
+        await service.finished([item.log_id], LogStatus.FAILED, now)
         return "failed"
     except BadRequest as err:
         log.warning("reminder %s refused by Telegram: %s", item.log_id, err)
-        await service.finished([item.log_id], "failed", now)
+        await service.finished([item.log_id], LogStatus.FAILED, now)
         return "failed"
     except RetryAfter as err:
         log.info("reminder %s not sent (%s); it stays pending", item.log_id, err)
@@ -216,5 +222,5 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE, service: ReminderService, 
         log.info("reminder %s not sent (%s); it stays pending", item.log_id, err)
         await service.retry_later(item, now)
         return "retry"
-    await service.finished([item.log_id], "sent", now)
+    await service.finished([item.log_id], LogStatus.SENT, now)
     return "sent"

@@ -26,11 +26,20 @@ class Settings(BaseSettings):
     max_concurrent_updates: int = Field(default=32, ge=1, le=512)
     # Telegram allows about 30 messages a second overall; 0 turns the limiter off (benchmarks only).
     send_rate_per_second: float = Field(default=30.0, ge=0)
+    # The I/O shims, for speed: SQLite statements inline on the event loop (storage/sqlite_inline.py)
+    # and Bot API calls over aiohttp (bot/http.py). Off: stock aiosqlite and PTB's HTTPXRequest.
+    # Either shim also falls back, with a warning, when the installed libraries no longer fit it.
+    io_shims: bool = True
 
     @field_validator("bot_api_base_url", "webhook_url", "bot_token", "webhook_secret", mode="before")
     @classmethod
     def _empty_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("io_shims", mode="before")
+    @classmethod
+    def _empty_is_on(cls, value):
+        return True if isinstance(value, str) and not value.strip() else value
 
     @field_validator("database_url", mode="before")
     @classmethod

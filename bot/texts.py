@@ -9,6 +9,8 @@ from html import escape, unescape
 from domain.model import Contract, HistoryEntry, Milestone, MilestoneStatus, Role
 from domain.money import format_money
 
+from .actions import EVENTS
+
 MAX_MESSAGE = 4096
 CARD_PAGE_SIZE = 10
 HISTORY_PAGE_SIZE = 15
@@ -22,32 +24,6 @@ STATUS_LABEL = {
     MilestoneStatus.REFUNDED: "↩️ refunded",
     MilestoneStatus.REJECTED: "✖️ rejected",
     MilestoneStatus.CANCELLED: "🗑 deleted",
-}
-
-HISTORY_LABEL = {
-    "contract_created": "created the contract",
-    "joined": "joined",
-    "invite_declined": "declined the invite",
-    "milestone_added": "added",
-    "milestone_proposed": "proposed",
-    "proposal_accepted": "accepted the proposal",
-    "proposal_rejected": "rejected the proposal",
-    "milestone_edited": "edited",
-    "milestone_deleted": "deleted",
-    "milestone_cancelled": "cancelled",
-    "activated": "activated & funded",
-    "submitted": "submitted work for",
-    "changes_requested": "requested changes to",
-    "released": "approved & released",
-    "auto_released": "released automatically (review period over)",
-    "refunded": "refunded",
-    "refund_requested": "requested a refund of",
-    "refund_accepted": "accepted the refund of",
-    "refund_declined": "declined the refund of",
-    "kept_open": "kept the contract open",
-    "contract_ended": "ended the contract",
-    "group_linked": "linked a group chat",
-    "group_unlinked": "unlinked the group chat",
 }
 
 HELP = (
@@ -178,7 +154,7 @@ def history_text(contract: Contract, entries: list[HistoryEntry], names: dict[in
     lines = []
     for h in entries:
         who = "Bot" if h.actor_id is None else names.get(h.actor_id, str(h.actor_id))
-        what = HISTORY_LABEL.get(h.action, h.action.replace("_", " "))
+        what = EVENTS[h.action][0] if h.action in EVENTS else h.action.replace("_", " ")
         line = f"{fmt_time(h.at, tz)} — {e(who)} {e(what)}"
         if h.milestone_title:
             line += f" «{e(h.milestone_title)}»"
@@ -225,44 +201,21 @@ def fit(text: str) -> str:
     return "\n".join(lines) + "\n…"
 
 
-def notification(outcome_action: str, contract: Contract, ms: Milestone | None, actor: str) -> str:
+def notification(event: str, contract: Contract, ms: Milestone | None, actor: str) -> str:
     """The sentence the other party (and a linked group) gets after a change."""
     c = f"«{e(contract.title)}»"
-    m = f"«{e(ms.title)}»" if ms else ""
-    amt = money(ms.amount, contract.currency) if ms else ""
-    who = e(actor)
-    texts = {
-        "milestone_added": f"➕ {who} added milestone {m} ({amt}, due {fmt_date(ms.due_date) if ms else ''}) to {c}.",
-        "milestone_proposed": f"💡 {who} proposes milestone {m} ({amt}, due {fmt_date(ms.due_date) if ms else ''}) "
-                              f"in {c}. Accept it to add it to the order, or reject it.",
-        "proposal_accepted": f"✅ {who} accepted your proposal {m} in {c}.",
-        "proposal_rejected": f"✖️ {who} rejected your proposal {m} in {c}.",
-        "milestone_edited": f"✏️ {who} edited milestone {m} in {c}.",
-        "milestone_deleted": f"🗑 {who} deleted milestone {m} from {c}.",
-        "activated": f"🟢 {who} activated and funded {m} ({amt}) in {c}. You can start work; "
-                     f"submit it when it's ready.",
-        "submitted": f"📤 {who} submitted work for {m} ({amt}) in {c}. Approve &amp; release the payment, or "
-                     f"request changes.",
-        "changes_requested": f"🔁 {who} requested changes to {m} in {c}.",
-        "released": f"✅ {who} approved {m} and released {amt} in {c}.",
-        "auto_released": f"✅ The review period of {m} in {c} ended, so {amt} was released automatically.",
-        "refunded": f"↩️ {who} refunded {m} ({amt}) in {c}.",
-        "refund_requested": f"↩️ {who} requests a refund of {m} ({amt}) in {c}. Accept or decline it.",
-        "refund_accepted": f"↩️ {who} accepted the refund of {m} ({amt}) in {c}.",
-        "refund_declined": f"{who} declined the refund of {m} in {c}.",
-        "kept_open": f"{who} keeps {c} open for more milestones.",
-        "contract_ended": f"🏁 {who} ended {c}.",
-        "joined": f"🤝 {who} accepted the invite: {c} is active.",
-        "invite_declined": f"{who} declined the invite to {c}.",
-        "group_linked": f"🔗 {who} linked {c} to a group chat.",
-    }
-    text = texts.get(outcome_action, f"{who}: {outcome_action.replace('_', ' ')} in {c}.")
-    if ms is not None and outcome_action == "changes_requested" and ms.change_reason:
+    news = EVENTS[event][1] if event in EVENTS else ""
+    if not news:
+        return fit(f"{e(actor)}: {e(event.replace('_', ' '))} in {c}.")
+    text = news.format(
+        who=e(actor), c=c, m=f"«{e(ms.title)}»" if ms else "", amt=money(ms.amount, contract.currency) if ms else "",
+        due=fmt_date(ms.due_date) if ms else "",
+    )
+    if ms is not None and event == "changes_requested" and ms.change_reason:
         text += f"\nReason: {e(ms.change_reason)}"
-    if ms is not None and outcome_action == "submitted" and ms.submission_note:
+    if ms is not None and event == "submitted" and ms.submission_note:
         text += f"\nNote: {e(ms.submission_note)}"
     # The card lists no descriptions: the other party reads the work to do here.
-    if ms is not None and outcome_action in ("milestone_added", "milestone_proposed", "activated") \
-            and ms.description:
+    if ms is not None and event in ("milestone_added", "milestone_proposed", "activated") and ms.description:
         text += f"\nDescription: {e(ms.description)}"
     return fit(text)

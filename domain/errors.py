@@ -39,8 +39,8 @@ class ContractClosed(DomainError):
     """R9: an ended (or declined) contract accepts no actions."""
 
 
-class InvalidInput(DomainError):
-    """R10-R12: an amount, date or text outside the allowed range."""
+class InvalidInput(DomainError, ValueError):
+    """R10-R12: an amount, date or text outside the allowed range, or typed input that can't be read."""
 
 
 class InviteInvalid(DomainError):

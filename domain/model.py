@@ -4,86 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 
-from .errors import (
-    AlreadyDone,
-    AnotherMilestoneFunded,
-    ContractClosed,
-    InvalidInput,
-    InvalidState,
-    InviteInvalid,
-    NotAllowed,
-    NotFound,
-    OutOfOrder,
+from .actions import (
+    CONTRACT_ACTIONS,
+    MILESTONE_ACTIONS,
+    RULES,
+    Action,
+    Allowed,
+    contract_state_refusal,
+    state_refusal,
 )
+from .errors import ContractClosed, DomainError, InvalidInput, InvalidState, InviteInvalid, NotAllowed, NotFound
 from .money import validate_amount, validate_currency
+from .states import FUNDED_STATES, UNFUNDED_STATES, ContractStatus, LedgerKind, MilestoneStatus, Role
+
+__all__ = [
+    "Action", "Allowed", "Contract", "ContractStatus", "FUNDED_STATES", "HistoryEntry", "Invite", "LedgerEntry",
+    "LedgerKind", "Milestone", "MilestoneStatus", "Role", "Totals", "UNFUNDED_STATES", "check_due_date",
+    "check_text",
+]
 
 TITLE_MAX = 100
 DESCRIPTION_MAX = 2_000
 REASON_MAX = 1_000
 CONTRACT_TITLE_MAX = 100
 DEFAULT_REVIEW_DAYS = 14
-
-
-class Role(StrEnum):
-    CLIENT = "client"
-    FREELANCER = "freelancer"
-
-    @property
-    def other(self) -> Role:
-        return Role.FREELANCER if self is Role.CLIENT else Role.CLIENT
-
-
-class ContractStatus(StrEnum):
-    PENDING = "pending"  # waiting for the invited party
-    ACTIVE = "active"
-    ENDED = "ended"
-    DECLINED = "declined"
-
-
-class MilestoneStatus(StrEnum):
-    PROPOSED = "proposed"
-    NOT_FUNDED = "not_funded"
-    ACTIVE = "active"
-    SUBMITTED = "submitted"
-    RELEASED = "released"
-    REFUNDED = "refunded"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
-
-
-class LedgerKind(StrEnum):
-    FUND = "fund"
-    RELEASE = "release"
-    REFUND = "refund"
-
-
-FUNDED_STATES = frozenset({MilestoneStatus.ACTIVE, MilestoneStatus.SUBMITTED})
-UNFUNDED_STATES = frozenset({MilestoneStatus.PROPOSED, MilestoneStatus.NOT_FUNDED})
-
-_STATE_PHRASE = {
-    MilestoneStatus.PROPOSED: "is a proposal the client has not accepted yet",
-    MilestoneStatus.NOT_FUNDED: "is not funded yet",
-    MilestoneStatus.ACTIVE: "is funded and waiting for work",
-    MilestoneStatus.SUBMITTED: "has work waiting for the client's review",
-    MilestoneStatus.RELEASED: "is already released",
-    MilestoneStatus.REFUNDED: "was refunded",
-    MilestoneStatus.REJECTED: "was rejected",
-    MilestoneStatus.CANCELLED: "was deleted",
-}
-
-# Where each action leads: finding a milestone already there (or past it) means "already done" (R13).
-_ALREADY = {
-    "activate": {MilestoneStatus.ACTIVE, MilestoneStatus.SUBMITTED, MilestoneStatus.RELEASED},
-    "submit": {MilestoneStatus.SUBMITTED, MilestoneStatus.RELEASED},
-    "approve": {MilestoneStatus.RELEASED},
-    "request_changes": set(),
-    "refund": {MilestoneStatus.REFUNDED},
-    "accept": {MilestoneStatus.NOT_FUNDED},
-    "reject": {MilestoneStatus.REJECTED},
-    "delete": {MilestoneStatus.CANCELLED},
-}
 
 
 def check_text(value: str, what: str, *, min_len: int, max_len: int) -> str:
@@ -259,7 +204,7 @@ class Contract:
     def party_id(self, role: Role) -> int | None:
         return self.client_id if role is Role.CLIENT else self.freelancer_id
 
-    def require_party(self, user_id: int) -> Role:
+    def require_party(self, user_id: int | None) -> Role:
         role = self.role_of(user_id)
         if role is None:
             raise NotAllowed("Only the client and the freelancer of this contract can see or use it.")
@@ -270,13 +215,69 @@ class Contract:
         if self.role_of(user_id) is not role:
             raise NotAllowed(f"Only the {role.value} of this contract can do that.")
 
-    def require_open(self) -> None:
+    def closed_refusal(self) -> DomainError | None:
         if self.status is ContractStatus.ENDED:
-            raise ContractClosed("This contract has ended; it accepts no more actions.")
+            return ContractClosed("This contract has ended; it accepts no more actions.")
         if self.status is ContractStatus.DECLINED:
-            raise ContractClosed("This contract was declined; it accepts no actions.")
+            return ContractClosed("This contract was declined; it accepts no actions.")
         if self.status is ContractStatus.PENDING:
-            raise ContractClosed("The other party hasn't joined this contract yet: share the invite link first.")
+            return ContractClosed("The other party hasn't joined this contract yet: share the invite link first.")
+        return None
+
+    def require_open(self) -> None:
+        refusal = self.closed_refusal()
+        if refusal is not None:
+            raise refusal
+
+    # ----- the guard of every action --------------------------------------------------------
+    def refusal(self, action: Action, actor_id: int | None, ms: Milestone | None = None) -> DomainError | None:
+        """Why `actor_id` may not do `action` (to `ms`) now, or None. Checks in this order: a party at
+        all (R3: strangers learn nothing), the contract's state (R9), the role (R3), the milestone's
+        state (R4, R13), then the action's own rule (e.g. the order, R1/R2)."""
+        rule = RULES[action]
+        role = self.role_of(actor_id)
+        if role is None:
+            return NotAllowed("Only the client and the freelancer of this contract can see or use it.")
+        closed = contract_state_refusal(rule, self)
+        if closed is not None:
+            return closed
+        if rule.role is not None and role is not rule.role:
+            return NotAllowed(f"Only the {rule.role.value} of this contract can do that.")
+        if rule.on_milestone:
+            assert ms is not None
+            refused = state_refusal(rule, ms)
+            if refused is not None:
+                return refused
+        return rule.guard(self, ms) if rule.guard is not None else None
+
+    def require(self, action: Action, actor_id: int | None, milestone_id: int | None = None) -> Milestone | None:
+        """Raise the refusal if `actor_id` may not do `action` now; return the milestone it is about."""
+        rule = RULES[action]
+        ms = None
+        if rule.on_milestone:
+            self.require_party(actor_id)
+            if milestone_id is None:
+                raise NotFound("That milestone doesn't exist (any more).")
+            ms = self.milestone(milestone_id)
+        refused = self.refusal(action, actor_id, ms)
+        if refused is not None:
+            raise refused
+        return ms
+
+    def allowed_actions(self, viewer_id: int | None) -> list[Allowed]:
+        """Everything `viewer_id` may do now: contract actions, then each milestone's in card order."""
+        if self.role_of(viewer_id) is None:
+            return []
+        out = [Allowed(a, None) for a in CONTRACT_ACTIONS if self.refusal(a, viewer_id) is None]
+        for ms in self.milestones:
+            for a in MILESTONE_ACTIONS:
+                states = RULES[a].states
+                if states is not None and ms.status in states and self.refusal(a, viewer_id, ms) is None:
+                    out.append(Allowed(a, ms))
+        return out
+
+    def may(self, action: Action, actor_id: int | None, ms: Milestone | None = None) -> bool:
+        return self.refusal(action, actor_id, ms) is None
 
     def milestone(self, milestone_id: int) -> Milestone:
         for ms in self.milestones:
@@ -330,13 +331,13 @@ class Contract:
             and (self.kept_open_at is None or self.kept_open_at < max(released))
         )
 
-    # ----- milestone actions ---------------------------------------------------------------
+    # ----- milestone actions (each: its guard from the table, then its effect) -------------------
     def add_milestone(
         self, actor_id: int, title: str, amount: int, due_date: date, description: str,
         today: date, now: datetime,
     ) -> Milestone:
         """Client: a new milestone at the end of the order. Freelancer: a proposal (R5)."""
-        self.require_open()
+        self.require(Action.ADD_MILESTONE, actor_id)
         role = self.require_party(actor_id)
         check_text(title, "title", min_len=1, max_len=TITLE_MAX)
         check_text(description, "description", min_len=0, max_len=DESCRIPTION_MAX)
@@ -358,7 +359,7 @@ class Contract:
         return ms
 
     def accept_proposal(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
-        ms = self._act(actor_id, milestone_id, Role.CLIENT, "accept", {MilestoneStatus.PROPOSED}, "accepted")
+        ms = self._require_ms(Action.ACCEPT_PROPOSAL, actor_id, milestone_id)
         ms.status = MilestoneStatus.NOT_FUNDED
         ms.seq = self._next_seq()  # R5: its place is the moment of acceptance
         self._log("proposal_accepted", actor_id, now, ms)
@@ -366,7 +367,7 @@ class Contract:
         return ms
 
     def reject_proposal(self, actor_id: int, milestone_id: int, now: datetime, reason: str = "") -> Milestone:
-        ms = self._act(actor_id, milestone_id, Role.CLIENT, "reject", {MilestoneStatus.PROPOSED}, "rejected")
+        ms = self._require_ms(Action.REJECT_PROPOSAL, actor_id, milestone_id)
         check_text(reason, "reason", min_len=0, max_len=REASON_MAX)
         ms.status = MilestoneStatus.REJECTED
         self._log("proposal_rejected", actor_id, now, ms, reason)
@@ -377,7 +378,7 @@ class Contract:
         title: str | None = None, amount: int | None = None, due_date: date | None = None,
         description: str | None = None,
     ) -> Milestone:
-        ms = self._act(actor_id, milestone_id, Role.CLIENT, "edit", UNFUNDED_STATES, "edited")
+        ms = self._require_ms(Action.EDIT, actor_id, milestone_id)
         changes = []
         if title is not None:
             check_text(title, "title", min_len=1, max_len=TITLE_MAX)
@@ -398,22 +399,13 @@ class Contract:
         return ms
 
     def delete_milestone(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
-        ms = self._act(actor_id, milestone_id, Role.CLIENT, "delete", UNFUNDED_STATES, "deleted")
+        ms = self._require_ms(Action.DELETE, actor_id, milestone_id)
         ms.status = MilestoneStatus.CANCELLED
         self._log("milestone_deleted", actor_id, now, ms)
         return ms
 
     def activate(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
-        ms = self._act(actor_id, milestone_id, Role.CLIENT, "activate", {MilestoneStatus.NOT_FUNDED}, "activated")
-        funded = self.funded_milestone()
-        if funded is not None:  # R2
-            raise AnotherMilestoneFunded(f"Release «{funded.title}» before activating the next milestone.")
-        nxt = self.next_to_activate()
-        if nxt is not ms:  # R1
-            assert nxt is not None
-            raise OutOfOrder(
-                f"Milestones are activated in the order they were created: activate «{nxt.title}» first."
-            )
+        ms = self._require_ms(Action.ACTIVATE, actor_id, milestone_id)
         ms.status = MilestoneStatus.ACTIVE
         ms.funded_at = now
         self.new_ledger.append(LedgerEntry(LedgerKind.FUND, ms.amount, now, milestone=ms, actor_id=actor_id))
@@ -421,7 +413,7 @@ class Contract:
         return ms
 
     def submit(self, actor_id: int, milestone_id: int, note: str, now: datetime) -> Milestone:
-        ms = self._act(actor_id, milestone_id, Role.FREELANCER, "submit", {MilestoneStatus.ACTIVE}, "submitted")
+        ms = self._require_ms(Action.SUBMIT, actor_id, milestone_id)
         check_text(note, "note", min_len=0, max_len=REASON_MAX)
         ms.status = MilestoneStatus.SUBMITTED
         ms.submitted_at = now  # R6: a resubmission restarts the review period
@@ -430,7 +422,7 @@ class Contract:
         return ms
 
     def approve(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
-        ms = self._act(actor_id, milestone_id, Role.CLIENT, "approve", {MilestoneStatus.SUBMITTED}, "approved")
+        ms = self._require_ms(Action.APPROVE, actor_id, milestone_id)
         self._release(ms, actor_id, now, automatic=False)
         return ms
 
@@ -439,7 +431,9 @@ class Contract:
         if self.status is not ContractStatus.ACTIVE:
             raise ContractClosed("This contract is not active.")
         ms = self.milestone(milestone_id)
-        self._check_state(ms, "approve", {MilestoneStatus.SUBMITTED}, "released")
+        refused = state_refusal(RULES[Action.APPROVE], ms)
+        if refused is not None:
+            raise refused
         due = self.auto_release_at(ms)
         assert due is not None
         if now < due:
@@ -448,9 +442,7 @@ class Contract:
         return ms
 
     def request_changes(self, actor_id: int, milestone_id: int, reason: str, now: datetime) -> Milestone:
-        ms = self._act(
-            actor_id, milestone_id, Role.CLIENT, "request_changes", {MilestoneStatus.SUBMITTED}, "sent back for changes"
-        )
+        ms = self._require_ms(Action.REQUEST_CHANGES, actor_id, milestone_id)
         check_text(reason, "reason", min_len=1, max_len=REASON_MAX)
         ms.status = MilestoneStatus.ACTIVE  # R6
         ms.change_reason = reason
@@ -460,30 +452,24 @@ class Contract:
 
     def refund(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
         """R8: the freelancer refunds a funded milestone at once."""
-        ms = self._act(actor_id, milestone_id, Role.FREELANCER, "refund", FUNDED_STATES, "refunded")
+        ms = self._require_ms(Action.REFUND, actor_id, milestone_id)
         self._refund(ms, actor_id, now, "refunded")
         return ms
 
     def request_refund(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
         """R8: the client asks; the freelancer accepts or declines."""
-        ms = self._act(actor_id, milestone_id, Role.CLIENT, "refund", FUNDED_STATES, "refunded")
-        if ms.refund_requested_at is not None:
-            raise AlreadyDone(f"A refund of «{ms.title}» is already requested.")
+        ms = self._require_ms(Action.REQUEST_REFUND, actor_id, milestone_id)
         ms.refund_requested_at = now
         self._log("refund_requested", actor_id, now, ms)
         return ms
 
     def accept_refund(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
-        ms = self._act(actor_id, milestone_id, Role.FREELANCER, "refund", FUNDED_STATES, "refunded")
-        if ms.refund_requested_at is None:
-            raise InvalidState(f"The client has not requested a refund of «{ms.title}».")
+        ms = self._require_ms(Action.ACCEPT_REFUND, actor_id, milestone_id)
         self._refund(ms, actor_id, now, "refund_accepted")
         return ms
 
     def decline_refund(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
-        ms = self._act(actor_id, milestone_id, Role.FREELANCER, "refund", FUNDED_STATES, "refunded")
-        if ms.refund_requested_at is None:
-            raise InvalidState(f"The client has not requested a refund of «{ms.title}».")
+        ms = self._require_ms(Action.DECLINE_REFUND, actor_id, milestone_id)
         ms.refund_requested_at = None
         self._log("refund_declined", actor_id, now, ms)
         return ms
@@ -491,11 +477,7 @@ class Contract:
     # ----- contract actions ----------------------------------------------------------------
     def end(self, actor_id: int, now: datetime) -> list[Milestone]:
         """R9: only with nothing in escrow; what is not funded yet is cancelled."""
-        self.require_open()
-        self.require_role(actor_id, Role.CLIENT)
-        funded = self.funded_milestone()
-        if funded is not None:
-            raise InvalidState(f"«{funded.title}» is funded: release or refund it before ending the contract.")
+        self.require(Action.END, actor_id)
         cancelled = []
         for ms in self.milestones:
             if ms.status in UNFUNDED_STATES:
@@ -508,10 +490,13 @@ class Contract:
         return cancelled
 
     def keep_open(self, actor_id: int, now: datetime) -> None:
-        self.require_open()
-        self.require_role(actor_id, Role.CLIENT)
+        self.require(Action.KEEP_OPEN, actor_id)
         self.kept_open_at = now
         self._log("kept_open", actor_id, now)
+
+    def new_invite(self, actor_id: int, now: datetime) -> None:
+        """A fresh link for a contract still waiting for its other party (the service stores it)."""
+        self.require(Action.NEW_INVITE, actor_id)
 
     def link_group(self, actor_id: int, chat_id: int | None, now: datetime) -> None:
         self.require_party(actor_id)
@@ -521,35 +506,20 @@ class Contract:
         self._log("group_linked" if chat_id is not None else "group_unlinked", actor_id, now)
 
     # ----- internals -------------------------------------------------------------------------
+    def _require_ms(self, action: Action, actor_id: int, milestone_id: int) -> Milestone:
+        ms = self.require(action, actor_id, milestone_id)
+        assert ms is not None
+        return ms
+
     def _next_waiting_changed(self, now: datetime) -> None:
         """"Next milestone waiting" hangs on the last release: when a next milestone appears (or the
         way is free again after a refund), that release needs a fresh look by the reminder sweep."""
         released = [m for m in self.milestones if m.status is MilestoneStatus.RELEASED and m.released_at]
         if released:
-            max(released, key=lambda m: m.released_at).next_reminder_at = now
+            max(released, key=lambda m: m.released_at or now).next_reminder_at = now
 
     def _next_seq(self) -> int:
         return max((m.seq for m in self.milestones if m.seq is not None), default=0) + 1
-
-    def _act(
-        self, actor_id: int, milestone_id: int, role: Role, action: str,
-        allowed: set[MilestoneStatus] | frozenset[MilestoneStatus], done_word: str,
-    ) -> Milestone:
-        # Order of checks: ended contract, then who (R3), then state (R4).
-        self.require_open()
-        self.require_role(actor_id, role)
-        ms = self.milestone(milestone_id)
-        self._check_state(ms, action, allowed, done_word)
-        return ms
-
-    @staticmethod
-    def _check_state(ms: Milestone, action: str, allowed, done_word: str) -> None:
-        if ms.status in allowed:
-            return
-        phrase = _STATE_PHRASE[ms.status]
-        if ms.status in _ALREADY.get(action, set()):
-            raise AlreadyDone(f"«{ms.title}» {phrase}.")
-        raise InvalidState(f"«{ms.title}» {phrase}, so it can't be {done_word} now.")
 
     def _release(self, ms: Milestone, actor_id: int | None, now: datetime, automatic: bool) -> None:
         ms.status = MilestoneStatus.RELEASED

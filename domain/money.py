@@ -33,7 +33,8 @@ def currency_decimals(code: str) -> int:
 
 
 def max_minor_units(currency: str) -> int:
-    return MAX_MAJOR_UNITS * 10 ** currency_decimals(currency)
+    scale: int = 10 ** currency_decimals(currency)  # typeshed types int ** int as Any (a negative power is a float)
+    return MAX_MAJOR_UNITS * scale
 
 
 def amount_rule_text(currency: str) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime, time
 from typing import Protocol
 
 from .model import Contract, ContractStatus, HistoryEntry, Invite, LedgerEntry, Role
-from .reminders import Reminder, ReminderSubject
+from .reminders import DueRow, LogStatus, Planned, ReminderSubject
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class UserRepository(Protocol):
 
 
 class ReminderRepository(Protocol):
-    async def look(self, now: datetime, limit: int) -> tuple[bool, list[tuple]]:
+    async def look(self, now: datetime, limit: int) -> tuple[bool, list[DueRow]]:
         """(some milestone changed since it was planned?, the due reminders as `due` gives them)."""
 
     async def due_subjects(self, now: datetime, limit: int) -> list[ReminderSubject]:
@@ -81,19 +81,19 @@ class ReminderRepository(Protocol):
     async def subject(self, milestone_id: int) -> ReminderSubject | None:
         """One milestone as the policy sees it now."""
 
-    async def replan(self, schedule: dict[int, list[tuple[Reminder, datetime, str]]]) -> None:
-        """Replace these milestones' planned reminders with (reminder, moment, 'planned' or
-        'skipped'); reminders already taken or skipped keep their record."""
+    async def replan(self, schedule: dict[int, list[Planned]]) -> None:
+        """Replace these milestones' planned reminders with (reminder, moment, PLANNED or
+        SKIPPED); reminders already taken or skipped keep their record."""
 
-    async def due(self, now: datetime, limit: int) -> list[tuple]:
-        """Planned reminders whose moment has come: (log id, milestone, kind, occurrence, recipient, due)."""
+    async def due(self, now: datetime, limit: int) -> list[DueRow]:
+        """Planned reminders whose moment has come, earliest first."""
 
     async def start_sending(self, log_id: int, now: datetime) -> bool:
         """planned -> sending, for the one caller that finds it still planned."""
 
     async def reschedule(self, log_id: int, at: datetime) -> bool: ...
 
-    async def mark(self, log_ids: list[int], status: str, now: datetime) -> bool: ...
+    async def mark(self, log_ids: list[int], status: LogStatus, now: datetime) -> bool: ...
 
     async def skip(self, log_id: int, now: datetime) -> bool: ...
 
@@ -103,10 +103,18 @@ class ReminderRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    contracts: ContractRepository
-    invites: InviteRepository
-    users: UserRepository
-    reminders: ReminderRepository
+    # Read-only (properties), so that a unit of work with its own repository classes fits.
+    @property
+    def contracts(self) -> ContractRepository: ...
+
+    @property
+    def invites(self) -> InviteRepository: ...
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def reminders(self) -> ReminderRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

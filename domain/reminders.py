@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from typing import NamedTuple
 
 from .model import MilestoneStatus, Role
+from .zones import zone
 
 
 class ReminderKind(StrEnum):
@@ -18,6 +19,26 @@ class ReminderKind(StrEnum):
     REVIEW_WAITING = "review_waiting"
     AUTO_RELEASE = "auto_release"
     NEXT_WAITING = "next_waiting"
+
+
+class LogStatus(StrEnum):
+    """Where a reminder's record stands: planned, being sent ('sending': taken, at most once), or
+    finished (sent; failed, e.g. the person blocked the bot, not retried; or skipped)."""
+
+    PLANNED = "planned"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Verdict(StrEnum):
+    """The check right before a reminder goes out (`SweepPlan.decide`, `ReminderService.take`)."""
+
+    SEND = "send"  # due and still true: send it now
+    WAIT = "wait"  # held: quiet hours, or not due yet
+    SKIP = "skip"  # no longer true, superseded, or the recipient blocked the bot
+    GONE = "gone"  # taken by another process or re-planned meanwhile (only from `take`)
 
 
 @dataclass(frozen=True)
@@ -76,6 +97,33 @@ class Reminder:
         return (self.kind.value, self.occurrence, self.recipient_id)
 
 
+class Decision(NamedTuple):
+    """`SweepPlan.decide`'s answer: the verdict, with the reminder to send (SEND) or the moment
+    to wait for (WAIT)."""
+
+    verdict: Verdict
+    reminder: Reminder | None = None
+    until: datetime | None = None
+
+
+class Planned(NamedTuple):
+    """One reminder as a sweep writes it ahead: its moment and its record's status."""
+
+    reminder: Reminder
+    at: datetime
+    status: LogStatus
+
+
+class DueRow(NamedTuple):
+    """A planned reminder whose moment has come, as the storage reads it."""
+
+    log_id: int
+    milestone_id: int
+    kind: str
+    occurrence: str
+    recipient_id: int
+
+
 @dataclass(slots=True)
 class SweepPlan:
     send: list[Reminder] = field(default_factory=list)  # due now: to send (or do)
@@ -85,39 +133,28 @@ class SweepPlan:
     future: list[Reminder] = field(default_factory=list)  # not due yet
     next_at: datetime | None = None  # when this milestone needs looking at again
 
-    def schedule(self) -> list[tuple[Reminder, datetime, str]]:
+    def schedule(self) -> list[Planned]:
         """What is written ahead: the due ones planned now, the held ones at the end of the quiet
         hours, the rest at their own moment; the superseded ones recorded as skipped, so that a
         later plan (say, after a time-zone change moved the newer one ahead again) can't bring them
         back. Ones skipped as no longer true are not recorded: a new zone can make them true again."""
-        return ([(r, r.at, "planned") for r in self.send] + [(r, at, "planned") for r, at in self.wait]
-                + [(r, r.at, "planned") for r in self.future] + [(r, r.at, "skipped") for r in self.superseded])
+        planned, skipped = LogStatus.PLANNED, LogStatus.SKIPPED
+        return ([Planned(r, r.at, planned) for r in self.send] + [Planned(r, at, planned) for r, at in self.wait]
+                + [Planned(r, r.at, planned) for r in self.future]
+                + [Planned(r, r.at, skipped) for r in self.superseded])
 
-    def decide(self, key: tuple[str, str, int]) -> tuple[str, Reminder | datetime | None]:
-        """For a reminder about to go out: ("send", reminder), ("wait", until) or ("skip", None)."""
+    def decide(self, key: tuple[str, str, int]) -> Decision:
+        """For a reminder about to go out: SEND with the reminder, WAIT until a moment, or SKIP."""
         for r in self.send:
             if r.key == key:
-                return "send", r
+                return Decision(Verdict.SEND, reminder=r)
         for r, until in self.wait:
             if r.key == key:
-                return "wait", until
+                return Decision(Verdict.WAIT, until=until)
         for r in self.future:
             if r.key == key:
-                return "wait", r.at
-        return "skip", None
-
-
-@lru_cache(maxsize=1024)
-def zone(name: str | None, default: str) -> tzinfo:
-    name = name or default
-    if name.startswith("UTC") and len(name) > 3:
-        sign = 1 if name[3] == "+" else -1
-        hours, _, minutes = name[4:].partition(":")
-        return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes or 0)), name)
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo(default)
+                return Decision(Verdict.WAIT, until=r.at)
+        return Decision(Verdict.SKIP)
 
 
 def in_quiet_hours(local: datetime, start: time | None, end: time | None) -> bool:
@@ -159,8 +196,13 @@ def _at_hour(day: date, hour: int, tz: tzinfo, quiet_start: time | None, quiet_e
     return _after_quiet(local_moment(day, hour, tz), quiet_start, quiet_end, tz)
 
 
+# One kind's date reminders: (kind, ((days, occurrence, local day), ...)).
+_KindSteps = tuple[ReminderKind, tuple[tuple[int, str, date], ...]]
+
+
 @lru_cache(maxsize=1024)
-def _date_steps(due: date, before: tuple[int, ...], after: tuple[int, ...]):
+def _date_steps(due: date, before: tuple[int, ...], after: tuple[int, ...]
+                ) -> tuple[tuple[_KindSteps, ...], tuple[_KindSteps, ...]]:
     """The date reminders of an active milestone due on `due`, per kind in plan order, for a
     freelancer and for a client: (kind, ((days, occurrence, local day), ...)). Shared by all
     milestones due that day."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Insert, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .db import write_gate
 from .models import ConversationRow
@@ -17,14 +17,14 @@ _DELETE = delete(_TABLE).where(_TABLE.c.kind == bindparam("k"), _TABLE.c.key == 
 
 
 @lru_cache(maxsize=2)
-def _upsert(dialect: str):
+def _upsert(dialect: str) -> Insert:
     """Built once per dialect: it runs after nearly every update a person sends."""
     stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(_TABLE)
     return stmt.on_conflict_do_update(index_elements=["kind", "key"], set_={"value": stmt.excluded.value})
 
 
 class BotStateStore:
-    def __init__(self, sessions: async_sessionmaker) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._gate = write_gate(sessions.kw["bind"])
 

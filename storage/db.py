@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
-from weakref import WeakKeyDictionary
+from typing import Any, cast
+from weakref import WeakKeyDictionary, WeakSet
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from . import sqlite_inline
 from .sqlite_inline import WalCheckpointer, inline_creator
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SQLITE_FILE = "milestone.sqlite3"
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -42,25 +47,41 @@ def _is_sqlite_file(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and bool(url.database) and url.database != ":memory:" and not url.query
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+_inline_engines: WeakSet[Engine] = WeakSet()
+
+
+def _inline_usable() -> bool:
+    reason = sqlite_inline.unavailable_reason()
+    if reason is not None:
+        log.warning("IO_SHIMS: the inline SQLite connection does not fit the installed libraries (%s); "
+                    "using stock aiosqlite instead", reason)
+    return reason is None
+
+
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 10, inline: bool = True) -> AsyncEngine:
+    """inline: an SQLite file gets the inline connection (sqlite_inline; the IO_SHIMS setting), unless
+    the installed aiosqlite / SQLAlchemy no longer fit it (a warning says so). inline=False, :memory:
+    and URI forms: SQLAlchemy's stock aiosqlite dialect. PostgreSQL ignores it."""
     url = normalize_url(url)
     if is_sqlite(url):
         parsed = make_url(url)
-        inline = _is_sqlite_file(parsed)
-        extra: dict = (
-            {"async_creator": inline_creator(parsed.database, busy_timeout_s=SQLITE_BUSY_TIMEOUT_S)}
+        inline = inline and _is_sqlite_file(parsed) and _inline_usable()
+        extra: dict[str, Any] = (  # inline: a file, so database is set
+            {"async_creator": inline_creator(cast(str, parsed.database), busy_timeout_s=SQLITE_BUSY_TIMEOUT_S)}
             if inline
             else {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
         )
         engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=20, **extra)
         _tune_sqlite(engine, busy_timeout_ms=0 if inline else SQLITE_BUSY_TIMEOUT_S * 1000)
+        if inline:
+            _inline_engines.add(engine.sync_engine)
         return engine
     return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
 
 
 def _tune_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
-    def on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every SQLite test
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:  # pragma: no cover - exercised by every SQLite test
         # Take over transaction control from the sqlite3 module so that BEGIN IMMEDIATE is ours.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -77,19 +98,24 @@ def _tune_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def on_begin(conn):  # pragma: no cover
+    def on_begin(conn: Connection) -> None:  # pragma: no cover
         # A deferred transaction that reads and then writes can fail with "database is locked" at
         # once (the busy handler can't help a read lock upgrading); IMMEDIATE takes the write lock
         # up front and waits for it (in asyncio for inline connections, see sqlite_inline).
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def uses_inline(engine: AsyncEngine) -> bool:
+    """Whether this engine's connections are inline ones (sqlite_inline) rather than aiosqlite's."""
+    return engine.sync_engine in _inline_engines
+
+
 def start_wal_checkpointer(engine: AsyncEngine, interval_s: float = 1.0) -> WalCheckpointer | None:
     """For an SQLite file on inline connections: checkpoints in a thread (see WalCheckpointer).
-    None for PostgreSQL (or in-memory SQLite), which need nothing of the kind."""
-    if not _is_sqlite_file(engine.url):
+    None for PostgreSQL, in-memory SQLite or stock aiosqlite (its commits checkpoint on its thread)."""
+    if not uses_inline(engine):
         return None
-    return WalCheckpointer(engine.url.database, interval_s).start()
+    return WalCheckpointer(cast(str, engine.url.database), interval_s).start()  # inline: a file
 
 
 class _NoGate:
@@ -101,10 +127,10 @@ class _NoGate:
 
 
 _NO_GATE = _NoGate()
-_gates: WeakKeyDictionary = WeakKeyDictionary()
+_gates: WeakKeyDictionary[Engine, asyncio.Lock] = WeakKeyDictionary()
 
 
-def write_gate(engine: AsyncEngine):
+def write_gate(engine: AsyncEngine) -> asyncio.Lock | _NoGate:
     """SQLite: one transaction at a time per process, queued in asyncio. Without it, connections of
     one process contend for SQLite's write lock and its busy handler sleeps (1, 2, 5 ... 100 ms)
     while the lock is free again after a millisecond. Other processes still meet the busy timeout.
@@ -117,5 +143,5 @@ def write_gate(engine: AsyncEngine):
     return gate
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker:
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

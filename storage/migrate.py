@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -18,7 +19,7 @@ def alembic_config() -> Config:
 
 
 async def upgrade_to_head(engine: AsyncEngine) -> None:
-    def run(sync_connection) -> None:
+    def run(sync_connection: Connection) -> None:
         cfg = alembic_config()
         cfg.attributes["connection"] = sync_connection
         command.upgrade(cfg, "head")

@@ -3,24 +3,47 @@ their log, whose unique key (milestone, kind, occurrence, recipient) makes each 
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, time
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Integer, bindparam, case, exists, func, literal_column, or_, select, true, update
+from sqlalchemy import (
+    Integer,
+    Row,
+    Select,
+    Update,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from domain.model import MilestoneStatus, Role
-from domain.reminders import Recipient, Reminder, ReminderSubject
+from domain.reminders import DueRow, LogStatus, Planned, Recipient, ReminderSubject
 
 from .models import ContractRow, MilestoneRow, ReminderLogRow, UserRow
 
 FUNDED = (MilestoneStatus.ACTIVE.value, MilestoneStatus.SUBMITTED.value)
 _STATUS = {s.value: s for s in MilestoneStatus}
+_PLANNED, _SENDING, _SKIPPED = LogStatus.PLANNED.value, LogStatus.SENDING.value, LogStatus.SKIPPED.value
+
+# Core statements over plain columns: their rows are untyped tuples until read into domain objects.
+_AnySelect = Select[*tuple[Any, ...]]
+_AnyRow = Row[*tuple[Any, ...]]
+# A contract party as the sweep reads them: (user id, role, time zone, quiet start, quiet end, blocked).
+_PersonKey = tuple[int, Role, str | None, time | None, time | None, bool]
 
 
 @lru_cache(maxsize=2)
-def _changed_query(postgres: bool):
+def _changed_query(postgres: bool) -> _AnySelect:
     """Milestones changed since they were last planned, oldest change first: a plain index range,
     cheap to plan and to run when (as nearly always) there are none."""
     m = MilestoneRow.__table__
@@ -35,7 +58,7 @@ def _changed_query(postgres: bool):
 
 
 @lru_cache(maxsize=2)
-def _subject_query(postgres: bool):
+def _subject_query(postgres: bool) -> _AnySelect:
     """Milestones by id with what the reminder policy needs, in one query.
     Built once: constructing this statement costs more than running it.
     Core columns (not ORM entities): the ORM adds nothing here but per-row overhead."""
@@ -67,12 +90,13 @@ def _subject_query(postgres: bool):
 
 
 @lru_cache(maxsize=1)
-def _due_query():
+def _due_query() -> _AnySelect:
     """Planned reminders whose moment has come, through the partial index on planned rows: read
     only (each is taken on its own right before it goes out), and nothing but plain columns."""
     log = ReminderLogRow.__table__
     return (
-        select(log.c.id, log.c.milestone_id, log.c.kind, log.c.occurrence, log.c.recipient_id, log.c.due_at)
+        select(log.c.id.label("log_id"), log.c.milestone_id, log.c.kind, log.c.occurrence, log.c.recipient_id,
+               log.c.due_at)
         # 'planned' as a literal, not a parameter: only then may a prepared (generic) plan use the
         # partial index, whose condition it must match.
         .where(log.c.status == literal_column("'planned'"), log.c.due_at <= bindparam("now", type_=log.c.due_at.type))
@@ -81,7 +105,7 @@ def _due_query():
 
 
 @lru_cache(maxsize=1)
-def _look_query():
+def _look_query() -> _AnySelect:
     """The sweep's first statement, one round trip for its usual answers: has any milestone changed
     since it was planned (one row, with no reminders: "nothing to do"), and the due reminders."""
     m = MilestoneRow.__table__
@@ -89,26 +113,27 @@ def _look_query():
                              m.c.next_reminder_at <= bindparam("now", type_=m.c.next_reminder_at.type))
     probe = select(changed.label("changed")).subquery("probe")
     due = _due_query().subquery("due")
-    return (select(probe.c.changed, due.c.id, due.c.milestone_id, due.c.kind, due.c.occurrence, due.c.recipient_id)
+    return (select(probe.c.changed, due.c.log_id, due.c.milestone_id, due.c.kind, due.c.occurrence,
+                   due.c.recipient_id)
             .select_from(probe.outerjoin(due, true())).order_by(due.c.due_at))
 
 
-def _log_updates() -> dict:
+def _log_updates() -> dict[str, Update]:
     """The per-reminder updates, built once (one of them runs for every reminder sent)."""
     log = ReminderLogRow.__table__
     at = log.c.due_at.type
     one = log.c.id == bindparam("log_id", type_=Integer)
     return {
-        "take": update(log).where(one, log.c.status == "planned")
-        .values(status="sending", claimed_at=bindparam("now", type_=at)),
-        "reschedule": update(log).where(one, log.c.status == "planned").values(due_at=bindparam("at", type_=at)),
+        "take": update(log).where(one, log.c.status == _PLANNED)
+        .values(status=_SENDING, claimed_at=bindparam("now", type_=at)),
+        "reschedule": update(log).where(one, log.c.status == _PLANNED).values(due_at=bindparam("at", type_=at)),
         "mark": update(log).where(log.c.id.in_(bindparam("ids", expanding=True)),
-                                  log.c.status.in_(("planned", "sending")))
+                                  log.c.status.in_((_PLANNED, _SENDING)))
         .values(status=bindparam("outcome", type_=log.c.status.type), sent_at=bindparam("now", type_=at)),
-        "skip": update(log).where(one, log.c.status == "planned")
-        .values(status="skipped", sent_at=bindparam("now", type_=at)),
-        "unclaim": update(log).where(one, log.c.status == "sending")
-        .values(status="planned", claimed_at=None, due_at=bindparam("at", type_=at)),
+        "skip": update(log).where(one, log.c.status == _PLANNED)
+        .values(status=_SKIPPED, sent_at=bindparam("now", type_=at)),
+        "unclaim": update(log).where(one, log.c.status == _SENDING)
+        .values(status=_PLANNED, claimed_at=None, due_at=bindparam("at", type_=at)),
     }
 
 
@@ -145,14 +170,14 @@ _SQLITE_UNPLAN = "DELETE FROM reminder_log WHERE status = 'planned' AND mileston
 _SQLITE_PLANNED = "UPDATE milestones SET next_reminder_at = NULL WHERE id IN (?)"
 
 
-def _utc_binder(connection):
+def _utc_binder(connection: AsyncConnection) -> Callable[[datetime | None], object]:
     """The database form of an aware datetime, exactly as the UTCDateTime columns bind it, memoized
     for one statement (reminders share their moments: 09:00 local of the same days)."""
     dialect = connection.dialect
     process = ReminderLogRow.__table__.c.due_at.type.dialect_impl(dialect).bind_processor(dialect)
     seen: dict[datetime, object] = {}
 
-    def bind(value: datetime | None):
+    def bind(value: datetime | None) -> object:
         if value is None:
             return None
         got = seen.get(value)
@@ -163,13 +188,14 @@ def _utc_binder(connection):
     return bind
 
 
-def _subject(r, people: dict[tuple, Recipient]) -> ReminderSubject:
+def _subject(r: _AnyRow, people: dict[_PersonKey, Recipient]) -> ReminderSubject:
     (mid, title, amount, due, status, submitted_at, released_at, cid, ctitle, currency, review_days,
      cstatus, client_id, freelancer_id, ctz, cqs, cqe, cblocked, ftz, fqs, fqe, fblocked,
      funded, next_id, next_title) = r
     recipients = []
-    for key in ((client_id, Role.CLIENT, ctz, cqs, cqe, bool(cblocked)),
-                (freelancer_id, Role.FREELANCER, ftz, fqs, fqe, bool(fblocked))):
+    keys: tuple[_PersonKey, _PersonKey] = ((client_id, Role.CLIENT, ctz, cqs, cqe, bool(cblocked)),
+                                           (freelancer_id, Role.FREELANCER, ftz, fqs, fqe, bool(fblocked)))
+    for key in keys:
         if key[0] is not None:
             person = people.get(key)  # one contract party is a recipient of many milestones
             if person is None:
@@ -185,18 +211,25 @@ def _subject(r, people: dict[tuple, Recipient]) -> ReminderSubject:
     )
 
 
+def _due_row(row: _AnyRow) -> DueRow:
+    return DueRow(log_id=row.log_id, milestone_id=row.milestone_id, kind=row.kind, occurrence=row.occurrence,
+                  recipient_id=row.recipient_id)
+
+
 class SqlReminderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     @property
     def _postgres(self) -> bool:
-        return self.session.bind.dialect.name == "postgresql"
+        bind = self.session.bind
+        assert bind is not None, "the session is bound to the engine (storage.db.session_factory)"
+        return bind.dialect.name == "postgresql"
 
-    async def look(self, now: datetime, limit: int) -> tuple[bool, list[tuple]]:
+    async def look(self, now: datetime, limit: int) -> tuple[bool, list[DueRow]]:
         connection = await self.session.connection()
         rows = (await connection.execute(_look_query(), {"now": now, "limit": limit})).all()
-        return bool(rows[0][0]), [row[1:] for row in rows if row[1] is not None]
+        return bool(rows[0].changed), [_due_row(row) for row in rows if row.log_id is not None]
 
     async def due_subjects(self, now: datetime, limit: int) -> list[ReminderSubject]:
         """Milestones changed since they were last planned, with what the policy needs, in one indexed query."""
@@ -206,7 +239,7 @@ class SqlReminderRepository:
         if not ids:
             return []
         rows = (await connection.execute(_subject_query(postgres), {"ids": ids})).all()
-        people: dict[tuple, Recipient] = {}
+        people: dict[_PersonKey, Recipient] = {}
         return [_subject(r, people) for r in rows]
 
     async def subject(self, milestone_id: int) -> ReminderSubject | None:
@@ -214,9 +247,9 @@ class SqlReminderRepository:
         row = (await connection.execute(_subject_query(self._postgres), {"ids": [milestone_id]})).first()
         return None if row is None else _subject(row, {})
 
-    async def replan(self, schedule: dict[int, list[tuple[Reminder, datetime, str]]]) -> None:
-        """Replace these milestones' planned reminders with `schedule` (reminder, moment, 'planned'
-        or 'skipped') and mark them planned. A reminder already taken, sent or skipped keeps its row
+    async def replan(self, schedule: dict[int, list[Planned]]) -> None:
+        """Replace these milestones' planned reminders with `schedule` (reminder, moment, PLANNED
+        or SKIPPED) and mark them planned. A reminder already taken, sent or skipped keeps its row
         (ON CONFLICT DO NOTHING on the key).
         Plain driver SQL with values converted once each: SQLAlchemy's per-row parameter handling
         costs more than the database's work here."""
@@ -226,16 +259,21 @@ class SqlReminderRepository:
         utc = _utc_binder(connection)
         mids = list(schedule)
         if self._postgres:
-            columns: tuple[list, ...] = ([], [], [], [], [], [])
-            m, k, o, r, st, d = columns
+            m: list[int] = []
+            k: list[str] = []
+            o: list[str] = []
+            r: list[int] = []
+            st: list[str] = []
+            d: list[object] = []
             for mid, items in schedule.items():
                 for rem, at, status in items:
                     m.append(mid)
                     k.append(rem.kind.value)
                     o.append(rem.occurrence)
                     r.append(rem.recipient_id)
-                    st.append(status)
+                    st.append(status.value)
                     d.append(utc(at))
+            columns = (m, k, o, r, st, d)
             await connection.exec_driver_sql(_PG_UNPLAN, (mids,))
             if m:
                 await connection.exec_driver_sql(_PG_PLAN, columns)
@@ -244,23 +282,23 @@ class SqlReminderRepository:
         dialect = connection.dialect
         limit = dialect.insertmanyvalues_max_parameters
         for start in range(0, len(mids), limit):
-            chunk = tuple(mids[start:start + limit])
-            await connection.exec_driver_sql(_sqlite_in(_SQLITE_UNPLAN, len(chunk)), chunk)
-            await connection.exec_driver_sql(_sqlite_in(_SQLITE_PLANNED, len(chunk)), chunk)
-        params: list = []
+            ids = tuple(mids[start:start + limit])
+            await connection.exec_driver_sql(_sqlite_in(_SQLITE_UNPLAN, len(ids)), ids)
+            await connection.exec_driver_sql(_sqlite_in(_SQLITE_PLANNED, len(ids)), ids)
+        params: list[tuple[int, str, str, int, str, object]] = []
         for mid, items in schedule.items():
             for rem, at, status in items:
-                params.append((mid, rem.kind.value, rem.occurrence, rem.recipient_id, status, utc(at)))
+                params.append((mid, rem.kind.value, rem.occurrence, rem.recipient_id, status.value, utc(at)))
         page = max(1, min(dialect.insertmanyvalues_page_size, limit // 6))
         for start in range(0, len(params), page):
             chunk = params[start:start + page]
             await connection.exec_driver_sql(_sqlite_plan(len(chunk)), tuple(v for row in chunk for v in row))
 
-    async def due(self, now: datetime, limit: int) -> list[tuple]:
+    async def due(self, now: datetime, limit: int) -> list[DueRow]:
         connection = await self.session.connection()
-        return [row[:5] for row in (await connection.execute(_due_query(), {"now": now, "limit": limit})).all()]
+        return [_due_row(row) for row in (await connection.execute(_due_query(), {"now": now, "limit": limit})).all()]
 
-    async def _change(self, statement, params: dict) -> int:
+    async def _change(self, statement: Update, params: dict[str, Any]) -> int:
         connection = await self.session.connection()
         return (await connection.execute(statement, params)).rowcount
 
@@ -271,11 +309,11 @@ class SqlReminderRepository:
     async def reschedule(self, log_id: int, at: datetime) -> bool:
         return await self._change(_LOG_UPDATES["reschedule"], {"log_id": log_id, "at": at}) == 1
 
-    async def mark(self, log_ids: list[int], status: str, now: datetime) -> bool:
+    async def mark(self, log_ids: list[int], status: LogStatus, now: datetime) -> bool:
         """The outcome of planned or sending reminders; a row already finished keeps its outcome."""
         if not log_ids:
             return False
-        return await self._change(_LOG_UPDATES["mark"], {"ids": log_ids, "outcome": status, "now": now}) > 0
+        return await self._change(_LOG_UPDATES["mark"], {"ids": log_ids, "outcome": status.value, "now": now}) > 0
 
     async def skip(self, log_id: int, now: datetime) -> bool:
         """A planned reminder that is not to be sent (one another process is sending stays as it is)."""
@@ -292,7 +330,7 @@ class SqlReminderRepository:
         # Correlated, so that the key's index on milestone_id answers it for each of this person's
         # milestones (not a list of every planned reminder there is).
         planned = exists().where(ReminderLogRow.milestone_id == MilestoneRow.id,
-                                 ReminderLogRow.status == literal_column("'planned'"))
+                                 ReminderLogRow.status == literal_column("'planned'"))  # the partial index's
         await self.session.execute(
             update(MilestoneRow)
             .where(MilestoneRow.contract_id.in_(contracts),
@@ -303,8 +341,9 @@ class SqlReminderRepository:
         )
 
     async def log(self, milestone_id: int) -> list[tuple[str, str, int, str]]:
+        """(kind, occurrence, recipient, status) of each of the milestone's reminders, oldest first."""
         rows = await self.session.execute(
             select(ReminderLogRow.kind, ReminderLogRow.occurrence, ReminderLogRow.recipient_id, ReminderLogRow.status)
             .where(ReminderLogRow.milestone_id == milestone_id).order_by(ReminderLogRow.id))
-        return [tuple(r) for r in rows.all()]
+        return [(kind, occurrence, recipient_id, status) for kind, occurrence, recipient_id, status in rows.all()]
 

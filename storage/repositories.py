@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import fields
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import BindParameter, CursorResult, Select, Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import ConcurrentUpdate
@@ -29,7 +31,7 @@ _CONTRACT_FIELDS = ("title", "currency", "status", "client_id", "freelancer_id",
                     "group_chat_id", "kept_open_at")
 
 
-def _ms_values(ms: Milestone) -> dict:
+def _ms_values(ms: Milestone) -> dict[str, Any]:
     values = {name: getattr(ms, name) for name in _MS_FIELDS}
     values["status"] = ms.status.value
     return values
@@ -48,7 +50,7 @@ _CI = {col.name: i for i, col in enumerate(_C.c)}
 _MI = {col.name: len(_C.c) + i for i, col in enumerate(_M.c)}
 
 
-def _values(table, names) -> dict:
+def _values(table: Table, names: Iterable[str]) -> dict[str, BindParameter[Any]]:
     return {name: bindparam(f"v_{name}", type_=table.c[name].type) for name in names}
 
 
@@ -73,7 +75,7 @@ _MS_INSERT = insert(_M).values(**_values(_M, ("contract_id", *_MS_FIELDS))).retu
 _MS_UPDATE = update(_M).where(_M.c.id == bindparam("b_id")).values(**_values(_M, _MS_FIELDS))
 
 
-def _prefixed(values: dict) -> dict:
+def _prefixed(values: dict[str, Any]) -> dict[str, Any]:
     return {f"v_{k}": v for k, v in values.items()}
 
 
@@ -81,7 +83,7 @@ class SqlContractRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         # What each loaded milestone looked like, so save() writes only what changed.
-        self._seen: dict[int, dict] = {}
+        self._seen: dict[int, dict[str, Any]] = {}
 
     async def add(self, contract: Contract) -> None:
         values = {name: getattr(contract, name) for name in _CONTRACT_FIELDS}
@@ -98,7 +100,7 @@ class SqlContractRepository:
         """The contract a milestone belongs to, loaded in the same single query."""
         return await self._load(_LOAD_BY_MILESTONE, {"b_milestone": milestone_id})
 
-    async def _load(self, statement, params: dict) -> Contract | None:
+    async def _load(self, statement: Select[*tuple[Any, ...]], params: dict[str, Any]) -> Contract | None:
         # One statement for the whole aggregate: the contract row joined with its milestones.
         conn = await self.session.connection()
         rows = (await conn.execute(statement, params)).all()
@@ -112,8 +114,9 @@ class SqlContractRepository:
                 continue
             values = {name: row[_MI[name]] for name in _MS_FIELDS}
             values["status"] = MilestoneStatus(values["status"])
-            ms = Milestone(id=row[mid], **values)
-            self._seen[ms.id] = _ms_values(ms)
+            ms_id: int = row[mid]
+            ms = Milestone(id=ms_id, **values)
+            self._seen[ms_id] = _ms_values(ms)
             milestones.append(ms)
         c = {name: first[i] for name, i in _CI.items()}
         return Contract(
@@ -247,7 +250,8 @@ class SqlInviteRepository:
             .values(used_by=user_id, used_at=now)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1
+        # An UPDATE's result is a CursorResult; Session.execute is typed for any statement.
+        return cast("CursorResult[*tuple[Any, ...]]", result).rowcount == 1
 
 
 class SqlUserRepository:

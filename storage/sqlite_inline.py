@@ -12,19 +12,30 @@ SQLITE_BUSY where a retry is safe (outside a transaction, which includes BEGIN I
 a COMMIT) sleeps with asyncio and tries again, up to the busy timeout. Inside a BEGIN IMMEDIATE
 transaction on a WAL database no statement waits for a lock: the write lock is already held and
 readers never block writers.
+
+The stand-in depends on names that are private on both sides: SQLAlchemy's adapter reaches into
+aiosqlite's connection (``_conn``, ``_tx``, ``_connection``) and InlineConnection offers the same.
+``unavailable_reason`` checks both against the installed libraries; storage.db falls back to the
+stock aiosqlite connection, with a warning, when they no longer match.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
+import re
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 SQLITE_BUSY = 5
 _FIRST_BACKOFF_S = 0.0005
 _MAX_BACKOFF_S = 0.02
+# aiosqlite.Connection's private names that SQLAlchemy's aiosqlite adapter uses (aiosqlite 0.22.1,
+# SQLAlchemy 2.1): should aiosqlite rename them, the adapter follows and InlineConnection no longer fits.
+AIOSQLITE_PRIVATE = ("_conn", "_connection", "_tx")
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
@@ -47,7 +58,7 @@ class InlineCursor:
         self._cursor.close()
 
     @property
-    def description(self):
+    def description(self) -> Any:
         return self._cursor.description
 
     @property
@@ -55,7 +66,7 @@ class InlineCursor:
         return self._cursor.rowcount
 
     @property
-    def lastrowid(self):
+    def lastrowid(self) -> int | None:
         return self._cursor.lastrowid
 
     @property
@@ -77,13 +88,13 @@ class InlineCursor:
         await self._owner._run(self._cursor.executemany, sql, list(seq_of_parameters), retry_sql=sql)
         return self
 
-    async def fetchone(self):
+    async def fetchone(self) -> Any:
         return self._cursor.fetchone()
 
-    async def fetchmany(self, size: int | None = None):
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
         return self._cursor.fetchmany(self._cursor.arraysize if size is None else size)
 
-    async def fetchall(self):
+    async def fetchall(self) -> list[Any]:
         return self._cursor.fetchall()
 
     async def close(self) -> None:
@@ -103,7 +114,7 @@ class _ImmediateQueue:
     __slots__ = ()
 
     @staticmethod
-    def put_nowait(item) -> None:
+    def put_nowait(item: tuple[asyncio.Future[Any], Callable[[], Any]]) -> None:
         future, function = item
         try:
             future.set_result(function())
@@ -118,10 +129,10 @@ class InlineConnection:
 
     def __init__(self, conn: sqlite3.Connection, busy_timeout_s: float) -> None:
         self._conn = conn
-        self._connection = conn  # the dialect checks it before commit / rollback
+        self._connection: sqlite3.Connection | None = conn  # the dialect checks it before commit / rollback
         self._busy_timeout_s = busy_timeout_s
 
-    async def _run(self, fn: Callable, *args: Any, retry_sql: str | None = None):
+    async def _run(self, fn: Callable[..., Any], *args: Any, retry_sql: str | None = None) -> Any:
         was_in_transaction = self._conn.in_transaction
         try:
             return fn(*args)
@@ -150,7 +161,7 @@ class InlineConnection:
         return sql is not None and sql.lstrip()[:6].upper() == "COMMIT" and self._conn.in_transaction
 
     @property
-    def isolation_level(self):
+    def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 
     @property
@@ -183,7 +194,50 @@ class InlineConnection:
         self._conn.create_function(*args, **kw)
 
 
-def inline_creator(database: str, *, busy_timeout_s: float, uri: bool = False):
+@functools.cache
+def _adapter_reads() -> frozenset[str]:
+    """What SQLAlchemy's aiosqlite adapter reads off the driver connection (``self._connection.<name>``),
+    from its source; empty when the source is not installed (the aiosqlite check still runs)."""
+    from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
+
+    names: set[str] = set()
+    for cls in AsyncAdapt_aiosqlite_connection.__mro__:
+        if cls.__module__.startswith("sqlalchemy."):
+            try:
+                names.update(re.findall(r"self\._connection\.(\w+)", inspect.getsource(cls)))
+            except (OSError, TypeError):
+                continue
+    return frozenset(names)
+
+
+def unavailable_reason() -> str | None:
+    """None when InlineConnection can stand in for aiosqlite's connection with the libraries installed
+    here; otherwise why not (a library upgrade moved a private name): the caller then uses aiosqlite."""
+    try:
+        import aiosqlite
+        from sqlalchemy.dialects.sqlite import aiosqlite as _dialect  # noqa: F401
+    except ImportError as err:
+        return f"cannot import {err.name or err}"
+    try:
+        probe = aiosqlite.Connection(lambda: None, 64)  # type: ignore[arg-type,return-value]  # never started: no thread, no file
+    except Exception as err:  # a changed constructor
+        return f"aiosqlite.Connection() failed: {type(err).__name__}: {err}"
+    gone = [name for name in AIOSQLITE_PRIVATE
+            if not hasattr(aiosqlite.Connection, name) and name not in getattr(probe, "__dict__", {})]
+    if gone:
+        return f"aiosqlite.Connection no longer has {', '.join(gone)}"
+    inline = InlineConnection(sqlite3.connect(":memory:"), 0)
+    try:
+        lacking = sorted(name for name in _adapter_reads() if not hasattr(inline, name))
+    finally:
+        inline.stop()
+    if lacking:
+        return f"SQLAlchemy's aiosqlite adapter now uses {', '.join(lacking)}, which InlineConnection lacks"
+    return None
+
+
+def inline_creator(database: str, *, busy_timeout_s: float, uri: bool = False
+                   ) -> Callable[[], Coroutine[Any, Any, InlineConnection]]:
     """An ``async_creator`` for create_async_engine: each call opens one inline connection."""
 
     async def connect() -> InlineConnection:

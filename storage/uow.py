@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .db import write_gate
@@ -10,7 +12,7 @@ from .repositories import SqlContractRepository, SqlInviteRepository, SqlUserRep
 
 
 class SqlUnitOfWork:
-    def __init__(self, sessions: async_sessionmaker) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._gate = write_gate(sessions.kw["bind"])
         self.session: AsyncSession | None = None
@@ -43,5 +45,5 @@ class SqlUnitOfWork:
         await self.session.rollback()
 
 
-def uow_factory(sessions: async_sessionmaker):
+def uow_factory(sessions: async_sessionmaker[AsyncSession]) -> Callable[[], SqlUnitOfWork]:
     return lambda: SqlUnitOfWork(sessions)

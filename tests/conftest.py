@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
+from bot.settings import Settings
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade_to_head
 from storage.uow import uow_factory
-from tests.pg_server import PostgresServer, PostgresUnavailable
+from testkit.pg_server import PostgresServer, PostgresUnavailable
 
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 _db_counter = itertools.count()
@@ -55,7 +56,7 @@ async def database_url(request, tmp_path):
 
 @pytest.fixture
 async def engine(database_url):
-    eng = create_engine(database_url)
+    eng = create_engine(database_url, inline=Settings(_env_file=None).io_shims)  # IO_SHIMS=0: stock aiosqlite
     await upgrade_to_head(eng)
     yield eng
     await eng.dispose()

@@ -6,6 +6,7 @@ import asyncio
 import os
 
 from alembic import context
+from sqlalchemy import Connection
 
 from storage.db import create_engine, default_database_url
 from storage.models import Base
@@ -13,7 +14,7 @@ from storage.models import Base
 target_metadata = Base.metadata
 
 
-def run_on(connection) -> None:
+def run_on(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

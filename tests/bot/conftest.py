@@ -1,102 +1,13 @@
-"""Drives the real Application in-process: updates go through process_update, API calls to the fake."""
+"""Fixtures for the in-process bot tests: the real Application (testkit.harness) with the fake, on SQLite."""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-from telegram import Update
-from telegram.error import NetworkError
-from telegram.request import BaseRequest
 
-from bot.app import _post_init, build_application
-from bot.settings import Settings
-from storage.db import create_engine
-from storage.migrate import upgrade_to_head
-from tests.e2e.fake_telegram import FakeTelegram
-
-TOKEN = "123456:TEST-token-for-in-process"
-
-
-class InProcessRequest(BaseRequest):
-    """A request class that never touches the network: each call is served by the fake directly."""
-
-    def __init__(self, fake: FakeTelegram) -> None:
-        self.fake = fake
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
-
-    @property
-    def read_timeout(self) -> float:
-        return 5.0
-
-    async def do_request(self, url, method, request_data=None, read_timeout=None, write_timeout=None,
-                         connect_timeout=None, pool_timeout=None):
-        api_method = url.rsplit("/", 1)[1]
-        params = request_data.json_parameters if request_data else {}
-        status, payload = self.fake.call_direct(api_method, params)
-        if status == 0:
-            raise NetworkError("connection dropped")
-        return status, json.dumps(payload).encode()
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kw) -> None:
-        self.now += timedelta(**kw)
-
-
-class Harness:
-    def __init__(self, app, tg: FakeTelegram, clock: Clock) -> None:
-        self.app, self.tg, self.clock = app, tg, clock
-        self.offset = 0
-
-    async def pump(self) -> None:
-        while True:
-            status, payload = self.tg.call_direct("getUpdates", {"offset": self.offset, "timeout": 0})
-            updates = payload["result"]
-            if not updates:
-                return
-            for raw in updates:
-                self.offset = raw["update_id"] + 1
-                await self.app.process_update(Update.de_json(raw, self.app.bot))
-
-    async def send(self, user, text: str, chat=None):
-        self.tg.send_text(user, text, chat=chat)
-        await self.pump()
-        return self.tg.last_message(chat or user)
-
-    async def press(self, user, message, prefix: str | None = None, chat=None, callback_data=None) -> dict:
-        qid = self.tg.press(user, message, prefix, callback_data=callback_data, chat=chat)
-        await self.pump()
-        return self.tg.answer_for(qid) or {}
-
-    def last(self, chat):
-        return self.tg.last_message(chat)
-
-    def texts(self, chat) -> list[str]:
-        return [m.plain_text for m in self.tg.messages(chat)]
-
-
-async def make_app(tg, db_url, clock, **settings):
-    engine = create_engine(db_url)
-    await upgrade_to_head(engine)
-    cfg = Settings(bot_token=TOKEN, database_url=db_url, _env_file=None, **settings)
-    app = build_application(cfg, clock=clock, engine=engine, request=InProcessRequest(tg), updater=False,
-                            rate_limiter=False)
-    await app.initialize()
-    await _post_init(app)
-    return app
+from testkit.fake_telegram import FakeTelegram
+from testkit.harness import TOKEN, Clock, Harness, make_app
 
 
 @pytest.fixture

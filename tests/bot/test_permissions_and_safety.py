@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain.actions import Action
 from domain.model import LedgerKind, MilestoneStatus, Role
 
 from .helpers import (
@@ -334,8 +335,7 @@ async def test_a_long_card_is_paged_and_fits(harness, people, clock, tg):
     now = clock()
     titles = [f"{n:02d} " + "&<>\"'" * 19 for n in range(1, 26)]  # 98 characters, all escaped in HTML
     for title in titles:
-        await svc(harness).add_milestone(cid, ann.id, title=title, amount=100_000_000_00, due_date=now.date(),
-                                         description="d" * 2000, today=now.date(), now=now)
+        await svc(harness).perform(Action.ADD_MILESTONE, ann.id, now, contract_id=cid, title=title, amount=100_000_000_00, due_date=now.date(), description="d" * 2000, today=now.date())
     card = await open_card(harness, ann, cid)
     pages = [card]
     while "▶" in [label for label, _ in pages[-1].buttons]:
@@ -406,15 +406,14 @@ async def test_every_history_entry_is_shown_even_with_long_notes(harness, clock,
     s = svc(harness)
     cid = await setup_contract(harness, ann, bob, "H" * 100)
     title = "T" * 100
-    outcome = await s.add_milestone(cid, ann.id, title=title, amount=100, due_date=now.date(), description="",
-                                    today=now.date(), now=now)
+    outcome = await s.perform(Action.ADD_MILESTONE, ann.id, now, contract_id=cid, title=title, amount=100, due_date=now.date(), description="", today=now.date())
     ms_id = outcome.milestone.id
-    await s.activate(ms_id, ann.id, now)
+    await s.perform(Action.ACTIVATE, ann.id, now, milestone_id=ms_id)
     markers = []
     for n in range(10):
         markers += [f"note{n:02d}", f"reason{n:02d}"]
-        await s.submit(ms_id, bob.id, f"note{n:02d} " + "n" * 990, now)
-        await s.request_changes(ms_id, ann.id, f"reason{n:02d} " + "r" * 990, now)
+        await s.perform(Action.SUBMIT, bob.id, now, milestone_id=ms_id, note=f"note{n:02d} " + "n" * 990)
+        await s.perform(Action.REQUEST_CHANGES, ann.id, now, milestone_id=ms_id, reason=f"reason{n:02d} " + "r" * 990)
     card = await open_card(harness, ann, cid)
     await harness.press(ann, card, "History")
     history = message_by_id(tg, ann, card.message_id)

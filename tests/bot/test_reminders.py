@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from telegram.ext import CallbackContext
 
 from bot.reminders import run_sweep
+from domain.actions import Action
 from domain.model import MilestoneStatus, Role
 from domain.ports import UserProfile
 
@@ -18,13 +19,11 @@ async def seed(h, client, freelancer, due: date, *, submitted=False):
     now = h.clock()
     c, inv = await svc.create_contract(client.id, Role.CLIENT, "Shop", "USD", now)
     await svc.accept_invite(inv.token, freelancer.id, now)
-    first = await svc.add_milestone(c.id, client.id, title="Design <1>", amount=150000, due_date=due,
-                                    description="", today=now.date(), now=now)
-    second = await svc.add_milestone(c.id, client.id, title="Build", amount=90000, due_date=due + timedelta(days=30),
-                                     description="", today=now.date(), now=now)
-    await svc.activate(first.milestone.id, client.id, now)
+    first = await svc.perform(Action.ADD_MILESTONE, client.id, now, contract_id=c.id, title="Design <1>", amount=150000, due_date=due, description="", today=now.date())
+    second = await svc.perform(Action.ADD_MILESTONE, client.id, now, contract_id=c.id, title="Build", amount=90000, due_date=due + timedelta(days=30), description="", today=now.date())
+    await svc.perform(Action.ACTIVATE, client.id, now, milestone_id=first.milestone.id)
     if submitted:
-        await svc.submit(first.milestone.id, freelancer.id, "done", now)
+        await svc.perform(Action.SUBMIT, freelancer.id, now, milestone_id=first.milestone.id, note="done")
     return svc, c.id, first.milestone.id, second.milestone.id
 
 
@@ -99,7 +98,7 @@ async def test_next_milestone_waiting_reminds_the_client(harness, people):
     h = harness
     ann, bob, _ = people
     svc, cid, ms, nxt = await seed(h, ann, bob, date(2026, 12, 20), submitted=True)
-    await svc.approve(ms, ann.id, h.clock())
+    await svc.perform(Action.APPROVE, ann.id, h.clock(), milestone_id=ms)
     h.clock.advance(days=1, minutes=1)
     await sweep(h)
     msg = h.last(ann)

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.model import MilestoneStatus
+from testkit.harness import make_app
 
-from .conftest import make_app
 from .helpers import (
     add_milestone,
     bad_calls,

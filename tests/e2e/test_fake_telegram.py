@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from tests.e2e.fake_telegram import (
+from testkit.fake_telegram import (
     BLOCKED,
     BUTTON_DATA_INVALID,
     CANT_INITIATE,
@@ -24,6 +24,7 @@ from tests.e2e.fake_telegram import (
     TEXT_BUTTONS_UNALLOWED,
     TEXT_EMPTY,
     TEXT_TOO_LONG,
+    UNSUPPORTED_PARSE_MODE,
     FakeTelegram,
 )
 
@@ -189,6 +190,17 @@ def test_html_is_parsed_strictly(server, api, alice):
     assert api("sendMessage", chat_id=1001, text="Tom & <Jerry>")["result"]["text"] == "Tom & <Jerry>"
     assert api("sendMessage", chat_id=1001, text="<b> </b>", parse_mode="HTML")["description"] == TEXT_EMPTY
     assert api("sendMessage", chat_id=1001, text="")["description"] == TEXT_EMPTY
+
+
+def test_markdown_parse_modes_are_refused_not_guessed(server, api, alice):
+    # The bot sends HTML only; a Markdown request would be a bug, so the fake refuses it loudly.
+    sent = api("sendMessage", chat_id=1001, text="plain")["result"]
+    for mode in ("MarkdownV2", "Markdown"):
+        body = api("sendMessage", chat_id=1001, text="*bold*", parse_mode=mode)
+        assert body["error_code"] == 400 and body["description"] == UNSUPPORTED_PARSE_MODE
+        body = api("editMessageText", chat_id=1001, message_id=sent["message_id"], text="*bold*", parse_mode=mode)
+        assert body["error_code"] == 400 and body["description"] == UNSUPPORTED_PARSE_MODE
+    assert server.last_message(1001).text == "plain"
 
 
 def test_length_limit_counts_utf16_units_after_parsing(api, alice):

@@ -9,13 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.model import Role
-from domain.ports import UserProfile
-from domain.services import ContractService
-from storage.db import create_engine, session_factory
-from storage.migrate import upgrade_to_head
-from storage.uow import uow_factory
-from tests.e2e.conftest import BotProcess
+from testkit.process import BotProcess
+from testkit.seed import contract_with, seed
 
 pytestmark = pytest.mark.e2e
 
@@ -35,30 +30,6 @@ def noon_offset_zone(now: datetime) -> str:
     if hours > 14:
         hours -= 24
     return f"UTC{'+' if hours >= 0 else '-'}{abs(hours):02d}:00"
-
-
-async def seed(db_path, people: list[tuple[int, str, str]], plan) -> dict:
-    """Seed the database the bot will use: profiles, then whatever `plan(svc, now)` creates."""
-    engine = create_engine(f"sqlite+aiosqlite:///{db_path}")
-    try:
-        await upgrade_to_head(engine)
-        svc = ContractService(uow_factory(session_factory(engine)))
-        for uid, name, tz in people:
-            await svc.save_profile(UserProfile(id=uid, first_name=name, timezone=tz, started=True))
-        return await plan(svc, datetime.now(UTC))
-    finally:
-        await engine.dispose()
-
-
-async def contract_with(svc, now, client, freelancer, title, due, *, submitted_at=None):
-    c, inv = await svc.create_contract(client, Role.CLIENT, title, "USD", now - timedelta(days=20))
-    await svc.accept_invite(inv.token, freelancer, now - timedelta(days=20))
-    out = await svc.add_milestone(c.id, client, title=f"{title} work", amount=50000, due_date=due, description="",
-                                  today=due, now=now - timedelta(days=20))
-    await svc.activate(out.milestone.id, client, now - timedelta(days=20))
-    if submitted_at is not None:
-        await svc.submit(out.milestone.id, freelancer, "done", submitted_at)
-    return out.milestone.id
 
 
 def sent_texts(tg, chat) -> list[str]:

@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from tests.e2e.conftest import BotProcess
+from testkit.process import BotProcess
 
 pytestmark = pytest.mark.e2e
 SECRET = "s3cret-Token_42"
@@ -38,7 +38,7 @@ class WebhookBot(BotProcess):
         import subprocess
         import sys
 
-        from tests.e2e.conftest import ROOT
+        from testkit.process import ROOT
 
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env=self.env(), stdout=log,
@@ -101,7 +101,7 @@ def test_a_wrong_token_ends_with_a_clear_message_not_a_traceback(tg, tmp_path):
     import subprocess
     import sys
 
-    from tests.e2e.conftest import ROOT
+    from testkit.process import ROOT
 
     result = subprocess.run([sys.executable, "-m", "bot"], cwd=ROOT, env=bot.env(), capture_output=True, text=True,
                             timeout=60)

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.e2e.conftest import TOKEN, BotProcess, forge_press
-from tests.e2e.fake_telegram import FakeMessage, FakeTelegram, FakeUser
+from testkit.fake_telegram import FakeMessage, FakeTelegram, FakeUser
+from testkit.process import TOKEN, BotProcess
+from tests.e2e.conftest import forge_press
 
 pytestmark = pytest.mark.e2e
 

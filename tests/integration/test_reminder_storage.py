@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, select, text
 
+from domain.actions import Action
 from domain.model import MilestoneStatus, Role
 from domain.ports import UserProfile
-from domain.reminders import Reminder, ReminderKind
-from domain.services import ContractService, ReminderService
+from domain.reminder_service import ReminderService
+from domain.reminders import LogStatus, Planned, Reminder, ReminderKind, Verdict
+from domain.services import ContractService
 from storage.db import create_engine, session_factory
 from storage.models import MilestoneRow, ReminderLogRow
 from storage.uow import uow_factory
@@ -26,9 +28,8 @@ async def seed_active(svc: ContractService, n: int, due: date, client=10, freela
     for i in range(n):
         c, inv = await svc.create_contract(client + i * 1000, Role.CLIENT, f"C{i}", "USD", T0)
         await svc.accept_invite(inv.token, freelancer + i * 1000, T0)
-        out = await svc.add_milestone(c.id, client + i * 1000, title=f"M{i}", amount=100, due_date=due,
-                                      description="", today=T0.date(), now=T0)
-        await svc.activate(out.milestone.id, client + i * 1000, T0)
+        out = await svc.perform(Action.ADD_MILESTONE, client + i * 1000, T0, contract_id=c.id, title=f"M{i}", amount=100, due_date=due, description="", today=T0.date())
+        await svc.perform(Action.ACTIVATE, client + i * 1000, T0, milestone_id=out.milestone.id)
         ids.append(out.milestone.id)
     return ids
 
@@ -47,8 +48,8 @@ async def deliver(reminders: ReminderService, due, at) -> list:
     """What the bot does with each found reminder, minus Telegram: take it, then record it sent."""
     sent = []
     for d in due:
-        if await reminders.take(d, at) == "send":
-            await reminders.finished([d.log_id], "sent", at)
+        if await reminders.take(d, at) == Verdict.SEND:
+            await reminders.finished([d.log_id], LogStatus.SENT, at)
             sent.append(d)
     return sent
 
@@ -76,13 +77,13 @@ async def test_a_reminder_found_but_not_taken_still_goes_out_after_a_crash_one_t
     at = AT
     first = await reminders.sweep(at)
     assert len(first) == 2
-    assert await reminders.take(first[0], at) == "send"  # may have reached Telegram: a "crash" now
+    assert await reminders.take(first[0], at) == Verdict.SEND  # may have reached Telegram: a "crash" now
     # The next sweep (no lease to wait out) finds only the one never taken.
     again = await reminders.sweep(at + timedelta(seconds=1))
     assert [d.key for d in again] == [first[1].key]
-    assert await reminders.take(again[0], at) == "send"
-    assert await reminders.take(first[0], at) == "gone"  # taken once: never sent twice
-    assert await reminders.take(first[1], at) == "gone"
+    assert await reminders.take(again[0], at) == Verdict.SEND
+    assert await reminders.take(first[0], at) == Verdict.GONE  # taken once: never sent twice
+    assert await reminders.take(first[1], at) == Verdict.GONE
 
 
 async def test_two_sweepers_never_send_the_same_reminder(database_url, engine, now):
@@ -133,8 +134,8 @@ async def test_a_change_after_the_sweep_found_a_reminder_stops_it(uow, now):
     svc, ms, reminders = await one_active(uow)
     at = AT
     due = await reminders.sweep(at)
-    await svc.submit(ms, 20, "done", at)  # between the sweep and the send
-    assert [await reminders.take(d, at) for d in due] == ["skip", "skip"]
+    await svc.perform(Action.SUBMIT, 20, at, milestone_id=ms, note="done")  # between the sweep and the send
+    assert [await reminders.take(d, at) for d in due] == [Verdict.SKIP, Verdict.SKIP]
     async with uow() as u:
         log = await u.reminders.log(ms)
     assert Counter(status for *_, status in log if status != "planned") == {"skipped": 2}
@@ -148,7 +149,7 @@ async def test_quiet_hours_set_after_the_sweep_hold_a_reminder_until_they_end(uo
     freelancer.quiet_start, freelancer.quiet_end = time(9), time(11)
     await svc.save_profile(freelancer, at)
     verdicts = {d.recipient_id: await reminders.take(d, at) for d in due}
-    assert verdicts == {10: "send", 20: "wait"}
+    assert verdicts == {10: Verdict.SEND, 20: Verdict.WAIT}
     assert await reminders.sweep(at + timedelta(minutes=30)) == []
     after = await reminders.sweep(datetime(2026, 11, 17, 11, 0, 1, tzinfo=UTC))
     assert [(d.recipient_id, d.occurrence) for d in after] == [(20, "2026-11-20:-3")]
@@ -158,12 +159,12 @@ async def test_quiet_hours_set_after_the_sweep_hold_a_reminder_until_they_end(uo
 async def test_auto_release_through_the_same_domain_service(uow, now):
     svc = ContractService(uow, review_days=14)
     [ms] = await seed_active(svc, 1, date(2026, 11, 20))
-    await svc.submit(ms, 20, "done", T0)
+    await svc.perform(Action.SUBMIT, 20, T0, milestone_id=ms, note="done")
     reminders = ReminderService(uow)
     at = T0 + timedelta(days=14, seconds=1)
     auto = [d for d in await reminders.sweep(at) if d.kind == "auto_release"]
     assert len(auto) == 1
-    assert await reminders.take(auto[0], at) == "send"
+    assert await reminders.take(auto[0], at) == Verdict.SEND
     out = await svc.auto_release(ms, at)
     assert out.milestone.status is MilestoneStatus.RELEASED and out.milestone.auto_released
     assert [e.kind.value for e in await svc.ledger(out.contract.id)] == ["fund", "release"]
@@ -173,7 +174,7 @@ async def test_retry_later_hands_a_reminder_back(uow, now):
     svc, _, reminders = await one_active(uow)
     at = AT
     first = await reminders.sweep(at)
-    assert await reminders.take(first[0], at) == "send"
+    assert await reminders.take(first[0], at) == Verdict.SEND
     await reminders.retry_later(first[0], at)
     again = await reminders.sweep(at + timedelta(seconds=1))
     assert sorted(d.key for d in again) == sorted(d.key for d in first)
@@ -226,10 +227,11 @@ async def test_replan_stores_exactly_what_the_orm_stores(uow, now):
     svc = ContractService(uow)
     a, b = await seed_active(svc, 2, date(2026, 11, 20))
     at = datetime(2026, 11, 17, 10, 30, 15, 123456, tzinfo=ZoneInfo("Europe/Berlin"))  # stored as UTC
-    rows = [(Reminder(ReminderKind.OVERDUE, f"occ{i}", at, 10, Role.CLIENT, 1), at + timedelta(minutes=i), "planned")
+    rows = [Planned(Reminder(ReminderKind.OVERDUE, f"occ{i}", at, 10, Role.CLIENT, 1), at + timedelta(minutes=i),
+                    LogStatus.PLANNED)
             for i in range(1200)]  # more rows than one INSERT takes on SQLite
     rows.append(rows[5])
-    rows.append((Reminder(ReminderKind.DUE_SOON, "superseded", at, 10, Role.CLIENT, -3), at, "skipped"))
+    rows.append(Planned(Reminder(ReminderKind.DUE_SOON, "superseded", at, 10, Role.CLIENT, -3), at, LogStatus.SKIPPED))
     async with uow() as u:
         u.session.add(ReminderLogRow(milestone_id=a, kind="overdue", occurrence="occ3", recipient_id=10,
                                      status="sent", due_at=at, claimed_at=now, sent_at=now))
@@ -315,7 +317,7 @@ async def test_a_reminder_held_for_quiet_hours_waits_until_they_end(uow, now):
     freelancer = await svc.profile(20) or UserProfile(id=20)
     freelancer.quiet_start, freelancer.quiet_end = time(9), time(11)
     await svc.save_profile(freelancer)  # stored without asking for a re-plan: only `take` can notice
-    assert {d.recipient_id: await reminders.take(d, AT) for d in due} == {10: "send", 20: "wait"}
+    assert {d.recipient_id: await reminders.take(d, AT) for d in due} == {10: Verdict.SEND, 20: Verdict.WAIT}
     assert await reminders.sweep(AT + timedelta(minutes=1)) == []
     assert await reminders.sweep(datetime(2026, 11, 17, 10, 59, tzinfo=UTC)) == []
     end = datetime(2026, 11, 17, 11, 0, 1, tzinfo=UTC)
@@ -345,10 +347,9 @@ async def test_a_skipped_reminder_is_not_brought_back_by_a_later_plan(uow, now):
 async def test_a_time_zone_change_plans_a_released_milestones_reminders_again(uow, now):
     """'Next milestone waiting' hangs on a released milestone: a client's new zone re-plans it too."""
     svc, ms, reminders = await one_active(uow)
-    await svc.submit(ms, 20, "done", T0)
-    out = await svc.approve(ms, 10, T0)
-    await svc.add_milestone(out.contract.id, 10, title="Next", amount=100, due_date=date(2026, 12, 20),
-                            description="", today=T0.date(), now=T0)
+    await svc.perform(Action.SUBMIT, 20, T0, milestone_id=ms, note="done")
+    out = await svc.perform(Action.APPROVE, 10, T0, milestone_id=ms)
+    await svc.perform(Action.ADD_MILESTONE, 10, T0, contract_id=out.contract.id, title="Next", amount=100, due_date=date(2026, 12, 20), description="", today=T0.date())
     await reminders.sweep(T0)  # planned: next milestone waiting, 1 and 3 days after the release
     async with uow() as u:
         assert ("next_waiting", f"{T0.isoformat()}:+1", 10, "planned") in await u.reminders.log(ms)
@@ -363,9 +364,9 @@ async def test_a_time_zone_change_plans_a_released_milestones_reminders_again(uo
 async def test_a_late_skip_leaves_a_reminder_another_process_is_sending(uow, now):
     svc, ms, reminders = await one_active(uow)
     due = await reminders.sweep(AT)
-    assert await reminders.take(due[0], AT) == "send"  # process B is sending it
-    await svc.submit(ms, 20, "done", AT)  # then the milestone changes
-    assert await reminders.take(due[0], AT) == "gone"  # process A, from the same sweep, would skip it
+    assert await reminders.take(due[0], AT) == Verdict.SEND  # process B is sending it
+    await svc.perform(Action.SUBMIT, 20, AT, milestone_id=ms, note="done")  # then the milestone changes
+    assert await reminders.take(due[0], AT) == Verdict.GONE  # process A, from the same sweep, would skip it
     async with uow() as u:
         statuses = {(k, o, r): st for k, o, r, st in await u.reminders.log(ms)}
     assert statuses[due[0].key] == "sending"  # B's outcome is still B's to record

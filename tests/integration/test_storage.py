@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
+from domain.actions import Action
 from domain.errors import AlreadyDone, DomainError, InviteInvalid, NotAllowed
 from domain.model import ContractStatus, LedgerKind, MilestoneStatus, Role
 from domain.ports import UserProfile
@@ -26,10 +27,7 @@ async def seeded(uow, now, n_milestones=3):
     await svc.accept_invite(invite.token, FREELANCER, now)
     ids = []
     for i in range(n_milestones):
-        out = await svc.add_milestone(
-            contract.id, CLIENT, title=f"M{i} «x» <b>", amount=1000 * (i + 1), due_date=TODAY + timedelta(days=i),
-            description="d & <i>", today=TODAY, now=now,
-        )
+        out = await svc.perform(Action.ADD_MILESTONE, CLIENT, now, contract_id=contract.id, title=f"M{i} «x» <b>", amount=1000 * (i + 1), due_date=TODAY + timedelta(days=i), description="d & <i>", today=TODAY)
         ids.append(out.milestone.id)
     return svc, contract.id, ids
 
@@ -54,14 +52,14 @@ async def test_round_trip_keeps_every_field_exactly(uow, now):
 
 async def test_full_flow_writes_ledger_and_history_in_the_same_transaction(uow, now):
     svc, cid, ids = await seeded(uow, now)
-    await svc.activate(ids[0], CLIENT, now)
-    await svc.submit(ids[0], FREELANCER, "done", now)
-    await svc.request_changes(ids[0], CLIENT, "more", now)
-    await svc.submit(ids[0], FREELANCER, "again", now + timedelta(hours=1))
-    out = await svc.approve(ids[0], CLIENT, now + timedelta(hours=2))
+    await svc.perform(Action.ACTIVATE, CLIENT, now, milestone_id=ids[0])
+    await svc.perform(Action.SUBMIT, FREELANCER, now, milestone_id=ids[0], note="done")
+    await svc.perform(Action.REQUEST_CHANGES, CLIENT, now, milestone_id=ids[0], reason="more")
+    await svc.perform(Action.SUBMIT, FREELANCER, now + timedelta(hours=1), milestone_id=ids[0], note="again")
+    out = await svc.perform(Action.APPROVE, CLIENT, now + timedelta(hours=2), milestone_id=ids[0])
     assert out.milestone.status is MilestoneStatus.RELEASED
-    await svc.activate(ids[1], CLIENT, now)
-    await svc.refund(ids[1], FREELANCER, now)
+    await svc.perform(Action.ACTIVATE, CLIENT, now, milestone_id=ids[1])
+    await svc.perform(Action.REFUND, FREELANCER, now, milestone_id=ids[1])
     fresh = await svc.view(cid, CLIENT)
     ms0 = fresh.milestone(ids[0])
     assert ms0.revision_count == 1 and ms0.submitted_at == now + timedelta(hours=1)
@@ -84,7 +82,7 @@ async def test_refused_action_stores_nothing(uow, now):
     svc, cid, ids = await seeded(uow, now)
     before = await svc.view(cid, CLIENT)
     with pytest.raises(DomainError):
-        await svc.activate(ids[1], CLIENT, now)
+        await svc.perform(Action.ACTIVATE, CLIENT, now, milestone_id=ids[1])
     after = await svc.view(cid, CLIENT)
     assert after.version == before.version
     assert [m.status for m in after.milestones] == [m.status for m in before.milestones]
@@ -93,13 +91,11 @@ async def test_refused_action_stores_nothing(uow, now):
 
 async def test_proposal_gets_its_place_when_accepted(uow, now):
     svc, cid, ids = await seeded(uow, now, n_milestones=1)
-    out = await svc.add_milestone(cid, FREELANCER, title="Extra", amount=500, due_date=TODAY, description="",
-                                  today=TODAY, now=now)
+    out = await svc.perform(Action.ADD_MILESTONE, FREELANCER, now, contract_id=cid, title="Extra", amount=500, due_date=TODAY, description="", today=TODAY)
     pid = out.milestone.id
     assert out.action == "milestone_proposed" and out.milestone.seq is None
-    await svc.add_milestone(cid, CLIENT, title="Later", amount=700, due_date=TODAY, description="", today=TODAY,
-                            now=now)
-    await svc.accept_proposal(pid, CLIENT, now)
+    await svc.perform(Action.ADD_MILESTONE, CLIENT, now, contract_id=cid, title="Later", amount=700, due_date=TODAY, description="", today=TODAY)
+    await svc.perform(Action.ACCEPT_PROPOSAL, CLIENT, now, milestone_id=pid)
     contract = await svc.view(cid, CLIENT)
     assert [m.title for m in contract.ordered()] == ["M0 «x» <b>", "Later", "Extra"]
 
@@ -140,12 +136,12 @@ async def test_invite_single_use_and_race_has_one_winner(uow, now):
 async def test_fifty_concurrent_approvals_release_once(uow, engine, now):
     svc, cid, ids = await seeded(uow, now, n_milestones=1)
     ms = ids[0]
-    await svc.activate(ms, CLIENT, now)
-    await svc.submit(ms, FREELANCER, "done", now)
+    await svc.perform(Action.ACTIVATE, CLIENT, now, milestone_id=ms)
+    await svc.perform(Action.SUBMIT, FREELANCER, now, milestone_id=ms, note="done")
 
     loop = asyncio.get_running_loop()
     started = loop.time()
-    results = await asyncio.gather(*(svc.approve(ms, CLIENT, now) for _ in range(50)), return_exceptions=True)
+    results = await asyncio.gather(*(svc.perform(Action.APPROVE, CLIENT, now, milestone_id=ms) for _ in range(50)), return_exceptions=True)
     elapsed = loop.time() - started
     released = [r for r in results if not isinstance(r, BaseException)]
     refusals = [r for r in results if isinstance(r, BaseException)]
@@ -165,11 +161,11 @@ async def test_fifty_concurrent_approvals_release_once(uow, engine, now):
 async def test_two_processes_racing_different_milestones_keep_r2(uow, now):
     """Activating two different milestones at once can't leave two funded: the contract version serialises."""
     svc, cid, ids = await seeded(uow, now)
-    await svc.activate(ids[0], CLIENT, now)
-    await svc.submit(ids[0], FREELANCER, "", now)
-    await svc.approve(ids[0], CLIENT, now)
+    await svc.perform(Action.ACTIVATE, CLIENT, now, milestone_id=ids[0])
+    await svc.perform(Action.SUBMIT, FREELANCER, now, milestone_id=ids[0], note="")
+    await svc.perform(Action.APPROVE, CLIENT, now, milestone_id=ids[0])
     results = await asyncio.gather(
-        *(svc.activate(ids[1 + i % 2], CLIENT, now) for i in range(20)), return_exceptions=True
+        *(svc.perform(Action.ACTIVATE, CLIENT, now, milestone_id=ids[1 + i % 2]) for i in range(20)), return_exceptions=True
     )
     ok = [r for r in results if not isinstance(r, BaseException)]
     assert len(ok) == 1

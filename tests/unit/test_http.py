@@ -11,7 +11,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
 
 from bot.http import AiohttpRequest
-from tests.e2e.fake_telegram import FakeTelegram
+from testkit.fake_telegram import FakeTelegram
 
 TOKEN = "123456:http-test"
 

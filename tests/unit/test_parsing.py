@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from bot.parsing import (
-    InputError,
     currency_decimals,
     format_amount_plain,
     normalize_currency,
@@ -21,6 +20,7 @@ from bot.parsing import (
     parse_timezone,
     zone_for,
 )
+from domain.errors import InvalidInput
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -69,12 +69,12 @@ def test_currency_codes_are_normalized(text, code):
 
 @pytest.mark.parametrize("text", ["", "US", "USDD", "dollar", "$", "ABC", "12 3", "€"])
 def test_unknown_currency_is_refused(text):
-    with pytest.raises(InputError, match=r"^Currency must be a 3-letter ISO code such as USD, EUR or JPY\.$"):
+    with pytest.raises(InvalidInput, match=r"^Currency must be a 3-letter ISO code such as USD, EUR or JPY\.$"):
         normalize_currency(text)
 
 
 def test_input_error_is_a_value_error():
-    assert issubclass(InputError, ValueError)
+    assert issubclass(InvalidInput, ValueError)
 
 
 # --------------------------------------------------------------------------- amounts
@@ -179,7 +179,7 @@ def test_amount_forms_users_type(text, currency, minor):
     ],
 )
 def test_amounts_that_are_refused_say_why(text, currency, message):
-    with pytest.raises(InputError) as refused:
+    with pytest.raises(InvalidInput) as refused:
         parse_amount(text, currency)
     assert str(refused.value) == message
 
@@ -229,7 +229,7 @@ def test_european_style_reads_back(case, grouping):
 def _check_never_crashes(text: str, currency: str) -> None:
     try:
         minor = parse_amount(text, currency)
-    except InputError as refused:
+    except InvalidInput as refused:
         assert str(refused).endswith(".")
         return
     assert type(minor) is int
@@ -335,7 +335,7 @@ def test_weekday_means_the_coming_one_and_next_skips_today(today, friday, next_f
     ],
 )
 def test_due_dates_that_are_refused_say_why(text, message):
-    with pytest.raises(InputError) as refused:
+    with pytest.raises(InvalidInput) as refused:
         parse_due_date(text, FRIDAY, BERLIN)
     assert str(refused.value) == message
 
@@ -366,7 +366,7 @@ def test_numeric_dates_read_back(due, days_before, tz):
 def test_dates_before_today_are_refused(due, days_after):
     today = due + dt.timedelta(days=days_after)
     for text in (due.isoformat(), due.strftime("%d.%m.%Y")):
-        with pytest.raises(InputError, match="^The due date must be today or later.$"):
+        with pytest.raises(InvalidInput, match="^The due date must be today or later.$"):
             parse_due_date(text, today, BERLIN)
 
 
@@ -435,7 +435,7 @@ def test_server_clock_zone_does_not_change_dates(monkeypatch, server_tz):
 def test_any_text_gives_a_date_or_a_friendly_refusal(text):
     try:
         due = parse_due_date(text, FRIDAY, BERLIN)
-    except InputError:
+    except InvalidInput:
         return
     assert FRIDAY <= due <= dt.date(2036, 3, 27)
 
@@ -488,7 +488,7 @@ def test_time_zone_forms_users_type(text, name):
     ],
 )
 def test_unknown_time_zone_is_refused(text):
-    with pytest.raises(InputError) as refused:
+    with pytest.raises(InvalidInput) as refused:
         parse_timezone(text)
     assert str(refused.value) == TZ_ERROR
 
@@ -511,7 +511,7 @@ def test_zone_for_gives_usable_zones():
     assert zone_for("UTC+03:00").utcoffset(None) == dt.timedelta(hours=3)
     assert zone_for("UTC-05:30").utcoffset(summer) == -dt.timedelta(hours=5, minutes=30)
     assert zone_for("gmt+2").utcoffset(None) == dt.timedelta(hours=2)
-    with pytest.raises(InputError):
+    with pytest.raises(InvalidInput):
         zone_for("Nowhere/Land")
 
 
@@ -533,7 +533,7 @@ def test_offsets_round_trip_through_zone_for(total, pattern):
 def test_offsets_beyond_earth_are_refused(total):
     sign = "-" if total < 0 else "+"
     hours, minutes = divmod(abs(total), 60)
-    with pytest.raises(InputError):
+    with pytest.raises(InvalidInput):
         parse_timezone(f"UTC{sign}{hours:02d}:{minutes:02d}")
 
 
@@ -575,7 +575,7 @@ def test_quiet_hours_forms_users_type(text, window):
     ],
 )
 def test_quiet_hours_that_are_refused_say_why(text, message):
-    with pytest.raises(InputError) as refused:
+    with pytest.raises(InvalidInput) as refused:
         parse_quiet_hours(text)
     assert str(refused.value) == message
 
@@ -588,7 +588,7 @@ def test_quiet_hours_that_are_refused_say_why(text, message):
 def test_quiet_hours_read_back(start, end):
     text = f"{start:%H:%M}-{end:%H:%M}"
     if start == end:
-        with pytest.raises(InputError):
+        with pytest.raises(InvalidInput):
             parse_quiet_hours(text)
     else:
         assert parse_quiet_hours(text) == (start, end)

@@ -11,18 +11,21 @@ from hypothesis import strategies as st
 
 from domain.model import MilestoneStatus, Role
 from domain.reminders import (
+    Decision,
+    LogStatus,
     Recipient,
     Reminder,
     ReminderKind,
     ReminderSettings,
     ReminderSubject,
+    Verdict,
     in_quiet_hours,
     local_moment,
     out_of_quiet_hours,
     plan,
     sweep_plan,
-    zone,
 )
+from domain.zones import zone
 
 CFG = ReminderSettings()
 CLIENT, FREELANCER = 1, 2
@@ -160,7 +163,8 @@ def test_blocked_recipient_is_skipped_not_retried():
 def test_date_reminders_land_on_their_local_day_at_the_hour_and_never_in_quiet_hours(due, tz, quiet_start, quiet_len):
     quiet = (None, None) if quiet_start is None else (time(quiet_start), time((quiet_start + quiet_len) % 24))
     s = subject(due=due, ctz=tz, quiet=quiet)
-    from domain.reminders import in_quiet_hours, zone
+    from domain.reminders import in_quiet_hours
+    from domain.zones import zone
 
     z = zone(tz, "UTC")
     for r in plan(s, CFG):
@@ -300,23 +304,23 @@ def test_plan_with_memoized_moments_is_its_plain_definition(status, due, submitt
     assert Counter(r.key for r in p.send + p.skip + [w for w, _ in p.wait] + p.future) == Counter(r.key for r in got)
     assert all(until > now for _, until in p.wait) and all(r.at > now for r in p.future)
     written = p.schedule()
-    assert sorted(r.key for r, _, status in written if status == "planned") == sorted(
+    assert sorted(r.key for r, _, status in written if status == LogStatus.PLANNED) == sorted(
         r.key for r in p.send + p.future + [w for w, _ in p.wait])
-    assert sorted(r.key for r, _, status in written if status == "skipped") == sorted(r.key for r in p.superseded)
+    assert sorted(r.key for r, _, status in written if status == LogStatus.SKIPPED) == sorted(r.key for r in p.superseded)
     assert all(any(r is x for x in p.skip) for r in p.superseded)
-    assert all(at > now for r, at, status in written if status == "planned" and r not in p.send)
+    assert all(at > now for r, at, status in written if status == LogStatus.PLANNED and r not in p.send)
     # ... and right before sending, the same check lets out exactly the reminders it sends now.
     for rem in p.send:
-        assert p.decide(rem.key)[0] == "send"
+        assert p.decide(rem.key).verdict == Verdict.SEND
     for rem in p.skip:
         if all(x.key != rem.key for x in p.send + p.future + [w for w, _ in p.wait]):
-            assert p.decide(rem.key) == ("skip", None)
+            assert p.decide(rem.key) == Decision(Verdict.SKIP)
     # ... holds the ones waiting for quiet hours to end, and gives the not-yet-due their moment.
     sent_keys = {r.key for r in p.send}
     for rem, until in p.wait:
         if rem.key not in sent_keys:
-            assert p.decide(rem.key) == ("wait", until)
+            assert p.decide(rem.key) == Decision(Verdict.WAIT, until=until)
     waiting_keys = {r.key for r, _ in p.wait}
     for rem in p.future:
         if rem.key not in sent_keys | waiting_keys and all(x.key != rem.key or x.at == rem.at for x in p.future):
-            assert p.decide(rem.key) == ("wait", rem.at)
+            assert p.decide(rem.key) == Decision(Verdict.WAIT, until=rem.at)

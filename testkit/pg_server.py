@@ -1,4 +1,4 @@
-"""Starts a throwaway PostgreSQL server for the tests from the Debian binaries, if present."""
+"""Starts a throwaway PostgreSQL server for the tests and benchmarks from the Debian binaries, if present."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    """initdb + pg_ctl in a temporary directory, on a loopback port, trust auth, fsync off (tests only)."""
+    """initdb + pg_ctl in a temporary directory, on a loopback port, trust auth, fsync off (tests and benchmarks only)."""
 
     def __init__(self) -> None:
         self.bindir = find_bindir()

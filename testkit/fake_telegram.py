@@ -1,4 +1,4 @@
-"""Strict fake Telegram Bot API server on 127.0.0.1 for end-to-end tests of the bot."""
+"""Strict fake Telegram Bot API server on 127.0.0.1 for the bot's tests and benchmarks (HTML parse mode only)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ __all__ = [
     "FakeTelegram",
     "FakeUser",
     "parse_html",
-    "parse_markdown_v2",
     "utf16_len",
 ]
 
@@ -59,6 +58,7 @@ BUTTON_URL_INVALID = "Bad Request: BUTTON_URL_INVALID"
 TEXT_BUTTONS_UNALLOWED = (
     "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
 )
+UNSUPPORTED_PARSE_MODE = "Bad Request: unsupported parse_mode in this fake"
 MARKUP_JSON_INVALID = "Bad Request: can't parse reply keyboard markup JSON object"
 BOT_COMMAND_INVALID = "Bad Request: BOT_COMMAND_INVALID"
 CONFLICT_POLL = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
@@ -399,202 +399,6 @@ def _merge_pre_code(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 continue
         result.append(entity)
     return sorted(result, key=lambda e: (e["offset"], -e["length"]))
-
-
-_MD2_RESERVED = set("_*[]()~`>#+-=|{}.!")
-_MD2_NAMES = {
-    "bold": "Bold",
-    "italic": "Italic",
-    "underline": "Underline",
-    "strikethrough": "Strikethrough",
-    "spoiler": "Spoiler",
-    "text_link": "TextUrl",
-    "custom_emoji": "CustomEmoji",
-}
-
-
-def parse_markdown_v2(text: str) -> tuple[str, list[dict[str, Any]]]:
-    """A close approximation of TDLib's MarkdownV2 parser: escaping rules, pairing and its error messages."""
-    out: list[str] = []
-    u16 = 0
-    stack: list[tuple[str, int, int]] = []  # type, byte offset of the opener, utf16 offset
-    entities: list[dict[str, Any]] = []
-    quote_start: int | None = None
-    i, n = 0, len(text)
-
-    def emit(chunk: str) -> None:
-        nonlocal u16
-        out.append(chunk)
-        u16 += utf16_len(chunk)
-
-    def until(i: int, closer: str, kind: str, at: int) -> tuple[str, int]:
-        # Inside code, pre and URLs only '\' escapes; returns (content, index after closer).
-        chars = []
-        while i < n:
-            if text[i] == "\\" and i + 1 < n:
-                chars.append(text[i + 1])
-                i += 2
-                continue
-            if text.startswith(closer, i):
-                return "".join(chars), i + len(closer)
-            chars.append(text[i])
-            i += 1
-        raise EntityParseError(f"Can't find end of {kind} at byte offset {at}")
-
-    def toggle(kind: str, at: int) -> None:
-        if stack and stack[-1][0] == kind:
-            _, _, offset = stack.pop()
-            if u16 > offset:
-                entities.append({"type": kind, "offset": offset, "length": u16 - offset})
-        elif any(entry[0] == kind for entry in stack):
-            top = stack[-1]
-            raise EntityParseError(f"Can't find end of {_MD2_NAMES[top[0]]} entity at byte offset {top[1]}")
-        else:
-            stack.append((kind, _byte_offset(text, at), u16))
-
-    while i < n:
-        c = text[i]
-        line_start = i == 0 or text[i - 1] == "\n"
-        if c == "\\" and i + 1 < n and 0 < ord(text[i + 1]) <= 126:
-            emit(text[i + 1])
-            i += 2
-            continue
-        if c == ">" and line_start:
-            if quote_start is None:
-                quote_start = u16
-            i += 1
-            continue
-        if c == "\n" and quote_start is not None and not text.startswith(">", i + 1):
-            if u16 > quote_start:
-                entities.append({"type": "blockquote", "offset": quote_start, "length": u16 - quote_start})
-            quote_start = None
-        if c == "`":
-            at = _byte_offset(text, i)
-            if text.startswith("```", i):
-                body, i = until(i + 3, "```", "Pre entity", at)
-                language = None
-                first, sep, rest = body.partition("\n")
-                if sep and first and not any(ch in _SPACES for ch in first):
-                    language, body = first, rest
-                elif sep and not first:
-                    body = rest
-                if body:
-                    entity = {"type": "pre", "offset": u16, "length": utf16_len(body)}
-                    if language:
-                        entity["language"] = language
-                    entities.append(entity)
-                    emit(body)
-            else:
-                body, i = until(i + 1, "`", "Code entity", at)
-                if body:
-                    entities.append({"type": "code", "offset": u16, "length": utf16_len(body)})
-                    emit(body)
-            continue
-        if c == "*":
-            toggle("bold", i)
-            i += 1
-        elif c == "_" and text.startswith("__", i) and not (stack and stack[-1][0] == "italic"):
-            toggle("underline", i)
-            i += 2
-        elif c == "_":
-            toggle("italic", i)
-            i += 1
-        elif c == "~":
-            toggle("strikethrough", i)
-            i += 1
-        elif c == "|" and text.startswith("||", i):
-            toggle("spoiler", i)
-            i += 2
-        elif c == "[" or (c == "!" and text.startswith("![", i)):
-            kind = "custom_emoji" if c == "!" else "text_link"
-            stack.append((kind, _byte_offset(text, i), u16))
-            i += 2 if c == "!" else 1
-        elif c == "]" and stack and stack[-1][0] in ("text_link", "custom_emoji"):
-            kind, _, offset = stack.pop()
-            i += 1
-            if i < n and text[i] == "(":
-                url, i = until(i + 1, ")", "a URL", _byte_offset(text, i + 1))
-            elif kind == "custom_emoji":
-                raise EntityParseError("Custom emoji entity must contain a tg://emoji URL")
-            else:
-                url = ""  # [text] without (url): no link entity
-            if u16 > offset and url:
-                if kind == "custom_emoji":
-                    match = re.fullmatch(r"tg://emoji\?id=([1-9][0-9]*)", url)
-                    if not match:
-                        raise EntityParseError("Custom emoji URL must have an emoji identifier")
-                    entities.append(
-                        {"type": kind, "offset": offset, "length": u16 - offset, "custom_emoji_id": match[1]}
-                    )
-                else:
-                    entities.append(
-                        {"type": kind, "offset": offset, "length": u16 - offset, "url": _normalize_url(url)}
-                    )
-        elif c in _MD2_RESERVED:
-            raise EntityParseError(f"Character '{c}' is reserved and must be escaped with the preceding '\\'")
-        else:
-            emit(c)
-            i += 1
-    if stack:
-        kind, at, _ = stack[-1]
-        raise EntityParseError(f"Can't find end of {_MD2_NAMES[kind]} entity at byte offset {at}")
-    if quote_start is not None and u16 > quote_start:
-        entities.append({"type": "blockquote", "offset": quote_start, "length": u16 - quote_start})
-    return "".join(out), sorted(entities, key=lambda e: (e["offset"], -e["length"]))
-
-
-def parse_markdown_legacy(text: str) -> tuple[str, list[dict[str, Any]]]:
-    """Legacy "Markdown": *bold*, _italic_, `code`, ```pre```, [text](url); unclosed markers are errors."""
-    out: list[str] = []
-    u16 = 0
-    entities: list[dict[str, Any]] = []
-    i, n = 0, len(text)
-    kinds = {"*": "bold", "_": "italic", "`": "code"}
-    while i < n:
-        c = text[i]
-        if c == "\\" and i + 1 < n and text[i + 1] in "_*`[":
-            out.append(text[i + 1])
-            u16 += 1
-            i += 2
-            continue
-        if c not in "_*`[":
-            out.append(c)
-            u16 += utf16_len(c)
-            i += 1
-            continue
-        at = _byte_offset(text, i)
-        error = EntityParseError(f"Can't find end of the entity starting at byte offset {at}")
-        if c == "[":
-            close = text.find("]", i + 1)
-            if close < 0:
-                raise error
-            label = text[i + 1 : close]
-            if text.startswith("(", close + 1):
-                end = text.find(")", close + 2)
-                if end < 0:
-                    raise error
-                url, i = text[close + 2 : end], end + 1
-            else:
-                url, i = "", close + 1
-            if label and url:
-                entities.append(
-                    {"type": "text_link", "offset": u16, "length": utf16_len(label), "url": _normalize_url(url)}
-                )
-            out.append(label)
-            u16 += utf16_len(label)
-            continue
-        marker = "```" if text.startswith("```", i) else c
-        close = text.find(marker, i + len(marker))
-        if close < 0:
-            raise error
-        body = text[i + len(marker) : close]
-        i = close + len(marker)
-        if body:
-            kind = "pre" if marker == "```" else kinds[c]
-            entities.append({"type": kind, "offset": u16, "length": utf16_len(body)})
-            out.append(body)
-            u16 += utf16_len(body)
-    return "".join(out), entities
 
 
 def _trim(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
@@ -1183,7 +987,9 @@ class FakeTelegram:
         raw = params.get("text")
         text = "" if raw is None else raw if isinstance(raw, str) else str(raw)
         parse_mode = _str_param(params, "parse_mode") or None
-        if parse_mode is not None and parse_mode.lower() not in ("html", "markdownv2", "markdown"):
+        if parse_mode is not None and parse_mode.lower() in ("markdownv2", "markdown"):
+            raise ApiError(400, UNSUPPORTED_PARSE_MODE)  # real Telegram accepts these; the bot only sends HTML
+        if parse_mode is not None and parse_mode.lower() != "html":
             raise _bad("unsupported parse_mode")
         entities: list[dict[str, Any]] = []
         try:
@@ -1193,12 +999,8 @@ class FakeTelegram:
                 if not isinstance(given, list):
                     raise _bad("can't parse entities JSON object")
                 entities = [dict(e) for e in given if isinstance(e, dict)]
-            elif parse_mode.lower() == "html":
-                plain, entities = parse_html(text, self.strict_html_ampersand)
-            elif parse_mode.lower() == "markdownv2":
-                plain, entities = parse_markdown_v2(text)
             else:
-                plain, entities = parse_markdown_legacy(text)
+                plain, entities = parse_html(text, self.strict_html_ampersand)
         except EntityParseError as exc:
             raise _bad(f"can't parse entities: {exc}") from exc
         plain, entities = _trim(plain, entities)

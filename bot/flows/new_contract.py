@@ -1,0 +1,111 @@
+"""New contract: title, currency, which side, then Create; the answer is an invite link."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton as Btn
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from domain.errors import DomainError, InvalidInput
+from domain.model import CONTRACT_TITLE_MAX, Role, check_text
+
+from ..callbacks import Choice, decode
+from ..common import deps, safe_send
+from ..parsing import normalize_currency
+from ..texts import e
+from .base import END, Draft, DraftGone, Flow, State, Step, drop_draft, keep_draft, load_draft, need_draft, say, text_of
+
+CURRENCIES = ["USD", "EUR", "GBP", "JPY", "CAD", "AUD"]
+
+
+def current(context: ContextTypes.DEFAULT_TYPE) -> Draft:
+    """This flow's draft; a step whose draft was lost goes on with a fresh one (Create says what's missing)."""
+    d = load_draft(context)
+    return d if d is not None and d.kind is Flow.CONTRACT else Draft(Flow.CONTRACT)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
+    keep_draft(context, Draft(Flow.CONTRACT))
+    ok = await say(update, context, "Let's set up a contract. What is its <b>title</b>? "
+                                    "(1–100 characters, e.g. «Website redesign»)")
+    return State.NC_TITLE if ok else END
+
+
+async def got_title(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
+    text = text_of(update)
+    d = current(context)
+    try:
+        check_text(text, "title", min_len=1, max_len=CONTRACT_TITLE_MAX)
+    except DomainError as err:
+        await update.message.reply_text(f"{e(err.reason)} Send the contract's <b>title</b> again.")
+        return State.NC_TITLE
+    d.title = text
+    keep_draft(context, d)
+    rows = [[Btn(c, callback_data=Choice("cur", c).encode()) for c in CURRENCIES[:3]],
+            [Btn(c, callback_data=Choice("cur", c).encode()) for c in CURRENCIES[3:]]]
+    await update.message.reply_text("Which <b>currency</b>? Tap one, or type an ISO code such as CHF.",
+                                    reply_markup=InlineKeyboardMarkup(rows))
+    return State.NC_CURRENCY
+
+
+async def got_currency(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
+    q = update.callback_query
+    cb = decode(q.data) if q else None
+    raw = cb.value if isinstance(cb, Choice) else text_of(update)
+    d = current(context)
+    try:
+        code = normalize_currency(raw)
+    except InvalidInput as err:
+        await update.effective_message.reply_text(f"{e(err.reason)} Send the <b>currency</b> again.")
+        return State.NC_CURRENCY
+    d.currency = code
+    keep_draft(context, d)
+    markup = InlineKeyboardMarkup([[Btn("I am the client", callback_data=Choice("role", "client").encode())],
+                                   [Btn("I am the freelancer", callback_data=Choice("role", "freelancer").encode())]])
+    await say(update, context, f"Currency: {e(code)}. Which side are you on?", markup)
+    return State.NC_ROLE
+
+
+async def got_role(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
+    cb = decode(update.callback_query.data)
+    d = current(context)
+    assert isinstance(cb, Choice)
+    d.role = cb.value
+    keep_draft(context, d)
+    other = Role(d.role).other.value
+    markup = InlineKeyboardMarkup([[Btn("Create", callback_data=Choice("nc", "create").encode()),
+                                    Btn("Cancel", callback_data=Choice("nc", "cancel").encode())]])
+    await say(update, context,
+              f"New contract <b>{e(d.title)}</b> in {e(d.currency)}; you are the <b>{e(d.role)}</b>.\n"
+              f"After you create it I'll give you an invite link for the {other}.", markup)
+    return State.NC_CONFIRM
+
+
+async def create(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
+    q = update.callback_query
+    svc = deps(context).svc
+    try:
+        d = need_draft(context, Flow.CONTRACT)
+        if d.title is None or d.role is None or not d.currency:
+            raise DraftGone
+        contract, invite = await svc.create_contract(
+            update.effective_user.id, Role(d.role), d.title, d.currency, deps(context).clock())
+    except DraftGone:
+        await q.answer("That draft is incomplete: start again with /newcontract.", show_alert=True)
+        drop_draft(context)
+        return END
+    except DomainError as err:
+        await q.answer(err.reason, show_alert=True)
+        drop_draft(context)
+        return END
+    drop_draft(context)
+    await q.answer("Contract created.")
+    role = contract.role_of(update.effective_user.id)
+    assert role is not None
+    other = role.other.value
+    link = f"https://t.me/{context.bot.username}?start={invite.token}"
+    await safe_send(
+        context, update.effective_user.id,
+        f"✅ Contract <b>{e(contract.title)}</b> created.\n\nForward this invite link to the {other}:\n{link}\n\n"
+        f"It works once, only for someone else, and expires in 7 days. I'll tell you when they join.")
+    return END

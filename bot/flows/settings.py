@@ -1,0 +1,101 @@
+"""Settings: time zone (buttons or typed) and quiet hours for reminders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import InlineKeyboardButton as Btn
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from domain.errors import InvalidInput
+from domain.ports import UserProfile
+
+from ..callbacks import Choice, decode
+from ..common import deps, user_zone
+from ..parsing import parse_quiet_hours, parse_timezone
+from ..texts import e
+from .base import END, State, Step, say, text_of
+
+COMMON_ZONES = ["UTC", "Europe/London", "Europe/Berlin", "Europe/Moscow", "Asia/Kolkata", "Asia/Singapore",
+                "America/New_York", "America/Los_Angeles"]
+
+
+async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, prefix: str = "") -> Step:
+    user_id = update.effective_user.id
+    profile = await deps(context).svc.profile(user_id)
+    tz_name, tz = await user_zone(context, user_id)
+    local = deps(context).clock().astimezone(tz).strftime("%H:%M")
+    quiet = "none"
+    if profile and profile.quiet_start is not None and profile.quiet_end is not None:
+        quiet = f"{profile.quiet_start:%H:%M}–{profile.quiet_end:%H:%M}"
+    rows = [[Btn(z, callback_data=Choice("tz", z).encode()) for z in COMMON_ZONES[i:i + 2]]
+            for i in range(0, len(COMMON_ZONES), 2)]
+    rows.append([Btn("Type a time zone", callback_data=Choice("st", "tz").encode()),
+                 Btn("Quiet hours", callback_data=Choice("st", "quiet").encode())])
+    rows.append([Btn("Done", callback_data=Choice("st", "done").encode())])
+    text = (f"{prefix}⚙️ <b>Settings</b>\nTime zone: {e(tz_name)} (your time now: {local})\n"
+            f"Quiet hours for reminders: {quiet}\nReminders arrive at {deps(context).settings.reminder_hour:02d}:00 "
+            f"your time. Tap a time zone or type one.")
+    ok = await say(update, context, text, InlineKeyboardMarkup(rows))
+    return State.ST_MENU if ok else END
+
+
+async def update_profile(update: Update, context: ContextTypes.DEFAULT_TYPE, **changes: Any) -> None:
+    """Change the person's settings; their pending reminders are re-planned at the next sweep."""
+    svc = deps(context).svc
+    profile = await svc.profile(update.effective_user.id) or UserProfile(id=update.effective_user.id)
+    for name, value in changes.items():
+        setattr(profile, name, value)
+    await svc.save_profile(profile, now=deps(context).clock())
+
+
+async def apply_zone(update: Update, context: ContextTypes.DEFAULT_TYPE, raw: str) -> Step:
+    """A zone from a button or typed; a bad one is refused with the reason and asked again."""
+    try:
+        name = parse_timezone(raw)
+    except InvalidInput as err:
+        if update.callback_query:
+            await update.callback_query.answer(err.reason, show_alert=True)
+            return State.ST_MENU
+        await update.message.reply_text(f"{e(err.reason)} Send the <b>time zone</b> again, or /cancel.")
+        return State.ST_TZ
+    await update_profile(update, context, timezone=name)
+    return await show(update, context, f"Time zone set to {e(name)}.\n\n")
+
+
+async def zone_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
+    cb = decode(update.callback_query.data)
+    assert isinstance(cb, Choice)
+    return await apply_zone(update, context, cb.value)
+
+
+async def ask_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
+    await say(update, context, "Send your <b>time zone</b>: a name like Europe/Berlin or an offset like UTC+3.")
+    return State.ST_TZ
+
+
+async def got_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
+    return await apply_zone(update, context, text_of(update))
+
+
+async def ask_quiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
+    await say(update, context, "Send your quiet hours like 22:00-08:00 (no reminders then), or “off”.")
+    return State.ST_QUIET
+
+
+async def got_quiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
+    try:
+        hours = parse_quiet_hours(text_of(update))
+    except InvalidInput as err:
+        await update.message.reply_text(f"{e(err.reason)} Send the quiet hours again, or /cancel.")
+        return State.ST_QUIET
+    start, end = hours if hours else (None, None)
+    await update_profile(update, context, quiet_start=start, quiet_end=end)
+    return await show(update, context, "Quiet hours saved.\n\n")
+
+
+async def done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
+    await update.callback_query.answer("Saved.")
+    await update.callback_query.edit_message_reply_markup(None)
+    return END

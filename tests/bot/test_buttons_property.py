@@ -1,0 +1,146 @@
+"""Property test: for random contracts and viewers the buttons shown are exactly what the domain accepts."""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.actions import ACTIONS
+from bot.callbacks import MAX_BYTES, Press, decode
+from bot.keyboards import card_keyboard, notification_keyboard
+from bot.texts import card_pages
+from domain.actions import RULES, Action
+from domain.errors import DomainError
+from domain.model import Contract, ContractStatus, Role
+from tests.unit.helpers import CLIENT, FREELANCER, NOW, STRANGER, TODAY, active_contract
+
+# Valid inputs for each action's own arguments: with them, an action fails only because of a rule.
+ARGS: dict[Action, dict] = {
+    Action.SUBMIT: {"note": "done"},
+    Action.REQUEST_CHANGES: {"reason": "fix the header"},
+    Action.EDIT: {"today": TODAY, "title": "Renamed"},
+    Action.ADD_MILESTONE: {"title": "More", "amount": 100, "due_date": TODAY, "description": "", "today": TODAY},
+}
+
+
+def performs(c: Contract, action: Action, actor: int | None, target: int | None) -> bool:
+    """Whether the domain does it: the real method on a copy, with valid inputs (not the guard alone)."""
+    copy = deepcopy(c)
+    method = getattr(copy, RULES[action].method)
+    try:
+        if RULES[action].on_milestone:
+            method(actor_id=actor, milestone_id=target, now=NOW, **ARGS.get(action, {}))
+        else:
+            method(actor_id=actor, now=NOW, **ARGS.get(action, {}))
+    except DomainError:
+        return False
+    return True
+
+
+steps = st.lists(st.tuples(
+    st.sampled_from(["add", "propose", "activate", "submit", "approve", "changes", "refund", "request_refund",
+                     "accept_refund", "decline_refund", "accept", "reject", "delete", "keep", "end"]),
+    st.integers(0, 9)), max_size=25)
+
+
+def build(ops: list[tuple[str, int]], pending: bool) -> Contract:
+    """A contract after a random walk of presses (refused ones change nothing)."""
+    if pending:
+        c = Contract.create(CLIENT, Role.CLIENT, "Website", "USD", NOW)
+        c.id = 1
+        return c
+    c = active_contract()
+    for op, i in ops:
+        try:
+            step(c, op, i)
+        except DomainError:
+            pass
+    return c
+
+
+def step(c: Contract, op: str, i: int) -> None:
+    ids = [m.id for m in c.milestones] or [1]
+    ms_id = ids[i % len(ids)]
+    if op in ("add", "propose"):
+        actor = CLIENT if op == "add" else FREELANCER
+        ms = c.add_milestone(actor, f"M{len(c.milestones)}", 1000, TODAY + timedelta(days=i), "", TODAY, NOW)
+        ms.id = len(c.milestones)
+    elif op in ("keep", "end"):
+        getattr(c, "keep_open" if op == "keep" else "end")(CLIENT, NOW)
+    else:
+        action, actor, args = {
+            "activate": (Action.ACTIVATE, CLIENT, {}), "submit": (Action.SUBMIT, FREELANCER, {"note": ""}),
+            "approve": (Action.APPROVE, CLIENT, {}), "changes": (Action.REQUEST_CHANGES, CLIENT, {"reason": "again"}),
+            "refund": (Action.REFUND, FREELANCER, {}), "request_refund": (Action.REQUEST_REFUND, CLIENT, {}),
+            "accept_refund": (Action.ACCEPT_REFUND, FREELANCER, {}),
+            "decline_refund": (Action.DECLINE_REFUND, FREELANCER, {}),
+            "accept": (Action.ACCEPT_PROPOSAL, CLIENT, {}), "reject": (Action.REJECT_PROPOSAL, CLIENT, {}),
+            "delete": (Action.DELETE, CLIENT, {}),
+        }[op]
+        getattr(c, RULES[action].method)(actor_id=actor, milestone_id=ms_id, now=NOW, **args)
+
+
+def shown_presses(c: Contract, role: Role | None) -> list[Press]:
+    """Every action button on every page of the card (and, off the card, on the news)."""
+    out = []
+    markups = [card_keyboard(c, role, page) for page in range(card_pages(c))] + [notification_keyboard(c, role)]
+    for markup in markups:
+        for row in markup.inline_keyboard:
+            for button in row:
+                assert len(button.callback_data.encode()) <= MAX_BYTES
+                cb = decode(button.callback_data)
+                assert cb is not None, button.callback_data
+                assert decode(cb.encode()) == cb, "the codec round-trips"
+                if isinstance(cb, Press):
+                    out.append(cb)
+    return out
+
+
+def every_target(c: Contract) -> list[tuple[Action, int]]:
+    pairs = []
+    for action, rule in RULES.items():
+        targets = [m.id for m in c.milestones] if rule.on_milestone else [c.id]
+        pairs += [(action, t) for t in targets]
+    return pairs
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops=steps)
+def test_every_button_shown_is_accepted_and_every_accepted_action_is_shown(ops):
+    c = build(ops, False)
+    for viewer, role in ((CLIENT, Role.CLIENT), (FREELANCER, Role.FREELANCER)):
+        shown = {(p.action, p.target) for p in shown_presses(c, role)}
+        for action, target in shown:
+            assert performs(c, action, viewer, target), f"{role}: shown but refused: {action} on {target}"
+        for action, target in every_target(c):
+            if performs(c, action, viewer, target):
+                assert (action, target) in shown, f"{role}: accepted but not shown: {action} on {target}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(ops=steps)
+def test_a_groups_buttons_each_work_for_the_party_they_belong_to(ops):
+    c = build(ops, False)
+    for p in shown_presses(c, None):
+        role = RULES[p.action].role
+        people = [c.party_id(role)] if role else [CLIENT, FREELANCER]
+        assert ACTIONS[p.action].in_group
+        assert any(performs(c, p.action, who, p.target) for who in people), p
+        assert not performs(c, p.action, STRANGER, p.target)
+
+
+def test_a_waiting_contract_offers_a_new_invite_and_nothing_else():
+    c = build([], pending=True)
+    assert c.status is ContractStatus.PENDING
+    shown = {p.action for p in shown_presses(c, Role.CLIENT)}
+    assert shown == {Action.NEW_INVITE}
+    assert performs(c, Action.NEW_INVITE, CLIENT, c.id) and not performs(c, Action.NEW_INVITE, STRANGER, c.id)
+
+
+def test_a_stranger_is_offered_nothing():
+    c = build([("add", 0), ("activate", 0)], False)
+    assert c.allowed_actions(STRANGER) == []
+    assert not any(performs(c, a, STRANGER, t) for a, t in every_target(c))
