@@ -51,6 +51,9 @@ ACTIONS: dict[Action, ActionView] = {
     Action.REJECT_PROPOSAL: ActionView(
         "rej", "Reject", "Proposal rejected.", "proposal_rejected", "rejected the proposal",
         "✖️ {who} rejected your proposal {m} in {c}.", row="proposal"),
+    Action.WITHDRAW_PROPOSAL: ActionView(
+        "wdr", "Withdraw proposal «{t}»", "Proposal withdrawn.", "proposal_withdrawn", "withdrew the proposal",
+        "↩️ {who} withdrew the proposal {m} in {c}.", in_group=False),
     Action.SUBMIT: ActionView(
         "sub", "Submit work «{t}»", "Submitted.", "submitted", "submitted work for",
         "📤 {who} submitted work for {m} ({amt}) in {c}. Approve &amp; release the payment, or request changes.",

@@ -28,6 +28,7 @@ class Action(StrEnum):
     DECLINE_REFUND = "decline_refund"
     ACCEPT_PROPOSAL = "accept_proposal"
     REJECT_PROPOSAL = "reject_proposal"
+    WITHDRAW_PROPOSAL = "withdraw_proposal"
     EDIT = "edit"
     DELETE = "delete"
     # contract actions
@@ -130,6 +131,8 @@ RULES: dict[Action, Rule] = {r.action: r for r in [
          _refund_requested),
     Rule(Action.ACCEPT_PROPOSAL, Role.CLIENT, "accept_proposal", _R({_S.PROPOSED}), _R({_S.NOT_FUNDED}), "accepted"),
     Rule(Action.REJECT_PROPOSAL, Role.CLIENT, "reject_proposal", _R({_S.PROPOSED}), _R({_S.REJECTED}), "rejected"),
+    Rule(Action.WITHDRAW_PROPOSAL, Role.FREELANCER, "withdraw_proposal", _R({_S.PROPOSED}), _R({_S.CANCELLED}),
+         "withdrawn"),
     Rule(Action.EDIT, Role.CLIENT, "edit_milestone", _R({_S.NOT_FUNDED}), _R(), "edited"),
     Rule(Action.DELETE, Role.CLIENT, "delete_milestone", _R({_S.NOT_FUNDED}), _R({_S.CANCELLED}), "deleted"),
     Rule(Action.ADD_MILESTONE, None, "add_milestone"),

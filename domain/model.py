@@ -373,6 +373,12 @@ class Contract:
         self._log("proposal_rejected", actor_id, now, ms, reason)
         return ms
 
+    def withdraw_proposal(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
+        ms = self._require_ms(Action.WITHDRAW_PROPOSAL, actor_id, milestone_id)
+        ms.status = MilestoneStatus.CANCELLED
+        self._log("proposal_withdrawn", actor_id, now, ms)
+        return ms
+
     def edit_milestone(
         self, actor_id: int, milestone_id: int, now: datetime, today: date, *,
         title: str | None = None, amount: int | None = None, due_date: date | None = None,

@@ -471,3 +471,30 @@ async def test_a_group_that_removed_the_bot_breaks_nothing(harness, people, tg, 
     assert "Design" in tg.messages(bob)[bob_count].plain_text  # the freelancer still hears of it
     assert (await milestones(harness, cid, ann))[0].status is MilestoneStatus.ACTIVE
     no_unhandled_errors(caplog)
+
+
+async def test_a_freelancer_withdraws_their_own_proposal(harness, people, tg):
+    ann, bob, eve = people
+    cid = await setup_contract(harness, ann, bob)
+    await add_milestone(harness, bob, "Extra page", "200", "in 3 weeks")
+    bob_card = await open_card(harness, bob, cid)
+    assert "Withdraw proposal «Extra page»" in [label for label, _ in bob_card.buttons]
+    ann_card = await open_card(harness, ann, cid)
+    assert not any(label.startswith("Withdraw") for label, _ in ann_card.buttons)
+
+    ann_count = len(tg.messages(ann))
+    answer = await harness.press(bob, bob_card, "Withdraw proposal")
+    assert answer["text"] == "Proposal withdrawn."
+    [news] = tg.messages(ann)[ann_count:]
+    assert "Bob withdrew the proposal «Extra page»" in news.plain_text
+    assert not any(label.startswith("Accept proposal") for label, _ in news.buttons)
+    contract = await svc(harness).view(cid, ann.id)
+    assert [m.status for m in contract.milestones] == [MilestoneStatus.CANCELLED]
+    assert "Extra page" not in message_by_id(tg, bob, bob_card.message_id).plain_text
+
+    # A second press (a stale copy of the card) is told it already happened; nothing changes twice.
+    answer = await press_forged(harness, bob, bob_card, f"m:wdr:{contract.milestones[0].id}")
+    assert answer["text"] == "«Extra page» was deleted." and answer["show_alert"]
+    history = await open_card(harness, bob, cid)
+    answer = await harness.press(bob, history, "History")
+    assert "withdrew the proposal «Extra page»" in harness.last(bob).plain_text
