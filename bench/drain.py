@@ -71,8 +71,12 @@ def main() -> None:
         tg.abort_check = bot.died
         bot.start()
         try:
-            tg.wait_for(lambda: sum(1 for c in tg.calls_of("sendMessage") if c.ok) >= count,
-                        timeout=count / args.rate * 3 + 60, poll=0.2, description="the backlog to drain")
+            tg.wait_for(
+                lambda: sum(1 for c in tg.calls_of("sendMessage") if c.ok) >= count,
+                timeout=count / args.rate * 3 + 60,
+                poll=0.2,
+                description="the backlog to drain",
+            )
             time.sleep(1.0)
         finally:
             gc.enable()
@@ -81,9 +85,11 @@ def main() -> None:
         sends = [c for c in tg.calls_of("sendMessage") if c.ok]
         span = sends[-1].at - sends[0].at
         achieved = (len(sends) - 1) / span if span > 0 else float("inf")
-        print(f"{len(sends)} reminders delivered in {span:.1f} s: {achieved:.2f} msg/s against a limit of "
-              f"{args.rate:g}/s -> ratio {achieved / args.rate:.3f} (target >= 0.95); "
-              f"429 answers: {tg.stats['too_many_requests']} (target 0)")
+        print(
+            f"{len(sends)} reminders delivered in {span:.1f} s: {achieved:.2f} msg/s against a limit of "
+            f"{args.rate:g}/s -> ratio {achieved / args.rate:.3f} (target >= 0.95); "
+            f"429 answers: {tg.stats['too_many_requests']} (target 0)"
+        )
 
 
 if __name__ == "__main__":

@@ -78,8 +78,12 @@ async def post_costs(base: str, transport: str, n: int, concurrency: int) -> flo
     request = HTTPXRequest(256) if transport == "httpx" else AiohttpRequest(256)
     await request.initialize()
     url = f"{base}/bot{TOKEN}/sendMessage"
-    data = RequestData([RequestParameter.from_input(k, v) for k, v in
-                        (("chat_id", 5), ("text", "Fund «Design» <b>now</b>"), ("parse_mode", "HTML"))])
+    data = RequestData(
+        [
+            RequestParameter.from_input(k, v)
+            for k, v in (("chat_id", 5), ("text", "Fund «Design» <b>now</b>"), ("parse_mode", "HTML"))
+        ]
+    )
 
     async def one() -> None:
         await request.post(url, request_data=data)
@@ -107,17 +111,23 @@ def main() -> None:
                 res[name].append(asyncio.run(sqlite_costs(f"{tmp}/{name}.sqlite3", name == "inline", n)))
         print(f"SQLite through SQLAlchemy asyncio (median of {rounds} rounds of {n}):")
         for name, vals in res.items():
-            print(f"  {name:<10} SELECT 1: {statistics.median(v[0] for v in vals):6.3f} ms   "
-                  f"one-row write transaction: {statistics.median(v[1] for v in vals):6.3f} ms")
+            print(
+                f"  {name:<10} SELECT 1: {statistics.median(v[0] for v in vals):6.3f} ms   "
+                f"one-row write transaction: {statistics.median(v[1] for v in vals):6.3f} ms"
+            )
 
     proc, base = start_fake()
     try:
         print(f"\nBot API sendMessage to the fake server, CPU ms of the caller per request (median of {rounds}):")
         for conc in (1, 8):
-            got = {t: statistics.median(asyncio.run(post_costs(base, t, n, conc)) for _ in range(rounds))
-                   for t in ("httpx", "aiohttp")}
-            print(f"  {conc} at a time: httpx (PTB default) {got['httpx']:.2f} ms, aiohttp (the bot's) "
-                  f"{got['aiohttp']:.2f} ms, ratio {got['httpx'] / got['aiohttp']:.1f}x")
+            got = {
+                t: statistics.median(asyncio.run(post_costs(base, t, n, conc)) for _ in range(rounds))
+                for t in ("httpx", "aiohttp")
+            }
+            print(
+                f"  {conc} at a time: httpx (PTB default) {got['httpx']:.2f} ms, aiohttp (the bot's) "
+                f"{got['aiohttp']:.2f} ms, ratio {got['httpx'] / got['aiohttp']:.1f}x"
+            )
     finally:
         proc.kill()
         proc.wait()

@@ -109,8 +109,10 @@ def report(name: str, samples: dict[str, list[float]]) -> None:
     print(f"  {'kind':<14} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for kind in ("command", "text step", "action button"):
         v = samples[kind]
-        print(f"  {kind:<14} {len(v):>5} {statistics.median(v):>8.2f} {pct(v, 95):>8.2f} {pct(v, 99):>8.2f} "
-              f"{max(v):>8.2f}")
+        print(
+            f"  {kind:<14} {len(v):>5} {statistics.median(v):>8.2f} {pct(v, 95):>8.2f} {pct(v, 99):>8.2f} "
+            f"{max(v):>8.2f}"
+        )
 
 
 def main() -> None:

@@ -62,11 +62,13 @@ async def measure(url: str, n: int, claims: int) -> dict[str, list[float]]:
     order = random.Random(1).sample(range(1, n // PER_CONTRACT + 1), 250 * claims)
     parts: dict[str, list[float]] = defaultdict(list)
     for i in range(claims):
-        ids = [(c - 1) * PER_CONTRACT + 8 for c in order[i * 250:(i + 1) * 250]]
+        ids = [(c - 1) * PER_CONTRACT + 8 for c in order[i * 250 : (i + 1) * 250]]
         async with engine.begin() as conn:
-            await conn.execute(update(MilestoneRow).where(MilestoneRow.id.in_(ids))
-                               .values(due_date=TODAY - timedelta(days=1),
-                                       next_reminder_at=CHANGED_AT))
+            await conn.execute(
+                update(MilestoneRow)
+                .where(MilestoneRow.id.in_(ids))
+                .values(due_date=TODAY - timedelta(days=1), next_reminder_at=CHANGED_AT)
+            )
         mark = Marks(parts, "planning 250 changed")
         async with service.uow_factory() as uow:
             mark("begin")
@@ -114,8 +116,11 @@ async def measure(url: str, n: int, claims: int) -> dict[str, list[float]]:
             mark("record sent")
             mark.total()
         async with engine.begin() as conn:  # the rest delivered, as in bench.sweep_scale
-            await conn.execute(update(ReminderLogRow).where(ReminderLogRow.status == "planned",
-                                                            ReminderLogRow.due_at <= NOW).values(status="sent"))
+            await conn.execute(
+                update(ReminderLogRow)
+                .where(ReminderLogRow.status == "planned", ReminderLogRow.due_at <= NOW)
+                .values(status="sent")
+            )
     if checkpointer is not None:
         checkpointer.stop()
     await engine.dispose()

@@ -63,12 +63,23 @@ def milestone_rows(first_contract: int, contracts: int):
         for seq in range(1, PER_CONTRACT + 1):
             active = seq == 8
             yield dict(
-                contract_id=c, seq=seq, title=f"M{c}-{seq}", amount=10_000, description="",
-                due_date=TODAY + timedelta(days=35 if active else seq), created_at=NOW - timedelta(days=60),
+                contract_id=c,
+                seq=seq,
+                title=f"M{c}-{seq}",
+                amount=10_000,
+                description="",
+                due_date=TODAY + timedelta(days=35 if active else seq),
+                created_at=NOW - timedelta(days=60),
                 status="released" if seq < 8 else ("active" if active else "not_funded"),
-                proposed_by=None, funded_at=NOW - timedelta(days=40) if seq <= 8 else None,
-                submitted_at=None, released_at=NOW - timedelta(days=50) if seq < 8 else None, refunded_at=None,
-                auto_released=False, revision_count=0, submission_note="", change_reason="",
+                proposed_by=None,
+                funded_at=NOW - timedelta(days=40) if seq <= 8 else None,
+                submitted_at=None,
+                released_at=NOW - timedelta(days=50) if seq < 8 else None,
+                refunded_at=None,
+                auto_released=False,
+                revision_count=0,
+                submission_note="",
+                change_reason="",
                 refund_requested_at=None,
                 # Active milestones are planned by the sweep after the seed, as any change is.
                 next_reminder_at=SEEDED_AT if active else None,
@@ -79,17 +90,35 @@ async def seed(engine, n: int) -> None:
     """n milestones, a tenth of them active with their reminders planned ahead by the real sweep."""
     contracts = n // PER_CONTRACT
     async with engine.begin() as conn:
-        await conn.execute(insert(UserRow), [
-            dict(id=i, first_name=f"P{i}", username=None, timezone=None, started=True, blocked=False)
-            for i in range(1, 2 * PARTIES + 1)])
+        await conn.execute(
+            insert(UserRow),
+            [
+                dict(id=i, first_name=f"P{i}", username=None, timezone=None, started=True, blocked=False)
+                for i in range(1, 2 * PARTIES + 1)
+            ],
+        )
         for start in range(1, contracts + 1, CHUNK // PER_CONTRACT):
             count = min(CHUNK // PER_CONTRACT, contracts - start + 1)
-            await conn.execute(insert(ContractRow), [
-                dict(id=c, title=f"C{c}", currency="USD", status="active", created_by=1 + c % PARTIES,
-                     created_at=NOW - timedelta(days=90), client_id=1 + c % PARTIES,
-                     freelancer_id=PARTIES + 1 + c % PARTIES, review_days=14, ended_at=None, group_chat_id=None,
-                     version=0)
-                for c in range(start, start + count)])
+            await conn.execute(
+                insert(ContractRow),
+                [
+                    dict(
+                        id=c,
+                        title=f"C{c}",
+                        currency="USD",
+                        status="active",
+                        created_by=1 + c % PARTIES,
+                        created_at=NOW - timedelta(days=90),
+                        client_id=1 + c % PARTIES,
+                        freelancer_id=PARTIES + 1 + c % PARTIES,
+                        review_days=14,
+                        ended_at=None,
+                        group_chat_id=None,
+                        version=0,
+                    )
+                    for c in range(start, start + count)
+                ],
+            )
             await conn.execute(insert(MilestoneRow), list(milestone_rows(start, count)))
     planner = ReminderService(uow_factory(session_factory(engine)), plan_batch=5000)
     assert await planner.sweep(SEEDED_AT) == []
@@ -115,8 +144,10 @@ async def make_due(engine, service: ReminderService, contracts: list[int]) -> fl
     ids = [(c - 1) * PER_CONTRACT + 8 for c in contracts]
     async with engine.begin() as conn:
         await conn.execute(
-            update(MilestoneRow).where(MilestoneRow.id.in_(ids))
-            .values(due_date=TODAY - timedelta(days=1), next_reminder_at=CHANGED_AT))
+            update(MilestoneRow)
+            .where(MilestoneRow.id.in_(ids))
+            .values(due_date=TODAY - timedelta(days=1), next_reminder_at=CHANGED_AT)
+        )
     t = time.perf_counter()
     assert await service.sweep(CHANGED_AT) == []
     return (time.perf_counter() - t) * 1000
@@ -132,8 +163,11 @@ async def delivered(engine, service: ReminderService, due, sample: int) -> list[
         await service.finished([d.log_id], LogStatus.SENT, NOW)
         times.append((time.perf_counter() - t) * 1000)
     async with engine.begin() as conn:
-        await conn.execute(update(ReminderLogRow).where(ReminderLogRow.status == "planned", ReminderLogRow.due_at <= NOW)
-                           .values(status="sent", sent_at=NOW))
+        await conn.execute(
+            update(ReminderLogRow)
+            .where(ReminderLogRow.status == "planned", ReminderLogRow.due_at <= NOW)
+            .values(status="sent", sent_at=NOW)
+        )
     return times
 
 
@@ -159,7 +193,7 @@ async def measure(url: str, n: int, repeats: int) -> dict:
         assert got == []
     claim, replan, per_reminder = [], [], []
     for i in range(min(repeats, len(order) // 250)):
-        replan.append(await make_due(engine, service, order[i * 250:(i + 1) * 250]))
+        replan.append(await make_due(engine, service, order[i * 250 : (i + 1) * 250]))
         t = time.perf_counter()
         got = await service.sweep(NOW)
         claim.append((time.perf_counter() - t) * 1000)
@@ -169,8 +203,15 @@ async def measure(url: str, n: int, repeats: int) -> dict:
     if checkpointer is not None:
         checkpointer.stop()
     await engine.dispose()
-    return dict(seed_s=seed_s, idle=idle, claim=claim, replan=replan, per_reminder=per_reminder, rss=rss_after,
-                rss_growth=rss_after - rss_before)
+    return dict(
+        seed_s=seed_s,
+        idle=idle,
+        claim=claim,
+        replan=replan,
+        per_reminder=per_reminder,
+        rss=rss_after,
+        rss_growth=rss_after - rss_before,
+    )
 
 
 def main() -> None:
@@ -202,17 +243,22 @@ def main() -> None:
                         asyncio.run(_create_db(admin, f"sweep{n}"))
                     results[n] = asyncio.run(measure(url_for(n), n, repeats))
                     r = results[n]
-                    print(f"{name:<10} {n:>9,} milestones: seeded in {r['seed_s']:.1f} s | nothing due: "
-                          f"median {statistics.median(r['idle']):.2f} ms, p99 {pct(r['idle'], 99):.2f} ms | "
-                          f"claim 500 due: median {statistics.median(r['claim']):.1f} ms, p99 {pct(r['claim'], 99):.1f} ms "
-                          f"| planning 250 changed: median {statistics.median(r['replan']):.1f} ms "
-                          f"| per reminder sent (take + finished): median {statistics.median(r['per_reminder']):.2f} ms "
-                          f"| peak RSS {r['rss']:.0f} MB, growth during sweeps {r['rss_growth']:+.1f} MB", flush=True)
+                    print(
+                        f"{name:<10} {n:>9,} milestones: seeded in {r['seed_s']:.1f} s | nothing due: "
+                        f"median {statistics.median(r['idle']):.2f} ms, p99 {pct(r['idle'], 99):.2f} ms | "
+                        f"claim 500 due: median {statistics.median(r['claim']):.1f} ms, p99 {pct(r['claim'], 99):.1f} ms "
+                        f"| planning 250 changed: median {statistics.median(r['replan']):.1f} ms "
+                        f"| per reminder sent (take + finished): median {statistics.median(r['per_reminder']):.2f} ms "
+                        f"| peak RSS {r['rss']:.0f} MB, growth during sweeps {r['rss_growth']:+.1f} MB",
+                        flush=True,
+                    )
                 if len(sizes) > 1:
                     lo, hi = results[sizes[0]], results[sizes[-1]]
-                    print(f"{name:<10} growth {sizes[0]:,} -> {sizes[-1]:,}: nothing due x"
-                          f"{statistics.median(hi['idle']) / statistics.median(lo['idle']):.2f}, claim 500 x"
-                          f"{statistics.median(hi['claim']) / statistics.median(lo['claim']):.2f}")
+                    print(
+                        f"{name:<10} growth {sizes[0]:,} -> {sizes[-1]:,}: nothing due x"
+                        f"{statistics.median(hi['idle']) / statistics.median(lo['idle']):.2f}, claim 500 x"
+                        f"{statistics.median(hi['claim']) / statistics.median(lo['claim']):.2f}"
+                    )
         finally:
             if server:
                 server.stop()

@@ -96,11 +96,18 @@ SETUP_CALLS = {"getUpdates", "getMe", "setMyCommands", "deleteWebhook", "close",
 def run_once(kind: str, pairs: int, concurrency: int, extra_env: dict[str, str]) -> tuple[float, float]:
     """(round trips per second, Bot API calls per round trip besides polling)."""
     with tempfile.TemporaryDirectory() as tmp, FakeTelegram(TOKEN) as tg:
-        env = {**os.environ, "BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": tg.base_url,
-               "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.sqlite3", "LOG_LEVEL": "WARNING", **extra_env}
+        env = {
+            **os.environ,
+            "BOT_TOKEN": TOKEN,
+            "BOT_API_BASE_URL": tg.base_url,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
+            "LOG_LEVEL": "WARNING",
+            **extra_env,
+        }
         module = "bot" if kind == "ours" else "bench.echo_bot"
-        proc = subprocess.Popen([sys.executable, "-m", module], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", module], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:
             tg.abort_check = lambda: "bot died" if proc.poll() is not None else None
             tg.wait_until_polling(30)
@@ -126,9 +133,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="few pairs, one repeat (under a minute)")
     ap.add_argument("--pairs", type=int, default=None, help="pairs (or echo users) played per run")
-    ap.add_argument("--concurrency", type=int, default=8,
-                    help="pairs in play at once; the driver and the fake server share one Python process, "
-                         "and above ~8 they, not the bots, set the pace on a 2-core machine")
+    ap.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        help="pairs in play at once; the driver and the fake server share one Python process, "
+        "and above ~8 they, not the bots, set the pace on a 2-core machine",
+    )
     ap.add_argument("--repeats", type=int, default=None)
     args = ap.parse_args()
     pairs = args.pairs or (16 if args.quick else 80)
@@ -141,8 +152,11 @@ def main() -> None:
         echo.append(e)
         ours.append(o)
         ratios.append(o / e)
-        print(f"repeat {r + 1}: echo {e:.1f} rt/s ({e_calls:.2f} API calls/rt), ours {o:.1f} rt/s "
-              f"({o_calls:.2f} API calls/rt), ratio {o / e:.2f}", flush=True)
+        print(
+            f"repeat {r + 1}: echo {e:.1f} rt/s ({e_calls:.2f} API calls/rt), ours {o:.1f} rt/s "
+            f"({o_calls:.2f} API calls/rt), ratio {o / e:.2f}",
+            flush=True,
+        )
     lim, _ = run_once("ours", pairs, conc, {})
     echo_aiohttp, _ = run_once("echo", pairs, conc, {"ECHO_TRANSPORT": "aiohttp"})
     print(f"\n{pairs} pairs, {conc} at a time, {repeats} repeats (medians):")
@@ -151,8 +165,10 @@ def main() -> None:
     print(f"  ratio ours / echo:             {statistics.median(ratios):7.2f}   (target >= 0.8)")
     print(f"  Bot API calls per round trip (besides polling): echo {e_calls:.2f}, ours {o_calls:.2f}")
     print(f"  milestone bot with its 30 msg/s flood limiter on: {lim:.1f} round trips/s (one run)")
-    print(f"  for context, echo bot on the milestone bot's aiohttp transport: {echo_aiohttp:.1f} round trips/s "
-          f"(one run; ours / it = {statistics.median(ours) / echo_aiohttp:.2f})")
+    print(
+        f"  for context, echo bot on the milestone bot's aiohttp transport: {echo_aiohttp:.1f} round trips/s "
+        f"(one run; ours / it = {statistics.median(ours) / echo_aiohttp:.2f})"
+    )
 
 
 if __name__ == "__main__":

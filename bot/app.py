@@ -90,8 +90,10 @@ class BriefNetworkRetries(logging.Filter):
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        level=getattr(logging, settings.log_level.upper(), logging.INFO))
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=getattr(logging, settings.log_level.upper(), logging.INFO),
+    )
     # httpx logs every request URL, and the URL contains the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
@@ -111,18 +113,25 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(update, Update):
         try:
             if update.callback_query:
-                await update.callback_query.answer("Sorry, something went wrong on my side. Please try again.",
-                                                   show_alert=True)
+                await update.callback_query.answer(
+                    "Sorry, something went wrong on my side. Please try again.", show_alert=True
+                )
             elif update.effective_chat and update.effective_chat.type == "private":
-                await context.bot.send_message(update.effective_chat.id,
-                                               "Sorry, something went wrong on my side. Please try again.")
+                await context.bot.send_message(
+                    update.effective_chat.id, "Sorry, something went wrong on my side. Please try again."
+                )
         except Exception:  # the apology itself failed: nothing more to do
             log.debug("could not send the apology", exc_info=True)
 
 
 def build_application(
-    settings: Settings, *, clock: Callable[[], datetime] = utc_now, engine=None, request=None,
-    updater: bool = True, rate_limiter: bool = True,
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    engine=None,
+    request=None,
+    updater: bool = True,
+    rate_limiter: bool = True,
 ) -> Application:
     warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
     engine = engine or create_engine(settings.database_url, inline=settings.io_shims)
@@ -146,8 +155,10 @@ def build_application(
         # Telegram's flood limits: overall rate (bursts allowed, as PTB's default) and 20/min per
         # group; a 429 is waited out (retry_after) and retried up to 3 times, and pauses the
         # reminder pacer for as long (bot/flood.py).
-        builder = builder.rate_limiter(FloodAwareRateLimiter(overall_max_rate=settings.send_rate_per_second,
-                                                             overall_time_period=1, max_retries=3))
+        limiter = FloodAwareRateLimiter(
+            overall_max_rate=settings.send_rate_per_second, overall_time_period=1, max_retries=3
+        )
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # AIORateLimiter's generic is int, the builder's None
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     elif settings.io_shims and _aiohttp_usable():
@@ -178,6 +189,7 @@ def build_application(
 
 
 def _aiohttp_usable() -> bool:
+    reason: str | None
     try:
         from .http import unavailable_reason
     except ImportError as err:
@@ -185,8 +197,11 @@ def _aiohttp_usable() -> bool:
     else:
         reason = unavailable_reason()
     if reason is not None:
-        log.warning("IO_SHIMS: the aiohttp Bot API transport does not fit the installed libraries (%s); "
-                    "using PTB's HTTPXRequest instead", reason)
+        log.warning(
+            "IO_SHIMS: the aiohttp Bot API transport does not fit the installed libraries (%s); "
+            "using PTB's HTTPXRequest instead",
+            reason,
+        )
     return reason is None
 
 
@@ -227,18 +242,28 @@ def run(settings: Settings) -> int:
         if settings.webhook_url:
             secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
             if not secret:
-                log.error("WEBHOOK_SECRET is required in webhook mode: Telegram sends it with every update "
-                          "and the bot refuses requests without it")
+                log.error(
+                    "WEBHOOK_SECRET is required in webhook mode: Telegram sends it with every update "
+                    "and the bot refuses requests without it"
+                )
                 return 2
             path = urlsplit(settings.webhook_url).path.strip("/")
-            app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port, url_path=path,
-                            webhook_url=settings.webhook_url, secret_token=secret,
-                            allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+            app.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=path,
+                webhook_url=settings.webhook_url,
+                secret_token=secret,
+                allowed_updates=Update.ALL_TYPES,
+                drop_pending_updates=False,
+            )
         else:
             app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
     except InvalidToken:
-        log.error("Telegram rejected BOT_TOKEN (Unauthorized). Copy the token again from @BotFather "
-                  "(/mybots -> API Token) into .env and restart.")
+        log.error(
+            "Telegram rejected BOT_TOKEN (Unauthorized). Copy the token again from @BotFather "
+            "(/mybots -> API Token) into .env and restart."
+        )
         return 2
     except NetworkError as err:
         log.error("Could not reach the Bot API at start (%s). Check the network or BOT_API_BASE_URL.", err)

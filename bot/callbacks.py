@@ -118,9 +118,13 @@ class Choice(_Fixed):
     """A button inside a conversation: a currency, a side, a field, a zone, or a step such as Save."""
 
     KINDS: ClassVar[dict[str, str]] = {
-        "cur": r"[A-Z]{3}", "role": r"client|freelancer", "tz": r"[A-Za-z0-9_/+:-]{1,60}",
-        "nc": r"create|cancel", "am": r"skip|save|edit|cancel|f:(?:title|amount|due|description)",
-        "sub": r"skip", "st": r"tz|quiet|done",
+        "cur": r"[A-Z]{3}",
+        "role": r"client|freelancer",
+        "tz": r"[A-Za-z0-9_/+:-]{1,60}",
+        "nc": r"create|cancel",
+        "am": r"skip|save|edit|cancel|f:(?:title|amount|due|description)",
+        "sub": r"skip",
+        "st": r"tz|quiet|done",
     }
     FORMAT: ClassVar[str] = "{kind}:{value}"
     kind: str
@@ -151,8 +155,10 @@ _ROUTES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Callback | None]]
     (re.compile(rf"lnk:set:{_ID}"), lambda m: LinkGroup(int(m.group(1)))),
     (re.compile(rf"pg:(view|link|add):{_PAGE}"), lambda m: PickerPage(m.group(1), int(m.group(2)))),
     (re.compile(rf"pick:{_ID}"), lambda m: Pick(int(m.group(1)))),
-    (re.compile("(" + "|".join(Choice.KINDS) + r"):(.{1,60})"),
-     lambda m: Choice(m.group(1), m.group(2)) if re.fullmatch(Choice.KINDS[m.group(1)], m.group(2)) else None),
+    (
+        re.compile("(" + "|".join(Choice.KINDS) + r"):(.{1,60})"),
+        lambda m: Choice(m.group(1), m.group(2)) if re.fullmatch(Choice.KINDS[m.group(1)], m.group(2)) else None,
+    ),
 ]
 
 
@@ -193,7 +199,11 @@ def choice(kind: str, value: str | None = None, prefix: str | None = None) -> Ca
 
     def match(data: object) -> bool:
         cb = decode(data)
-        return (isinstance(cb, Choice) and cb.kind == kind and (value is None or cb.value == value)
-                and (prefix is None or cb.value.startswith(prefix)))
+        return (
+            isinstance(cb, Choice)
+            and cb.kind == kind
+            and (value is None or cb.value == value)
+            and (prefix is None or cb.value.startswith(prefix))
+        )
 
     return match

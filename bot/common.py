@@ -111,7 +111,10 @@ async def render_card(context, contract: Contract, viewer_id: int | None, page: 
 
 
 async def edit_or_send(
-    context: ContextTypes.DEFAULT_TYPE, message: MaybeInaccessibleMessage | None, chat_id: int, text: str,
+    context: ContextTypes.DEFAULT_TYPE,
+    message: MaybeInaccessibleMessage | None,
+    chat_id: int,
+    text: str,
     markup: InlineKeyboardMarkup | None = None,
 ) -> Message | None:
     """Edit the message in place; if it can't be edited, send a new one. 'Not modified' is fine."""
@@ -138,7 +141,10 @@ def shows_already(message: Message, text: str, markup: InlineKeyboardMarkup | No
 
 
 async def safe_send(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None,
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
 ) -> Message | None:
     """Send; a person who never started the bot (or blocked it) is marked, never crashes the handler."""
     try:
@@ -162,4 +168,3 @@ async def mark_blocked(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None
         profile.blocked = True
         await d.svc.save_profile(profile)
     d.known_users.pop(user_id, None)
-

@@ -51,7 +51,8 @@ def private_only(handler):
     async def wrapped(update: Update, context: ContextTypes.DEFAULT_TYPE):
         if in_group(update):
             await update.effective_message.reply_text(
-                f"Let's do that in a private chat: open @{e(context.bot.username)} and send the command there.")
+                f"Let's do that in a private chat: open @{e(context.bot.username)} and send the command there."
+            )
             return None
         return await handler(update, context)
 
@@ -63,7 +64,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if in_group(update):
         await update.effective_message.reply_text(
             "Hi! Use /link here to post a contract's news in this group. Everything else works in a private "
-            f"chat with me: @{e(context.bot.username)}")
+            f"chat with me: @{e(context.bot.username)}"
+        )
         return
     payload = context.args[0] if context.args else ""
     if re.fullmatch(r"c\d{1,9}", payload, re.ASCII):
@@ -87,22 +89,27 @@ async def contracts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await list_contracts(update, context, None)
 
 
-
-
 async def list_contracts(update: Update, context: ContextTypes.DEFAULT_TYPE, message, page: int = 0) -> None:
     user = update.effective_user
     items = await deps(context).svc.contracts_of(user.id)
     if not items:
-        await edit_or_send(context, message, update.effective_chat.id,
-                           "You have no contracts yet. Start one with <b>New contract</b>.", new_contract_keyboard())
+        await edit_or_send(
+            context,
+            message,
+            update.effective_chat.id,
+            "You have no contracts yet. Start one with <b>New contract</b>.",
+            new_contract_keyboard(),
+        )
         return
     pages = -(-len(items) // PICK_PAGE_SIZE)
     page = min(max(page, 0), pages - 1)
-    shown = items[page * PICK_PAGE_SIZE:(page + 1) * PICK_PAGE_SIZE]
+    shown = items[page * PICK_PAGE_SIZE : (page + 1) * PICK_PAGE_SIZE]
     lines = ["<b>Your contracts</b>" + (f" (page {page + 1} of {pages})" if pages > 1 else ""), ""]
     for s in shown:
-        lines.append(f"• {e(s.title)} ({e(s.currency)}) — you are the {s.role.value} · {s.status.value} · "
-                     f"{s.milestone_count} milestone(s)")
+        lines.append(
+            f"• {e(s.title)} ({e(s.currency)}) — you are the {s.role.value} · {s.status.value} · "
+            f"{s.milestone_count} milestone(s)"
+        )
     markup = choose_contract_keyboard([(s.id, s.title) for s in items], View, page, ContractList)
     await edit_or_send(context, message, update.effective_chat.id, "\n".join(lines), markup)
 
@@ -110,8 +117,11 @@ async def list_contracts(update: Update, context: ContextTypes.DEFAULT_TYPE, mes
 PICKERS = {
     # purpose: (question, which contracts, the callback of a contract's button)
     "view": ("Which contract?", lambda s: s.status is not ContractStatus.DECLINED, View),
-    "link": ("Which contract should post its news here?",
-             lambda s: s.status in (ContractStatus.ACTIVE, ContractStatus.PENDING), LinkGroup),
+    "link": (
+        "Which contract should post its news here?",
+        lambda s: s.status in (ContractStatus.ACTIVE, ContractStatus.PENDING),
+        LinkGroup,
+    ),
     "add": ("Which contract is the milestone for?", lambda s: s.status is ContractStatus.ACTIVE, Pick),
 }
 
@@ -121,11 +131,11 @@ async def picker_items(context: ContextTypes.DEFAULT_TYPE, user_id: int, purpose
     return [s for s in await deps(context).svc.contracts_of(user_id) if wanted(s)]
 
 
-async def show_picker(update: Update, context: ContextTypes.DEFAULT_TYPE, purpose: str, items: list,
-                      page: int = 0, message=None) -> None:
+async def show_picker(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, purpose: str, items: list, page: int = 0, message=None
+) -> None:
     question, _, button = PICKERS[purpose]
-    markup = choose_contract_keyboard([(s.id, s.title) for s in items], button, page,
-                                      lambda p: PickerPage(purpose, p))
+    markup = choose_contract_keyboard([(s.id, s.title) for s in items], button, page, lambda p: PickerPage(purpose, p))
     await edit_or_send(context, message, update.effective_chat.id, question, markup)
 
 
@@ -166,11 +176,19 @@ async def show_invite(update: Update, context: ContextTypes.DEFAULT_TYPE, token:
     names = await names_of(context, contract)
     creator_role = contract.role_of(invite.created_by)
     your_role = creator_role.other if creator_role else Role.FREELANCER
-    text = (f"🤝 {e(names.get(invite.created_by, 'Someone'))} invites you to the contract "
-            f"<b>{e(contract.title)}</b> ({e(contract.currency)}) as the <b>{your_role.value}</b>.\n"
-            f"Accept to join it, or decline.")
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Accept", callback_data=InviteAnswer(True, token).encode()),
-                                    InlineKeyboardButton("Decline", callback_data=InviteAnswer(False, token).encode())]])
+    text = (
+        f"🤝 {e(names.get(invite.created_by, 'Someone'))} invites you to the contract "
+        f"<b>{e(contract.title)}</b> ({e(contract.currency)}) as the <b>{your_role.value}</b>.\n"
+        f"Accept to join it, or decline."
+    )
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Accept", callback_data=InviteAnswer(True, token).encode()),
+                InlineKeyboardButton("Decline", callback_data=InviteAnswer(False, token).encode()),
+            ]
+        ]
+    )
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
@@ -201,8 +219,13 @@ async def link_group(update: Update, context: ContextTypes.DEFAULT_TYPE, contrac
     if update.callback_query:
         await update.callback_query.answer("Linked.")
     text, markup = await render_card(context, outcome.contract, None)
-    await edit_or_send(context, message, chat_id,
-                       f"🔗 This group now gets the news of «{e(outcome.contract.title)}».\n\n{text}", markup)
+    await edit_or_send(
+        context,
+        message,
+        chat_id,
+        f"🔗 This group now gets the news of «{e(outcome.contract.title)}».\n\n{text}",
+        markup,
+    )
     await tell_others(context, outcome, update.effective_user.id, to_group=False)  # the group was just told
 
 
@@ -230,8 +253,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await q.answer("This button is no longer valid.", show_alert=True)
 
 
-async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, err: DomainError, contract_id: int | None,
-                 role: Role | None = None) -> None:
+async def refuse(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    err: DomainError,
+    contract_id: int | None,
+    role: Role | None = None,
+) -> None:
     """Answer a refused press; in a group, name whose button it is."""
     reason = err.reason
     if isinstance(err, NotAllowed) and in_group(update) and contract_id is not None:
@@ -242,8 +270,9 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, err: Domain
     await update.callback_query.answer(reason[:200], show_alert=True)
 
 
-async def refuse_press(update: Update, context: ContextTypes.DEFAULT_TYPE, err: DomainError, press: Press,
-                       refresh: bool = True) -> None:
+async def refuse_press(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, err: DomainError, press: Press, refresh: bool = True
+) -> None:
     """A refused action; in a private chat the card is shown as it is now (the press came from a stale one)."""
     contract_id: int | None = press.target
     on_ms = RULES[press.action].on_milestone
@@ -270,8 +299,13 @@ async def action_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, pre
             ms = contract.milestone(press.target) if on_ms else None
             await q.answer()
             question = view.confirm.format(title=e(contract.title), m=e(ms.title) if ms else "")
-            await edit_or_send(context, q.message, update.effective_chat.id, question,
-                               confirm_keyboard(contract, press.action, press.target, ms))
+            await edit_or_send(
+                context,
+                q.message,
+                update.effective_chat.id,
+                question,
+                confirm_keyboard(contract, press.action, press.target, ms),
+            )
             return
         outcome = await d.svc.perform(press.action, q.from_user.id, d.clock(), **where)
     except DomainError as err:
@@ -279,15 +313,17 @@ async def action_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, pre
         return
     await q.answer(view.result)
     if outcome.invite is not None:
-        await safe_send(context, q.from_user.id,
-                        f"New invite link (works once, for 7 days):\nhttps://t.me/{context.bot.username}"
-                        f"?start={outcome.invite.token}")
+        await safe_send(
+            context,
+            q.from_user.id,
+            f"New invite link (works once, for 7 days):\nhttps://t.me/{context.bot.username}"
+            f"?start={outcome.invite.token}",
+        )
         return
     await after_change(update, context, outcome)
 
 
-async def after_change(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome,
-                       message=None) -> None:
+async def after_change(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, message=None) -> None:
     """Show the new card where the press happened and tell the others."""
     q = update.callback_query
     viewer = None if in_group(update) else update.effective_user.id
@@ -330,8 +366,9 @@ async def history_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, cb
     _, tz = await user_zone(context, q.from_user.id)
     names = await names_of(context, contract)
     text, pages = history_text(contract, entries, names, tz, cb.page)
-    await edit_or_send(context, q.message, update.effective_chat.id, text,
-                       history_keyboard(contract, min(cb.page, pages - 1), pages))
+    await edit_or_send(
+        context, q.message, update.effective_chat.id, text, history_keyboard(contract, min(cb.page, pages - 1), pages)
+    )
 
 
 async def invite_button(update: Update, context: ContextTypes.DEFAULT_TYPE, accept: bool, token: str) -> None:
@@ -350,6 +387,5 @@ async def invite_button(update: Update, context: ContextTypes.DEFAULT_TYPE, acce
         await after_change(update, context, outcome)
     else:
         await q.answer("Declined.")
-        await edit_or_send(context, q.message, update.effective_chat.id,
-                           f"You declined «{e(outcome.contract.title)}».")
+        await edit_or_send(context, q.message, update.effective_chat.id, f"You declined «{e(outcome.contract.title)}».")
         await tell_others(context, outcome, None)

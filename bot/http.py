@@ -66,12 +66,28 @@ def _sum_or_none(*parts: float | None) -> float | None:
 
 
 class AiohttpRequest(BaseRequest):
-    __slots__ = ("_connect_timeout", "_media_write_timeout", "_pool_size", "_pool_timeout", "_proxies",
-                 "_proxy_for", "_read_timeout", "_session", "_write_timeout")
+    __slots__ = (
+        "_connect_timeout",
+        "_media_write_timeout",
+        "_pool_size",
+        "_pool_timeout",
+        "_proxies",
+        "_proxy_for",
+        "_read_timeout",
+        "_session",
+        "_write_timeout",
+    )
 
-    def __init__(self, connection_pool_size: int = 256, *, read_timeout: float | None = 5.0,
-                 write_timeout: float | None = 5.0, connect_timeout: float | None = 5.0,
-                 pool_timeout: float | None = 1.0, media_write_timeout: float | None = 20.0) -> None:
+    def __init__(
+        self,
+        connection_pool_size: int = 256,
+        *,
+        read_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+        pool_timeout: float | None = 1.0,
+        media_write_timeout: float | None = 20.0,
+    ) -> None:
         self._pool_size = connection_pool_size
         self._read_timeout = read_timeout
         self._write_timeout = write_timeout
@@ -107,7 +123,8 @@ class AiohttpRequest(BaseRequest):
         key = (target.scheme, target.host or "")
         if key not in self._proxy_for:
             proxy = self._proxies.get(target.scheme) or self._proxies.get("all")
-            if proxy and urllib.request.proxy_bypass_environment(target.host or "", self._proxies):
+            bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]  # public, not in typeshed
+            if proxy and bypass(target.host or "", self._proxies):
                 proxy = None
             self._proxy_for[key] = proxy
         return self._proxy_for[key]
@@ -148,16 +165,23 @@ class AiohttpRequest(BaseRequest):
             else:
                 data = request_data.json_parameters
 
-        timeout = aiohttp.ClientTimeout(total=total, connect=_sum_or_none(connect_timeout, pool_timeout),
-                                        sock_connect=connect_timeout, sock_read=read_timeout)
+        timeout = aiohttp.ClientTimeout(
+            total=total,
+            connect=_sum_or_none(connect_timeout, pool_timeout),
+            sock_connect=connect_timeout,
+            sock_read=read_timeout,
+        )
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout, allow_redirects=False,
-                                             proxy=self._proxy(url)) as response:
+            async with self._session.request(
+                method, url, data=data, timeout=timeout, allow_redirects=False, proxy=self._proxy(url)
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as err:
             if isinstance(err, aiohttp.ConnectionTimeoutError):
-                raise TimedOut("Timed out while connecting to the Bot API (or waiting for a free "
-                               "connection); the request was not sent.") from None
+                raise TimedOut(
+                    "Timed out while connecting to the Bot API (or waiting for a free "
+                    "connection); the request was not sent."
+                ) from None
             raise TimedOut(f"Timed out ({_redacted(err)})") from None
         except aiohttp.ClientError as err:
             raise NetworkError(_redacted(err)) from None

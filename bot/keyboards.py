@@ -13,12 +13,14 @@ from .callbacks import ContractList, History, NewContract, Press, View
 from .texts import CARD_PAGE_SIZE, card_milestones, card_pages, short
 
 
-def action_button(action: Action, target_id: int, title: str = "", role: Role | None = None,
-                  confirmed: bool = False) -> Btn:
+def action_button(
+    action: Action, target_id: int, title: str = "", role: Role | None = None, confirmed: bool = False
+) -> Btn:
     """A button of the action table; `title` is the milestone's, for the label."""
     view = ACTIONS[action]
     label = (view.confirm_label if confirmed else view.label).format(
-        t=short(title), t20=short(title, 20), as_proposal=" (proposal)" if role is Role.FREELANCER else "")
+        t=short(title), t20=short(title, 20), as_proposal=" (proposal)" if role is Role.FREELANCER else ""
+    )
     return Btn(label, callback_data=Press(action, target_id, confirmed).encode())
 
 
@@ -30,8 +32,15 @@ def allowed_for(contract: Contract, role: Role | None) -> list[Allowed]:
     return [a for a in both if ACTIONS[a.action].in_group]
 
 
-def action_rows(contract: Contract, allowed: list[Allowed], role: Role | None, *, card: bool,
-                page_ids: set[int] | None = None, only: Milestone | None = None) -> list[list[Btn]]:
+def action_rows(
+    contract: Contract,
+    allowed: list[Allowed],
+    role: Role | None,
+    *,
+    card: bool,
+    page_ids: set[int] | None = None,
+    only: Milestone | None = None,
+) -> list[list[Btn]]:
     """Buttons in the table's order; those sharing a row (and milestone) on one line. Off the person's
     own card (news, a group) only the primary ones."""
     present = {a.action for a in allowed}
@@ -58,12 +67,16 @@ def action_rows(contract: Contract, allowed: list[Allowed], role: Role | None, *
 def card_keyboard(contract: Contract, role: Role | None, page: int = 0) -> InlineKeyboardMarkup:
     cid = contract.id
     assert cid is not None
-    listed = card_milestones(contract)[page * CARD_PAGE_SIZE:(page + 1) * CARD_PAGE_SIZE]
-    rows = action_rows(contract, allowed_for(contract, role), role, card=role is not None,
-                       page_ids={ms.id for _, ms in listed if ms.id is not None})
+    listed = card_milestones(contract)[page * CARD_PAGE_SIZE : (page + 1) * CARD_PAGE_SIZE]
+    rows = action_rows(
+        contract,
+        allowed_for(contract, role),
+        role,
+        card=role is not None,
+        page_ids={ms.id for _, ms in listed if ms.id is not None},
+    )
     pages = card_pages(contract)
-    nav = [Btn("History", callback_data=History(cid).encode()),
-           Btn("Refresh", callback_data=View(cid, page).encode())]
+    nav = [Btn("History", callback_data=History(cid).encode()), Btn("Refresh", callback_data=View(cid, page).encode())]
     if pages > 1:
         if page > 0:
             nav.insert(0, Btn("◀", callback_data=View(cid, page - 1).encode()))
@@ -80,13 +93,16 @@ def notification_keyboard(contract: Contract, role: Role | None) -> InlineKeyboa
     return InlineKeyboardMarkup(rows)
 
 
-def confirm_keyboard(contract: Contract, action: Action, target_id: int, ms: Milestone | None = None
-                     ) -> InlineKeyboardMarkup:
+def confirm_keyboard(
+    contract: Contract, action: Action, target_id: int, ms: Milestone | None = None
+) -> InlineKeyboardMarkup:
     assert contract.id is not None
-    return InlineKeyboardMarkup([
-        [action_button(action, target_id, ms.title if ms else "", confirmed=True)],
-        [Btn("Back", callback_data=View(contract.id).encode())],
-    ])
+    return InlineKeyboardMarkup(
+        [
+            [action_button(action, target_id, ms.title if ms else "", confirmed=True)],
+            [Btn("Back", callback_data=View(contract.id).encode())],
+        ]
+    )
 
 
 def history_keyboard(contract: Contract, page: int, pages: int) -> InlineKeyboardMarkup:
@@ -109,7 +125,7 @@ def choose_contract_keyboard(items: list[tuple[int, str]], button, page: int = 0
     give the callbacks."""
     pages = max(1, -(-len(items) // PICK_PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    shown = items[page * PICK_PAGE_SIZE:(page + 1) * PICK_PAGE_SIZE]
+    shown = items[page * PICK_PAGE_SIZE : (page + 1) * PICK_PAGE_SIZE]
     rows = [[Btn(short(title, 40), callback_data=button(cid).encode())] for cid, title in shown]
     arrows = []
     if nav is not None and page > 0:
@@ -126,5 +142,11 @@ def new_contract_keyboard() -> InlineKeyboardMarkup:
 
 
 def start_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[Btn("New contract", callback_data=NewContract().encode()),
-                                  Btn("My contracts", callback_data=ContractList().encode())]])
+    return InlineKeyboardMarkup(
+        [
+            [
+                Btn("New contract", callback_data=NewContract().encode()),
+                Btn("My contracts", callback_data=ContractList().encode()),
+            ]
+        ]
+    )

@@ -54,8 +54,9 @@ async def notify(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, to_group:
     return unreachable
 
 
-async def tell_others(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, actor_chat: int | None,
-                      to_group: bool = True) -> None:
+async def tell_others(
+    context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, actor_chat: int | None, to_group: bool = True
+) -> None:
     """The news to the others; if one of them can't be reached, the actor gets a link to share."""
     unreachable = await notify(context, outcome, to_group=to_group)
     if unreachable and actor_chat is not None:
@@ -65,5 +66,7 @@ async def tell_others(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, acto
 
 def unreachable_hint(bot_username: str, contract_id: int, names: list[str]) -> str:
     who = ", ".join(e(n) for n in names)
-    return (f"⚠️ I couldn't message {who}: they haven't started me or have blocked me. Share this link "
-            f"with them so they can open the contract: https://t.me/{bot_username}?start=c{contract_id}")
+    return (
+        f"⚠️ I couldn't message {who}: they haven't started me or have blocked me. Share this link "
+        f"with them so they can open the contract: https://t.me/{bot_username}?start=c{contract_id}"
+    )

@@ -47,7 +47,10 @@ def install(app: Application) -> ReminderService:
     d.extra["reminders"] = service
     # One repeating sweep; a late run still runs (misfire_grace_time=None) and missed runs collapse to one.
     app.job_queue.run_repeating(
-        sweep_job, interval=d.settings.reminder_sweep_seconds, first=1.0, name="reminder-sweep",
+        sweep_job,
+        interval=d.settings.reminder_sweep_seconds,
+        first=1.0,
+        name="reminder-sweep",
         job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
     )
     return service
@@ -68,24 +71,32 @@ def render(due: DueReminder, settings: ReminderSettings, now) -> tuple[str, Inli
     rows: list[list[Btn]] = []
     left = days_left(s, tz, now)
     if r.kind is ReminderKind.DUE_SOON:
-        text = (f"⏰ {title} ({amount}) in {contract} is due in {plural(left, 'day')}, on {fmt_date(s.due_date)}.")
+        text = f"⏰ {title} ({amount}) in {contract} is due in {plural(left, 'day')}, on {fmt_date(s.due_date)}."
     elif r.kind is ReminderKind.DUE_TODAY:
         text = f"⏰ {title} ({amount}) in {contract} is due today, {fmt_date(s.due_date)}."
     elif r.kind is ReminderKind.OVERDUE:
-        text = (f"⚠️ {title} ({amount}) in {contract} is {plural(-left, 'day')} overdue: it was due on "
-                f"{fmt_date(s.due_date)}.")
+        text = (
+            f"⚠️ {title} ({amount}) in {contract} is {plural(-left, 'day')} overdue: it was due on "
+            f"{fmt_date(s.due_date)}."
+        )
     elif r.kind is ReminderKind.REVIEW_WAITING:
         assert s.submitted_at is not None  # a review reminder is only planned for submitted work
         release_at = s.submitted_at + timedelta(days=s.review_days)
         days = max(1, -(-int((release_at - now).total_seconds()) // 86400))
-        text = (f"⏳ Work on {title} ({amount}) in {contract} waits for your review. Unless you approve or "
-                f"request changes, it is released automatically in {plural(days, 'day')} "
-                f"({release_at.astimezone(tz).strftime('%d %b %Y %H:%M')} your time).")
-        rows = [[action_button(Action.APPROVE, s.milestone_id, s.title)],
-                [action_button(Action.REQUEST_CHANGES, s.milestone_id, s.title)]]
+        text = (
+            f"⏳ Work on {title} ({amount}) in {contract} waits for your review. Unless you approve or "
+            f"request changes, it is released automatically in {plural(days, 'day')} "
+            f"({release_at.astimezone(tz).strftime('%d %b %Y %H:%M')} your time)."
+        )
+        rows = [
+            [action_button(Action.APPROVE, s.milestone_id, s.title)],
+            [action_button(Action.REQUEST_CHANGES, s.milestone_id, s.title)],
+        ]
     else:  # NEXT_WAITING
-        text = (f"{title} in {contract} was released {plural(r.days, 'day')} ago. The next milestone "
-                f"«{e(s.next_unfunded_title)}» is waiting to be activated and funded.")
+        text = (
+            f"{title} in {contract} was released {plural(r.days, 'day')} ago. The next milestone "
+            f"«{e(s.next_unfunded_title)}» is waiting to be activated and funded."
+        )
         if s.next_unfunded_id:
             rows = [[action_button(Action.ACTIVATE, s.next_unfunded_id, s.next_unfunded_title)]]
     if r.kind in (ReminderKind.DUE_SOON, ReminderKind.DUE_TODAY, ReminderKind.OVERDUE) and rcp.role is Role.FREELANCER:
@@ -162,6 +173,7 @@ async def run_sweep(context: ContextTypes.DEFAULT_TYPE) -> dict[str, int]:
         if not due:
             return counts
         semaphore = asyncio.Semaphore(SEND_CONCURRENCY)
+
         async def one(item: DueReminder, semaphore=semaphore) -> str:
             async with semaphore:
                 return await deliver(context, service, item)

@@ -13,7 +13,9 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = Field(default=None, description="Token from @BotFather")
     database_url: str = Field(default_factory=default_database_url)
-    bot_api_base_url: str | None = Field(default=None, description="Root of a Bot API server, e.g. http://127.0.0.1:8081")
+    bot_api_base_url: str | None = Field(
+        default=None, description="Root of a Bot API server, e.g. http://127.0.0.1:8081"
+    )
     default_timezone: str = "UTC"
     review_days: int = Field(default=14, ge=1, le=90)
     reminder_sweep_seconds: float = Field(default=60.0, gt=0)

@@ -114,7 +114,7 @@ def card_text(contract: Contract, viewer: Role | None, names: dict[int, str], pa
     rows = card_milestones(contract)
     pages = card_pages(contract)
     page = min(max(page, 0), pages - 1)
-    body = [milestone_line(contract, ms, num) for num, ms in rows[page * CARD_PAGE_SIZE:(page + 1) * CARD_PAGE_SIZE]]
+    body = [milestone_line(contract, ms, num) for num, ms in rows[page * CARD_PAGE_SIZE : (page + 1) * CARD_PAGE_SIZE]]
     if not rows:
         body = ["No milestones yet. Add the first one with <b>Add milestone</b>."]
     if pages > 1:
@@ -128,8 +128,10 @@ def card_text(contract: Contract, viewer: Role | None, names: dict[int, str], pa
     if funded and funded.status is MilestoneStatus.SUBMITTED:
         due = contract.auto_release_at(funded)
         if due:
-            foot.append(f"⏳ «{e(funded.title)}» is released automatically on {due.strftime('%d %b %Y %H:%M')} UTC "
-                        f"unless the client approves or requests changes.")
+            foot.append(
+                f"⏳ «{e(funded.title)}» is released automatically on {due.strftime('%d %b %Y %H:%M')} UTC "
+                f"unless the client approves or requests changes."
+            )
     if contract.awaiting_close_decision() and viewer is Role.CLIENT:
         foot.append("All milestones are released. Keep the contract open for more work, or end it?")
     return fit("\n".join(head + body + foot))
@@ -149,8 +151,9 @@ def milestone_detail(contract: Contract, ms: Milestone) -> str:
     return fit("\n".join(parts))
 
 
-def history_text(contract: Contract, entries: list[HistoryEntry], names: dict[int, str], tz: tzinfo,
-                 page: int) -> tuple[str, int]:
+def history_text(
+    contract: Contract, entries: list[HistoryEntry], names: dict[int, str], tz: tzinfo, page: int
+) -> tuple[str, int]:
     lines = []
     for h in entries:
         who = "Bot" if h.actor_id is None else names.get(h.actor_id, str(h.actor_id))
@@ -208,7 +211,10 @@ def notification(event: str, contract: Contract, ms: Milestone | None, actor: st
     if not news:
         return fit(f"{e(actor)}: {e(event.replace('_', ' '))} in {c}.")
     text = news.format(
-        who=e(actor), c=c, m=f"«{e(ms.title)}»" if ms else "", amt=money(ms.amount, contract.currency) if ms else "",
+        who=e(actor),
+        c=c,
+        m=f"«{e(ms.title)}»" if ms else "",
+        amt=money(ms.amount, contract.currency) if ms else "",
         due=fmt_date(ms.due_date) if ms else "",
     )
     if ms is not None and event == "changes_requested" and ms.change_reason:

@@ -114,32 +114,71 @@ def _close_decision_waiting(c: Contract, ms: Milestone | None) -> DomainError | 
 _S = MilestoneStatus
 _R = frozenset
 
-RULES: dict[Action, Rule] = {r.action: r for r in [
-    Rule(Action.ACTIVATE, Role.CLIENT, "activate", _R({_S.NOT_FUNDED}),
-         _R({_S.ACTIVE, _S.SUBMITTED, _S.RELEASED}), "activated", _activation_order),
-    Rule(Action.SUBMIT, Role.FREELANCER, "submit", _R({_S.ACTIVE}), _R({_S.SUBMITTED, _S.RELEASED}), "submitted"),
-    Rule(Action.APPROVE, Role.CLIENT, "approve", _R({_S.SUBMITTED}), _R({_S.RELEASED}), "approved"),
-    Rule(Action.REQUEST_CHANGES, Role.CLIENT, "request_changes", _R({_S.SUBMITTED}), _R(),
-         "sent back for changes"),
-    Rule(Action.REFUND, Role.FREELANCER, "refund", FUNDED_STATES, _R({_S.REFUNDED}), "refunded",
-         _no_refund_request),
-    Rule(Action.REQUEST_REFUND, Role.CLIENT, "request_refund", FUNDED_STATES, _R({_S.REFUNDED}), "refunded",
-         _refund_not_requested_yet),
-    Rule(Action.ACCEPT_REFUND, Role.FREELANCER, "accept_refund", FUNDED_STATES, _R({_S.REFUNDED}), "refunded",
-         _refund_requested),
-    Rule(Action.DECLINE_REFUND, Role.FREELANCER, "decline_refund", FUNDED_STATES, _R({_S.REFUNDED}), "refunded",
-         _refund_requested),
-    Rule(Action.ACCEPT_PROPOSAL, Role.CLIENT, "accept_proposal", _R({_S.PROPOSED}), _R({_S.NOT_FUNDED}), "accepted"),
-    Rule(Action.REJECT_PROPOSAL, Role.CLIENT, "reject_proposal", _R({_S.PROPOSED}), _R({_S.REJECTED}), "rejected"),
-    Rule(Action.WITHDRAW_PROPOSAL, Role.FREELANCER, "withdraw_proposal", _R({_S.PROPOSED}), _R({_S.CANCELLED}),
-         "withdrawn"),
-    Rule(Action.EDIT, Role.CLIENT, "edit_milestone", _R({_S.NOT_FUNDED}), _R(), "edited"),
-    Rule(Action.DELETE, Role.CLIENT, "delete_milestone", _R({_S.NOT_FUNDED}), _R({_S.CANCELLED}), "deleted"),
-    Rule(Action.ADD_MILESTONE, None, "add_milestone"),
-    Rule(Action.KEEP_OPEN, Role.CLIENT, "keep_open", guard=_close_decision_waiting),
-    Rule(Action.END, Role.CLIENT, "end", guard=_nothing_funded),
-    Rule(Action.NEW_INVITE, None, "new_invite", contract_states=frozenset({ContractStatus.PENDING})),
-]}
+RULES: dict[Action, Rule] = {
+    r.action: r
+    for r in [
+        Rule(
+            Action.ACTIVATE,
+            Role.CLIENT,
+            "activate",
+            _R({_S.NOT_FUNDED}),
+            _R({_S.ACTIVE, _S.SUBMITTED, _S.RELEASED}),
+            "activated",
+            _activation_order,
+        ),
+        Rule(Action.SUBMIT, Role.FREELANCER, "submit", _R({_S.ACTIVE}), _R({_S.SUBMITTED, _S.RELEASED}), "submitted"),
+        Rule(Action.APPROVE, Role.CLIENT, "approve", _R({_S.SUBMITTED}), _R({_S.RELEASED}), "approved"),
+        Rule(Action.REQUEST_CHANGES, Role.CLIENT, "request_changes", _R({_S.SUBMITTED}), _R(), "sent back for changes"),
+        Rule(
+            Action.REFUND, Role.FREELANCER, "refund", FUNDED_STATES, _R({_S.REFUNDED}), "refunded", _no_refund_request
+        ),
+        Rule(
+            Action.REQUEST_REFUND,
+            Role.CLIENT,
+            "request_refund",
+            FUNDED_STATES,
+            _R({_S.REFUNDED}),
+            "refunded",
+            _refund_not_requested_yet,
+        ),
+        Rule(
+            Action.ACCEPT_REFUND,
+            Role.FREELANCER,
+            "accept_refund",
+            FUNDED_STATES,
+            _R({_S.REFUNDED}),
+            "refunded",
+            _refund_requested,
+        ),
+        Rule(
+            Action.DECLINE_REFUND,
+            Role.FREELANCER,
+            "decline_refund",
+            FUNDED_STATES,
+            _R({_S.REFUNDED}),
+            "refunded",
+            _refund_requested,
+        ),
+        Rule(
+            Action.ACCEPT_PROPOSAL, Role.CLIENT, "accept_proposal", _R({_S.PROPOSED}), _R({_S.NOT_FUNDED}), "accepted"
+        ),
+        Rule(Action.REJECT_PROPOSAL, Role.CLIENT, "reject_proposal", _R({_S.PROPOSED}), _R({_S.REJECTED}), "rejected"),
+        Rule(
+            Action.WITHDRAW_PROPOSAL,
+            Role.FREELANCER,
+            "withdraw_proposal",
+            _R({_S.PROPOSED}),
+            _R({_S.CANCELLED}),
+            "withdrawn",
+        ),
+        Rule(Action.EDIT, Role.CLIENT, "edit_milestone", _R({_S.NOT_FUNDED}), _R(), "edited"),
+        Rule(Action.DELETE, Role.CLIENT, "delete_milestone", _R({_S.NOT_FUNDED}), _R({_S.CANCELLED}), "deleted"),
+        Rule(Action.ADD_MILESTONE, None, "add_milestone"),
+        Rule(Action.KEEP_OPEN, Role.CLIENT, "keep_open", guard=_close_decision_waiting),
+        Rule(Action.END, Role.CLIENT, "end", guard=_nothing_funded),
+        Rule(Action.NEW_INVITE, None, "new_invite", contract_states=frozenset({ContractStatus.PENDING})),
+    ]
+}
 
 MILESTONE_ACTIONS = tuple(a for a, r in RULES.items() if r.on_milestone)
 CONTRACT_ACTIONS = tuple(a for a, r in RULES.items() if not r.on_milestone)

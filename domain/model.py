@@ -19,8 +19,21 @@ from .money import validate_amount, validate_currency
 from .states import FUNDED_STATES, UNFUNDED_STATES, ContractStatus, LedgerKind, MilestoneStatus, Role
 
 __all__ = [
-    "Action", "Allowed", "Contract", "ContractStatus", "FUNDED_STATES", "HistoryEntry", "Invite", "LedgerEntry",
-    "LedgerKind", "Milestone", "MilestoneStatus", "Role", "Totals", "UNFUNDED_STATES", "check_due_date",
+    "Action",
+    "Allowed",
+    "Contract",
+    "ContractStatus",
+    "FUNDED_STATES",
+    "HistoryEntry",
+    "Invite",
+    "LedgerEntry",
+    "LedgerKind",
+    "Milestone",
+    "MilestoneStatus",
+    "Role",
+    "Totals",
+    "UNFUNDED_STATES",
+    "check_due_date",
     "check_text",
 ]
 
@@ -153,7 +166,12 @@ class Contract:
     # ----- creation and joining -----------------------------------------------------------
     @classmethod
     def create(
-        cls, creator_id: int, role: Role, title: str, currency: str, now: datetime,
+        cls,
+        creator_id: int,
+        role: Role,
+        title: str,
+        currency: str,
+        now: datetime,
         review_days: int = DEFAULT_REVIEW_DAYS,
     ) -> Contract:
         check_text(title, "title", min_len=1, max_len=CONTRACT_TITLE_MAX)
@@ -161,8 +179,13 @@ class Contract:
         if review_days < 1:
             raise InvalidInput("The review period must be at least one day.")
         contract = cls(
-            id=None, title=title, currency=currency, status=ContractStatus.PENDING,
-            created_by=creator_id, created_at=now, review_days=review_days,
+            id=None,
+            title=title,
+            currency=currency,
+            status=ContractStatus.PENDING,
+            created_by=creator_id,
+            created_at=now,
+            review_days=review_days,
             client_id=creator_id if role is Role.CLIENT else None,
             freelancer_id=creator_id if role is Role.FREELANCER else None,
         )
@@ -333,8 +356,14 @@ class Contract:
 
     # ----- milestone actions (each: its guard from the table, then its effect) -------------------
     def add_milestone(
-        self, actor_id: int, title: str, amount: int, due_date: date, description: str,
-        today: date, now: datetime,
+        self,
+        actor_id: int,
+        title: str,
+        amount: int,
+        due_date: date,
+        description: str,
+        today: date,
+        now: datetime,
     ) -> Milestone:
         """Client: a new milestone at the end of the order. Freelancer: a proposal (R5)."""
         self.require(Action.ADD_MILESTONE, actor_id)
@@ -344,8 +373,13 @@ class Contract:
         validate_amount(amount, self.currency)
         check_due_date(due_date, today)
         ms = Milestone(
-            id=None, title=title, amount=amount, due_date=due_date, description=description,
-            status=MilestoneStatus.PROPOSED, created_at=now,
+            id=None,
+            title=title,
+            amount=amount,
+            due_date=due_date,
+            description=description,
+            status=MilestoneStatus.PROPOSED,
+            created_at=now,
         )
         if role is Role.CLIENT:
             ms.status = MilestoneStatus.NOT_FUNDED
@@ -380,8 +414,15 @@ class Contract:
         return ms
 
     def edit_milestone(
-        self, actor_id: int, milestone_id: int, now: datetime, today: date, *,
-        title: str | None = None, amount: int | None = None, due_date: date | None = None,
+        self,
+        actor_id: int,
+        milestone_id: int,
+        now: datetime,
+        today: date,
+        *,
+        title: str | None = None,
+        amount: int | None = None,
+        due_date: date | None = None,
         description: str | None = None,
     ) -> Milestone:
         ms = self._require_ms(Action.EDIT, actor_id, milestone_id)
@@ -518,7 +559,7 @@ class Contract:
         return ms
 
     def _next_waiting_changed(self, now: datetime) -> None:
-        """"Next milestone waiting" hangs on the last release: when a next milestone appears (or the
+        """ "Next milestone waiting" hangs on the last release: when a next milestone appears (or the
         way is free again after a refund), that release needs a fresh look by the reminder sweep."""
         released = [m for m in self.milestones if m.status is MilestoneStatus.RELEASED and m.released_at]
         if released:
@@ -543,12 +584,18 @@ class Contract:
         self._log(action, actor_id, now, ms)
         self._next_waiting_changed(now)
 
-    def _log(self, action: str, actor_id: int | None, now: datetime, ms: Milestone | None = None, note: str = "") -> None:
+    def _log(
+        self, action: str, actor_id: int | None, now: datetime, ms: Milestone | None = None, note: str = ""
+    ) -> None:
         if ms is not None:
             ms.next_reminder_at = now
         self.new_history.append(
             HistoryEntry(
-                action=action, at=now, actor_id=actor_id, note=note, milestone=ms,
+                action=action,
+                at=now,
+                actor_id=actor_id,
+                note=note,
+                milestone=ms,
                 milestone_title=ms.title if ms else "",
             )
         )

@@ -37,8 +37,13 @@ class DueReminder:
 
     @classmethod
     def from_row(cls, row: DueRow) -> DueReminder:
-        return cls(log_id=row.log_id, milestone_id=row.milestone_id, kind=row.kind, occurrence=row.occurrence,
-                   recipient_id=row.recipient_id)
+        return cls(
+            log_id=row.log_id,
+            milestone_id=row.milestone_id,
+            kind=row.kind,
+            occurrence=row.occurrence,
+            recipient_id=row.recipient_id,
+        )
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -53,8 +58,14 @@ class ReminderService:
     fresh check against the milestone. A reminder taken is never sent again (at most once); one not
     yet taken when the process dies is simply still planned and goes out after the restart."""
 
-    def __init__(self, uow_factory: UowFactory, settings: ReminderSettings | None = None, *,
-                 batch: int = 500, plan_batch: int = 100) -> None:
+    def __init__(
+        self,
+        uow_factory: UowFactory,
+        settings: ReminderSettings | None = None,
+        *,
+        batch: int = 500,
+        plan_batch: int = 100,
+    ) -> None:
         self.uow_factory = uow_factory
         self.settings = settings or ReminderSettings()
         self.batch = batch
@@ -73,7 +84,8 @@ class ReminderService:
                 more = len(changed) == self.plan_batch
                 if changed:
                     await reminders.replan(
-                        {s.milestone_id: sweep_plan(s, now, self.settings).schedule() for s in changed})
+                        {s.milestone_id: sweep_plan(s, now, self.settings).schedule() for s in changed}
+                    )
                     rows = [] if more else await reminders.due(now, self.batch)  # with what just became due
                 await uow.commit()
             if not more:
@@ -88,8 +100,9 @@ class ReminderService:
         async with self.uow_factory() as uow:
             reminders = uow.reminders
             subject = await reminders.subject(due.milestone_id)
-            decision = (Decision(Verdict.SKIP) if subject is None
-                        else sweep_plan(subject, now, self.settings).decide(due.key))
+            decision = (
+                Decision(Verdict.SKIP) if subject is None else sweep_plan(subject, now, self.settings).decide(due.key)
+            )
             verdict = decision.verdict
             if verdict is Verdict.SEND:
                 due.subject, due.reminder = subject, decision.reminder

@@ -139,9 +139,12 @@ class SweepPlan:
         later plan (say, after a time-zone change moved the newer one ahead again) can't bring them
         back. Ones skipped as no longer true are not recorded: a new zone can make them true again."""
         planned, skipped = LogStatus.PLANNED, LogStatus.SKIPPED
-        return ([Planned(r, r.at, planned) for r in self.send] + [Planned(r, at, planned) for r, at in self.wait]
-                + [Planned(r, r.at, planned) for r in self.future]
-                + [Planned(r, r.at, skipped) for r in self.superseded])
+        return (
+            [Planned(r, r.at, planned) for r in self.send]
+            + [Planned(r, at, planned) for r, at in self.wait]
+            + [Planned(r, r.at, planned) for r in self.future]
+            + [Planned(r, r.at, skipped) for r in self.superseded]
+        )
 
     def decide(self, key: tuple[str, str, int]) -> Decision:
         """For a reminder about to go out: SEND with the reminder, WAIT until a moment, or SKIP."""
@@ -201,8 +204,9 @@ _KindSteps = tuple[ReminderKind, tuple[tuple[int, str, date], ...]]
 
 
 @lru_cache(maxsize=1024)
-def _date_steps(due: date, before: tuple[int, ...], after: tuple[int, ...]
-                ) -> tuple[tuple[_KindSteps, ...], tuple[_KindSteps, ...]]:
+def _date_steps(
+    due: date, before: tuple[int, ...], after: tuple[int, ...]
+) -> tuple[tuple[_KindSteps, ...], tuple[_KindSteps, ...]]:
     """The date reminders of an active milestone due on `due`, per kind in plan order, for a
     freelancer and for a client: (kind, ((days, occurrence, local day), ...)). Shared by all
     milestones due that day."""
@@ -222,7 +226,9 @@ def plan(subject: ReminderSubject, settings: ReminderSettings) -> list[Reminder]
     status = s.status
     hour = settings.reminder_hour
     if status is MilestoneStatus.ACTIVE:
-        freelancer_kinds, client_kinds = _date_steps(s.due_date, tuple(settings.due_soon_days), tuple(settings.overdue_days))
+        freelancer_kinds, client_kinds = _date_steps(
+            s.due_date, tuple(settings.due_soon_days), tuple(settings.overdue_days)
+        )
         for r in s.recipients:
             tz = zone(r.timezone, settings.default_timezone)
             qs, qe, uid, role = r.quiet_start, r.quiet_end, r.user_id, r.role
@@ -237,28 +243,52 @@ def plan(subject: ReminderSubject, settings: ReminderSettings) -> list[Reminder]
                 tz = zone(r.timezone, settings.default_timezone)
                 for n in settings.review_days_before:
                     if n < s.review_days:
-                        out.append(Reminder(ReminderKind.REVIEW_WAITING, f"{submitted}:-{n}",
-                                            out_of_quiet_hours(release_at - timedelta(days=n), r, tz),
-                                            r.user_id, r.role, -n))
+                        out.append(
+                            Reminder(
+                                ReminderKind.REVIEW_WAITING,
+                                f"{submitted}:-{n}",
+                                out_of_quiet_hours(release_at - timedelta(days=n), r, tz),
+                                r.user_id,
+                                r.role,
+                                -n,
+                            )
+                        )
         out.append(Reminder(ReminderKind.AUTO_RELEASE, submitted, release_at, 0))
-    elif (status is MilestoneStatus.RELEASED and s.released_at is not None
-          and s.next_unfunded_id is not None and not s.has_funded):
+    elif (
+        status is MilestoneStatus.RELEASED
+        and s.released_at is not None
+        and s.next_unfunded_id is not None
+        and not s.has_funded
+    ):
         released = s.released_at.isoformat()
         for r in s.recipients:
             if r.role is Role.CLIENT:
                 tz = zone(r.timezone, settings.default_timezone)
                 for n in settings.next_waiting_days:
-                    out.append(Reminder(ReminderKind.NEXT_WAITING, f"{released}:+{n}",
-                                        out_of_quiet_hours(s.released_at + timedelta(days=n), r, tz),
-                                        r.user_id, r.role, n))
+                    out.append(
+                        Reminder(
+                            ReminderKind.NEXT_WAITING,
+                            f"{released}:+{n}",
+                            out_of_quiet_hours(s.released_at + timedelta(days=n), r, tz),
+                            r.user_id,
+                            r.role,
+                            n,
+                        )
+                    )
     return out
 
 
 _DATE_KINDS = (ReminderKind.DUE_SOON, ReminderKind.DUE_TODAY, ReminderKind.OVERDUE)
 
 
-def still_true(reminder: Reminder, subject: ReminderSubject, now: datetime, settings: ReminderSettings, *,
-               today: date | None = None) -> bool:
+def still_true(
+    reminder: Reminder,
+    subject: ReminderSubject,
+    now: datetime,
+    settings: ReminderSettings,
+    *,
+    today: date | None = None,
+) -> bool:
     """A due reminder whose fact no longer holds is not sent (e.g. 'due in 1 day' on the due date).
     `today`: the recipient's local date now, if the caller knows it already."""
     kind = reminder.kind
@@ -320,11 +350,14 @@ def sweep_plan(subject: ReminderSubject, now: datetime, settings: ReminderSettin
                 seen = local.get(uid)
                 if seen is None:
                     tz = zone(recipient.timezone, settings.default_timezone)
-                    seen = local[uid] = (now.astimezone(tz).date(),
-                                         _after_quiet(now, recipient.quiet_start, recipient.quiet_end, tz))
+                    seen = local[uid] = (
+                        now.astimezone(tz).date(),
+                        _after_quiet(now, recipient.quiet_start, recipient.quiet_end, tz),
+                    )
                 today, wake = seen
-            if uid and (recipient is None or recipient.blocked
-                        or not still_true(rem, subject, now, settings, today=today)):
+            if uid and (
+                recipient is None or recipient.blocked or not still_true(rem, subject, now, settings, today=today)
+            ):
                 skip.append(rem)
                 continue
             if recipient is not None and wake > now:

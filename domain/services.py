@@ -44,8 +44,12 @@ def new_invite_token() -> str:
 
 class ContractService:
     def __init__(
-        self, uow_factory: UowFactory, *, review_days: int = DEFAULT_REVIEW_DAYS,
-        invite_ttl: timedelta = INVITE_TTL, token_factory: Callable[[], str] = new_invite_token,
+        self,
+        uow_factory: UowFactory,
+        *,
+        review_days: int = DEFAULT_REVIEW_DAYS,
+        invite_ttl: timedelta = INVITE_TTL,
+        token_factory: Callable[[], str] = new_invite_token,
     ) -> None:
         self.uow_factory = uow_factory
         self.review_days = review_days
@@ -61,8 +65,11 @@ class ContractService:
             await uow.contracts.add(contract)
             assert contract.id is not None
             invite = Invite(
-                token=self.token_factory(), contract_id=contract.id, created_by=creator_id,
-                created_at=now, expires_at=now + self.invite_ttl,
+                token=self.token_factory(),
+                contract_id=contract.id,
+                created_by=creator_id,
+                created_at=now,
+                expires_at=now + self.invite_ttl,
             )
             await uow.invites.add(invite)
             await uow.commit()
@@ -74,8 +81,11 @@ class ContractService:
             contract = await self._get(uow, contract_id)
             contract.new_invite(actor_id, now)
             invite = Invite(
-                token=self.token_factory(), contract_id=contract_id, created_by=actor_id,
-                created_at=now, expires_at=now + self.invite_ttl,
+                token=self.token_factory(),
+                contract_id=contract_id,
+                created_by=actor_id,
+                created_at=now,
+                expires_at=now + self.invite_ttl,
             )
             await uow.invites.add(invite)
             await uow.commit()
@@ -153,8 +163,14 @@ class ContractService:
 
     # ----- actions: the one way a person changes a contract ------------------------------------
     async def perform(
-        self, action: Action, actor_id: int, now: datetime, *, milestone_id: int | None = None,
-        contract_id: int | None = None, **args: Any,
+        self,
+        action: Action,
+        actor_id: int,
+        now: datetime,
+        *,
+        milestone_id: int | None = None,
+        contract_id: int | None = None,
+        **args: Any,
     ) -> Outcome:
         """Do `action` (a row of the table in domain/actions.py) on fresh state, exactly once (R13).
         Milestone actions take `milestone_id`, contract actions `contract_id`; `args` are the action's
@@ -172,8 +188,12 @@ class ContractService:
                 result = method(actor_id=actor_id, now=now, **args)
             event = c.new_history[-1].action if c.new_history else ""
             return Outcome(
-                event, c, actor_id, result if isinstance(result, Milestone) else None,
-                cancelled=result if isinstance(result, list) else None, done=action,
+                event,
+                c,
+                actor_id,
+                result if isinstance(result, Milestone) else None,
+                cancelled=result if isinstance(result, list) else None,
+                done=action,
             )
 
         if rule.on_milestone:
@@ -181,7 +201,12 @@ class ContractService:
         return await self.transition(contract_id, change)
 
     async def require(
-        self, action: Action, actor_id: int, *, milestone_id: int | None = None, contract_id: int | None = None,
+        self,
+        action: Action,
+        actor_id: int,
+        *,
+        milestone_id: int | None = None,
+        contract_id: int | None = None,
     ) -> Contract:
         """The contract, if `actor_id` may do `action` now (before asking for its text or a confirmation)."""
         async with self.uow_factory() as uow:
@@ -192,7 +217,8 @@ class ContractService:
     async def auto_release(self, milestone_id: int, now: datetime) -> Outcome:
         """R7: the bot itself releases a milestone whose review period is over."""
         return await self.transition(
-            None, lambda c: Outcome("auto_released", c, None, c.auto_release(milestone_id, now)),
+            None,
+            lambda c: Outcome("auto_released", c, None, c.auto_release(milestone_id, now)),
             milestone_id=milestone_id,
         )
 
@@ -231,8 +257,9 @@ class ContractService:
             await uow.commit()
 
     # ----- the one way a contract changes ------------------------------------------------------
-    async def transition(self, contract_id: int | None, change: Callable[[Contract], T], *,
-                         milestone_id: int | None = None) -> T:
+    async def transition(
+        self, contract_id: int | None, change: Callable[[Contract], T], *, milestone_id: int | None = None
+    ) -> T:
         """Apply `change` to fresh state and store it only if nobody changed the contract meanwhile.
 
         A refusal raises before anything is stored. A lost race retries on the new state, where

@@ -29,7 +29,7 @@ def default_database_url(workdir: str | Path = ".") -> str:
 def normalize_url(url: str) -> str:
     """Accept the plain URLs people paste (postgres://, postgresql://, sqlite://) and pick async drivers."""
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgresql+psycopg2", "postgresql+psycopg"):
         parsed = parsed.set(drivername="postgresql+asyncpg")
@@ -53,8 +53,11 @@ _inline_engines: WeakSet[Engine] = WeakSet()
 def _inline_usable() -> bool:
     reason = sqlite_inline.unavailable_reason()
     if reason is not None:
-        log.warning("IO_SHIMS: the inline SQLite connection does not fit the installed libraries (%s); "
-                    "using stock aiosqlite instead", reason)
+        log.warning(
+            "IO_SHIMS: the inline SQLite connection does not fit the installed libraries (%s); "
+            "using stock aiosqlite instead",
+            reason,
+        )
     return reason is None
 
 

@@ -174,7 +174,8 @@ Index("ix_milestones_status_due", MilestoneRow.status, MilestoneRow.due_date)
 # The sweep's only entry point: a partial index holding just the milestones with a reminder ahead,
 # so its cost follows what is due, not how many milestones exist.
 Index(
-    "ix_milestones_next_reminder_at", MilestoneRow.next_reminder_at,
+    "ix_milestones_next_reminder_at",
+    MilestoneRow.next_reminder_at,
     sqlite_where=MilestoneRow.next_reminder_at.is_not(None),
     postgresql_where=MilestoneRow.next_reminder_at.is_not(None),
 )
@@ -185,8 +186,10 @@ class ReminderLogRow(Base):
 
     __tablename__ = "reminder_log"
     # AUTOINCREMENT on SQLite: a reminder found by a sweep must never share its id with a row written later.
-    __table_args__ = (UniqueConstraint("milestone_id", "kind", "occurrence", "recipient_id"),
-                      {"sqlite_autoincrement": True})
+    __table_args__ = (
+        UniqueConstraint("milestone_id", "kind", "occurrence", "recipient_id"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"))
@@ -201,5 +204,9 @@ class ReminderLogRow(Base):
 
 # The sweep's view of what is due: planned reminders by moment. Sent ones leave it, so its size
 # follows what is still ahead, not the history.
-Index("ix_reminder_log_planned", ReminderLogRow.due_at,
-      sqlite_where=ReminderLogRow.status == "planned", postgresql_where=ReminderLogRow.status == "planned")
+Index(
+    "ix_reminder_log_planned",
+    ReminderLogRow.due_at,
+    sqlite_where=ReminderLogRow.status == "planned",
+    postgresql_where=ReminderLogRow.status == "planned",
+)

@@ -47,10 +47,14 @@ def _changed_query(postgres: bool) -> _AnySelect:
     """Milestones changed since they were last planned, oldest change first: a plain index range,
     cheap to plan and to run when (as nearly always) there are none."""
     m = MilestoneRow.__table__
-    query = (select(m.c.id)
-             .where(m.c.next_reminder_at.is_not(None),
-                    m.c.next_reminder_at <= bindparam("now", type_=m.c.next_reminder_at.type))
-             .order_by(m.c.next_reminder_at).limit(bindparam("limit", type_=Integer)))
+    query = (
+        select(m.c.id)
+        .where(
+            m.c.next_reminder_at.is_not(None), m.c.next_reminder_at <= bindparam("now", type_=m.c.next_reminder_at.type)
+        )
+        .order_by(m.c.next_reminder_at)
+        .limit(bindparam("limit", type_=Integer))
+    )
     if postgres:
         # Two bot processes sweeping one database take disjoint milestones.
         query = query.with_for_update(skip_locked=True)
@@ -66,18 +70,46 @@ def _subject_query(postgres: bool) -> _AnySelect:
     cu, fu = u.alias("cu"), u.alias("fu")
     other, nxt, nm = m.alias("other"), m.alias("nxt"), m.alias("nm")
     # A funded milestone is its own answer: look at the contract's others only for the rest.
-    has_funded = case((m.c.status.in_(FUNDED), true()),
-                      else_=exists().where(other.c.contract_id == c.c.id, other.c.status.in_(FUNDED)).correlate(c))
+    has_funded = case(
+        (m.c.status.in_(FUNDED), true()),
+        else_=exists().where(other.c.contract_id == c.c.id, other.c.status.in_(FUNDED)).correlate(c),
+    )
     next_unfunded = (
-        select(nxt.c.id).where(nxt.c.contract_id == c.c.id, nxt.c.status == MilestoneStatus.NOT_FUNDED.value)
-        .order_by(nxt.c.seq).limit(1).correlate(c).scalar_subquery()
+        select(nxt.c.id)
+        .where(nxt.c.contract_id == c.c.id, nxt.c.status == MilestoneStatus.NOT_FUNDED.value)
+        .order_by(nxt.c.seq)
+        .limit(1)
+        .correlate(c)
+        .scalar_subquery()
     )
     query = (
-        select(m.c.id, m.c.title, m.c.amount, m.c.due_date, m.c.status, m.c.submitted_at, m.c.released_at,
-               c.c.id, c.c.title, c.c.currency, c.c.review_days, c.c.status, c.c.client_id, c.c.freelancer_id,
-               cu.c.timezone, cu.c.quiet_start, cu.c.quiet_end, cu.c.blocked,
-               fu.c.timezone, fu.c.quiet_start, fu.c.quiet_end, fu.c.blocked,
-               has_funded.label("has_funded"), nm.c.id.label("next_id"), nm.c.title.label("next_title"))
+        select(
+            m.c.id,
+            m.c.title,
+            m.c.amount,
+            m.c.due_date,
+            m.c.status,
+            m.c.submitted_at,
+            m.c.released_at,
+            c.c.id,
+            c.c.title,
+            c.c.currency,
+            c.c.review_days,
+            c.c.status,
+            c.c.client_id,
+            c.c.freelancer_id,
+            cu.c.timezone,
+            cu.c.quiet_start,
+            cu.c.quiet_end,
+            cu.c.blocked,
+            fu.c.timezone,
+            fu.c.quiet_start,
+            fu.c.quiet_end,
+            fu.c.blocked,
+            has_funded.label("has_funded"),
+            nm.c.id.label("next_id"),
+            nm.c.title.label("next_title"),
+        )
         .join(c, c.c.id == m.c.contract_id)
         .outerjoin(cu, cu.c.id == c.c.client_id)
         .outerjoin(fu, fu.c.id == c.c.freelancer_id)
@@ -95,12 +127,14 @@ def _due_query() -> _AnySelect:
     only (each is taken on its own right before it goes out), and nothing but plain columns."""
     log = ReminderLogRow.__table__
     return (
-        select(log.c.id.label("log_id"), log.c.milestone_id, log.c.kind, log.c.occurrence, log.c.recipient_id,
-               log.c.due_at)
+        select(
+            log.c.id.label("log_id"), log.c.milestone_id, log.c.kind, log.c.occurrence, log.c.recipient_id, log.c.due_at
+        )
         # 'planned' as a literal, not a parameter: only then may a prepared (generic) plan use the
         # partial index, whose condition it must match.
         .where(log.c.status == literal_column("'planned'"), log.c.due_at <= bindparam("now", type_=log.c.due_at.type))
-        .order_by(log.c.due_at).limit(bindparam("limit", type_=Integer))
+        .order_by(log.c.due_at)
+        .limit(bindparam("limit", type_=Integer))
     )
 
 
@@ -109,13 +143,16 @@ def _look_query() -> _AnySelect:
     """The sweep's first statement, one round trip for its usual answers: has any milestone changed
     since it was planned (one row, with no reminders: "nothing to do"), and the due reminders."""
     m = MilestoneRow.__table__
-    changed = exists().where(m.c.next_reminder_at.is_not(None),
-                             m.c.next_reminder_at <= bindparam("now", type_=m.c.next_reminder_at.type))
+    changed = exists().where(
+        m.c.next_reminder_at.is_not(None), m.c.next_reminder_at <= bindparam("now", type_=m.c.next_reminder_at.type)
+    )
     probe = select(changed.label("changed")).subquery("probe")
     due = _due_query().subquery("due")
-    return (select(probe.c.changed, due.c.log_id, due.c.milestone_id, due.c.kind, due.c.occurrence,
-                   due.c.recipient_id)
-            .select_from(probe.outerjoin(due, true())).order_by(due.c.due_at))
+    return (
+        select(probe.c.changed, due.c.log_id, due.c.milestone_id, due.c.kind, due.c.occurrence, due.c.recipient_id)
+        .select_from(probe.outerjoin(due, true()))
+        .order_by(due.c.due_at)
+    )
 
 
 def _log_updates() -> dict[str, Update]:
@@ -124,15 +161,18 @@ def _log_updates() -> dict[str, Update]:
     at = log.c.due_at.type
     one = log.c.id == bindparam("log_id", type_=Integer)
     return {
-        "take": update(log).where(one, log.c.status == _PLANNED)
+        "take": update(log)
+        .where(one, log.c.status == _PLANNED)
         .values(status=_SENDING, claimed_at=bindparam("now", type_=at)),
         "reschedule": update(log).where(one, log.c.status == _PLANNED).values(due_at=bindparam("at", type_=at)),
-        "mark": update(log).where(log.c.id.in_(bindparam("ids", expanding=True)),
-                                  log.c.status.in_((_PLANNED, _SENDING)))
+        "mark": update(log)
+        .where(log.c.id.in_(bindparam("ids", expanding=True)), log.c.status.in_((_PLANNED, _SENDING)))
         .values(status=bindparam("outcome", type_=log.c.status.type), sent_at=bindparam("now", type_=at)),
-        "skip": update(log).where(one, log.c.status == _PLANNED)
+        "skip": update(log)
+        .where(one, log.c.status == _PLANNED)
         .values(status=_SKIPPED, sent_at=bindparam("now", type_=at)),
-        "unclaim": update(log).where(one, log.c.status == _SENDING)
+        "unclaim": update(log)
+        .where(one, log.c.status == _SENDING)
         .values(status=_PLANNED, claimed_at=None, due_at=bindparam("at", type_=at)),
     }
 
@@ -189,12 +229,38 @@ def _utc_binder(connection: AsyncConnection) -> Callable[[datetime | None], obje
 
 
 def _subject(r: _AnyRow, people: dict[_PersonKey, Recipient]) -> ReminderSubject:
-    (mid, title, amount, due, status, submitted_at, released_at, cid, ctitle, currency, review_days,
-     cstatus, client_id, freelancer_id, ctz, cqs, cqe, cblocked, ftz, fqs, fqe, fblocked,
-     funded, next_id, next_title) = r
+    (
+        mid,
+        title,
+        amount,
+        due,
+        status,
+        submitted_at,
+        released_at,
+        cid,
+        ctitle,
+        currency,
+        review_days,
+        cstatus,
+        client_id,
+        freelancer_id,
+        ctz,
+        cqs,
+        cqe,
+        cblocked,
+        ftz,
+        fqs,
+        fqe,
+        fblocked,
+        funded,
+        next_id,
+        next_title,
+    ) = r
     recipients = []
-    keys: tuple[_PersonKey, _PersonKey] = ((client_id, Role.CLIENT, ctz, cqs, cqe, bool(cblocked)),
-                                           (freelancer_id, Role.FREELANCER, ftz, fqs, fqe, bool(fblocked)))
+    keys: tuple[_PersonKey, _PersonKey] = (
+        (client_id, Role.CLIENT, ctz, cqs, cqe, bool(cblocked)),
+        (freelancer_id, Role.FREELANCER, ftz, fqs, fqe, bool(fblocked)),
+    )
     for key in keys:
         if key[0] is not None:
             person = people.get(key)  # one contract party is a recipient of many milestones
@@ -202,18 +268,33 @@ def _subject(r: _AnyRow, people: dict[_PersonKey, Recipient]) -> ReminderSubject
                 person = people[key] = Recipient(*key)
             recipients.append(person)
     return ReminderSubject(
-        milestone_id=mid, title=title, amount=amount, due_date=due,
+        milestone_id=mid,
+        title=title,
+        amount=amount,
+        due_date=due,
         status=_STATUS.get(status) or MilestoneStatus(status),
-        submitted_at=submitted_at, released_at=released_at, contract_id=cid, contract_title=ctitle,
-        currency=currency, review_days=review_days, contract_active=cstatus == "active",
-        recipients=tuple(recipients), has_funded=bool(funded), next_unfunded_id=next_id,
+        submitted_at=submitted_at,
+        released_at=released_at,
+        contract_id=cid,
+        contract_title=ctitle,
+        currency=currency,
+        review_days=review_days,
+        contract_active=cstatus == "active",
+        recipients=tuple(recipients),
+        has_funded=bool(funded),
+        next_unfunded_id=next_id,
         next_unfunded_title=next_title if next_id is not None else "",
     )
 
 
 def _due_row(row: _AnyRow) -> DueRow:
-    return DueRow(log_id=row.log_id, milestone_id=row.milestone_id, kind=row.kind, occurrence=row.occurrence,
-                  recipient_id=row.recipient_id)
+    return DueRow(
+        log_id=row.log_id,
+        milestone_id=row.milestone_id,
+        kind=row.kind,
+        occurrence=row.occurrence,
+        recipient_id=row.recipient_id,
+    )
 
 
 class SqlReminderRepository:
@@ -282,7 +363,7 @@ class SqlReminderRepository:
         dialect = connection.dialect
         limit = dialect.insertmanyvalues_max_parameters
         for start in range(0, len(mids), limit):
-            ids = tuple(mids[start:start + limit])
+            ids = tuple(mids[start : start + limit])
             await connection.exec_driver_sql(_sqlite_in(_SQLITE_UNPLAN, len(ids)), ids)
             await connection.exec_driver_sql(_sqlite_in(_SQLITE_PLANNED, len(ids)), ids)
         params: list[tuple[int, str, str, int, str, object]] = []
@@ -291,7 +372,7 @@ class SqlReminderRepository:
                 params.append((mid, rem.kind.value, rem.occurrence, rem.recipient_id, status.value, utc(at)))
         page = max(1, min(dialect.insertmanyvalues_page_size, limit // 6))
         for start in range(0, len(params), page):
-            chunk = params[start:start + page]
+            chunk = params[start : start + page]
             await connection.exec_driver_sql(_sqlite_plan(len(chunk)), tuple(v for row in chunk for v in row))
 
     async def due(self, now: datetime, limit: int) -> list[DueRow]:
@@ -326,24 +407,30 @@ class SqlReminderRepository:
     async def touch_user(self, user_id: int, now: datetime) -> None:
         """A changed time zone or quiet hours: re-plan that person's reminders at the next sweep."""
         contracts = select(ContractRow.id).where(
-            or_(ContractRow.client_id == user_id, ContractRow.freelancer_id == user_id))
+            or_(ContractRow.client_id == user_id, ContractRow.freelancer_id == user_id)
+        )
         # Correlated, so that the key's index on milestone_id answers it for each of this person's
         # milestones (not a list of every planned reminder there is).
-        planned = exists().where(ReminderLogRow.milestone_id == MilestoneRow.id,
-                                 ReminderLogRow.status == literal_column("'planned'"))  # the partial index's
+        planned = exists().where(
+            ReminderLogRow.milestone_id == MilestoneRow.id, ReminderLogRow.status == literal_column("'planned'")
+        )  # the partial index's
         await self.session.execute(
             update(MilestoneRow)
-            .where(MilestoneRow.contract_id.in_(contracts),
-                   # funded ones, and any other with reminders ahead (a release's "next milestone
-                   # waiting") or not planned yet
-                   or_(MilestoneRow.status.in_(FUNDED), planned, MilestoneRow.next_reminder_at.is_not(None)))
-            .values(next_reminder_at=now).execution_options(synchronize_session=False)
+            .where(
+                MilestoneRow.contract_id.in_(contracts),
+                # funded ones, and any other with reminders ahead (a release's "next milestone
+                # waiting") or not planned yet
+                or_(MilestoneRow.status.in_(FUNDED), planned, MilestoneRow.next_reminder_at.is_not(None)),
+            )
+            .values(next_reminder_at=now)
+            .execution_options(synchronize_session=False)
         )
 
     async def log(self, milestone_id: int) -> list[tuple[str, str, int, str]]:
         """(kind, occurrence, recipient, status) of each of the milestone's reminders, oldest first."""
         rows = await self.session.execute(
             select(ReminderLogRow.kind, ReminderLogRow.occurrence, ReminderLogRow.recipient_id, ReminderLogRow.status)
-            .where(ReminderLogRow.milestone_id == milestone_id).order_by(ReminderLogRow.id))
+            .where(ReminderLogRow.milestone_id == milestone_id)
+            .order_by(ReminderLogRow.id)
+        )
         return [(kind, occurrence, recipient_id, status) for kind, occurrence, recipient_id, status in rows.all()]
-

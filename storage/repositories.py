@@ -27,8 +27,17 @@ from domain.ports import ContractSummary, UserProfile
 from .models import ContractRow, HistoryRow, InviteRow, LedgerRow, MilestoneRow, UserRow
 
 _MS_FIELDS = [f.name for f in fields(Milestone) if f.name != "id"]
-_CONTRACT_FIELDS = ("title", "currency", "status", "client_id", "freelancer_id", "review_days", "ended_at",
-                    "group_chat_id", "kept_open_at")
+_CONTRACT_FIELDS = (
+    "title",
+    "currency",
+    "status",
+    "client_id",
+    "freelancer_id",
+    "review_days",
+    "ended_at",
+    "group_chat_id",
+    "kept_open_at",
+)
 
 
 def _ms_values(ms: Milestone) -> dict[str, Any]:
@@ -57,18 +66,23 @@ def _values(table: Table, names: Iterable[str]) -> dict[str, BindParameter[Any]]
 # Built once: a tap runs these, and building (and cache-keying) a statement costs more than SQLite
 # takes to run it. Core statements on the session's connection, not the ORM's bulk DML path.
 _LOAD_BY_CONTRACT = (
-    select(_C, _M).select_from(_C.outerjoin(_M, _M.c.contract_id == _C.c.id))
-    .where(_C.c.id == bindparam("b_contract")).order_by(_M.c.id)
+    select(_C, _M)
+    .select_from(_C.outerjoin(_M, _M.c.contract_id == _C.c.id))
+    .where(_C.c.id == bindparam("b_contract"))
+    .order_by(_M.c.id)
 )
 _LOAD_BY_MILESTONE = (
-    select(_C, _M).select_from(_C.outerjoin(_M, _M.c.contract_id == _C.c.id))
+    select(_C, _M)
+    .select_from(_C.outerjoin(_M, _M.c.contract_id == _C.c.id))
     .where(_C.c.id == select(_M.c.contract_id).where(_M.c.id == bindparam("b_milestone")).scalar_subquery())
     .order_by(_M.c.id)
 )
-_CONTRACT_INSERT = insert(_C).values(
-    **_values(_C, (*_CONTRACT_FIELDS, "created_by", "created_at", "version"))).returning(_C.c.id)
+_CONTRACT_INSERT = (
+    insert(_C).values(**_values(_C, (*_CONTRACT_FIELDS, "created_by", "created_at", "version"))).returning(_C.c.id)
+)
 _CONTRACT_UPDATE = (
-    update(_C).where(_C.c.id == bindparam("b_id"), _C.c.version == bindparam("b_version"))
+    update(_C)
+    .where(_C.c.id == bindparam("b_id"), _C.c.version == bindparam("b_version"))
     .values(version=_C.c.version + 1, **_values(_C, _CONTRACT_FIELDS))
 )
 _MS_INSERT = insert(_M).values(**_values(_M, ("contract_id", *_MS_FIELDS))).returning(_M.c.id)
@@ -87,8 +101,12 @@ class SqlContractRepository:
 
     async def add(self, contract: Contract) -> None:
         values = {name: getattr(contract, name) for name in _CONTRACT_FIELDS}
-        values.update(status=contract.status.value, created_by=contract.created_by,
-                      created_at=contract.created_at, version=contract.version)
+        values.update(
+            status=contract.status.value,
+            created_by=contract.created_by,
+            created_at=contract.created_at,
+            version=contract.version,
+        )
         conn = await self.session.connection()
         contract.id = (await conn.execute(_CONTRACT_INSERT, _prefixed(values))).scalar_one()
         await self._write_children(contract)
@@ -120,10 +138,19 @@ class SqlContractRepository:
             milestones.append(ms)
         c = {name: first[i] for name, i in _CI.items()}
         return Contract(
-            id=c["id"], title=c["title"], currency=c["currency"], status=ContractStatus(c["status"]),
-            created_by=c["created_by"], created_at=c["created_at"], client_id=c["client_id"],
-            freelancer_id=c["freelancer_id"], review_days=c["review_days"], ended_at=c["ended_at"],
-            group_chat_id=c["group_chat_id"], kept_open_at=c["kept_open_at"], version=c["version"],
+            id=c["id"],
+            title=c["title"],
+            currency=c["currency"],
+            status=ContractStatus(c["status"]),
+            created_by=c["created_by"],
+            created_at=c["created_at"],
+            client_id=c["client_id"],
+            freelancer_id=c["freelancer_id"],
+            review_days=c["review_days"],
+            ended_at=c["ended_at"],
+            group_chat_id=c["group_chat_id"],
+            kept_open_at=c["kept_open_at"],
+            version=c["version"],
             milestones=milestones,
         )
 
@@ -131,8 +158,9 @@ class SqlContractRepository:
         values = {name: getattr(contract, name) for name in _CONTRACT_FIELDS}
         values["status"] = contract.status.value
         conn = await self.session.connection()
-        result = await conn.execute(_CONTRACT_UPDATE, {"b_id": contract.id, "b_version": contract.version,
-                                                       **_prefixed(values)})
+        result = await conn.execute(
+            _CONTRACT_UPDATE, {"b_id": contract.id, "b_version": contract.version, **_prefixed(values)}
+        )
         if result.rowcount != 1:
             raise ConcurrentUpdate(f"contract {contract.id} changed since it was read")
         contract.version += 1
@@ -143,8 +171,9 @@ class SqlContractRepository:
         for ms in contract.milestones:
             values = _ms_values(ms)
             if ms.id is None:
-                ms.id = (await conn.execute(_MS_INSERT, {"v_contract_id": contract.id, **_prefixed(values)})
-                         ).scalar_one()
+                ms.id = (
+                    await conn.execute(_MS_INSERT, {"v_contract_id": contract.id, **_prefixed(values)})
+                ).scalar_one()
             elif self._seen.get(ms.id) != values:
                 await conn.execute(_MS_UPDATE, {"b_id": ms.id, **_prefixed(values)})
             self._seen[ms.id] = values
@@ -152,8 +181,14 @@ class SqlContractRepository:
             await conn.execute(
                 insert(_LEDGER),
                 [
-                    dict(contract_id=contract.id, milestone_id=e.milestone.id if e.milestone else e.milestone_id,
-                         kind=e.kind.value, amount=e.amount, at=e.at, actor_id=e.actor_id)
+                    dict(
+                        contract_id=contract.id,
+                        milestone_id=e.milestone.id if e.milestone else e.milestone_id,
+                        kind=e.kind.value,
+                        amount=e.amount,
+                        at=e.at,
+                        actor_id=e.actor_id,
+                    )
                     for e in contract.new_ledger
                 ],
             )
@@ -162,9 +197,15 @@ class SqlContractRepository:
             await conn.execute(
                 insert(_HISTORY),
                 [
-                    dict(contract_id=contract.id, milestone_id=e.milestone.id if e.milestone else e.milestone_id,
-                         milestone_title=e.milestone_title, actor_id=e.actor_id, action=e.action, note=e.note,
-                         at=e.at)
+                    dict(
+                        contract_id=contract.id,
+                        milestone_id=e.milestone.id if e.milestone else e.milestone_id,
+                        milestone_title=e.milestone_title,
+                        actor_id=e.actor_id,
+                        action=e.action,
+                        note=e.note,
+                        at=e.at,
+                    )
                     for e in contract.new_history
                 ],
             )
@@ -199,25 +240,46 @@ class SqlContractRepository:
 
     async def history(self, contract_id: int) -> list[HistoryEntry]:
         rows = (
-            await self.session.execute(
-                select(HistoryRow).where(HistoryRow.contract_id == contract_id).order_by(HistoryRow.id)
+            (
+                await self.session.execute(
+                    select(HistoryRow).where(HistoryRow.contract_id == contract_id).order_by(HistoryRow.id)
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         return [
-            HistoryEntry(action=r.action, at=r.at, actor_id=r.actor_id, note=r.note, milestone_id=r.milestone_id,
-                         milestone_title=r.milestone_title, id=r.id)
+            HistoryEntry(
+                action=r.action,
+                at=r.at,
+                actor_id=r.actor_id,
+                note=r.note,
+                milestone_id=r.milestone_id,
+                milestone_title=r.milestone_title,
+                id=r.id,
+            )
             for r in rows
         ]
 
     async def ledger(self, contract_id: int) -> list[LedgerEntry]:
         rows = (
-            await self.session.execute(
-                select(LedgerRow).where(LedgerRow.contract_id == contract_id).order_by(LedgerRow.id)
+            (
+                await self.session.execute(
+                    select(LedgerRow).where(LedgerRow.contract_id == contract_id).order_by(LedgerRow.id)
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         return [
-            LedgerEntry(kind=LedgerKind(r.kind), amount=r.amount, at=r.at, milestone_id=r.milestone_id,
-                        actor_id=r.actor_id, id=r.id)
+            LedgerEntry(
+                kind=LedgerKind(r.kind),
+                amount=r.amount,
+                at=r.at,
+                milestone_id=r.milestone_id,
+                actor_id=r.actor_id,
+                id=r.id,
+            )
             for r in rows
         ]
 
@@ -229,8 +291,11 @@ class SqlInviteRepository:
     async def add(self, invite: Invite) -> None:
         await self.session.execute(
             insert(InviteRow).values(
-                token=invite.token, contract_id=invite.contract_id, created_by=invite.created_by,
-                created_at=invite.created_at, expires_at=invite.expires_at,
+                token=invite.token,
+                contract_id=invite.contract_id,
+                created_by=invite.created_by,
+                created_at=invite.created_at,
+                expires_at=invite.expires_at,
             )
         )
 
@@ -239,8 +304,13 @@ class SqlInviteRepository:
         if row is None:
             return None
         return Invite(
-            token=row.token, contract_id=row.contract_id, created_by=row.created_by, created_at=row.created_at,
-            expires_at=row.expires_at, used_by=row.used_by, used_at=row.used_at,
+            token=row.token,
+            contract_id=row.contract_id,
+            created_by=row.created_by,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            used_by=row.used_by,
+            used_at=row.used_at,
         )
 
     async def claim(self, token: str, user_id: int, now: datetime) -> bool:
@@ -269,8 +339,14 @@ class SqlUserRepository:
     @staticmethod
     def _profile(row: UserRow) -> UserProfile:
         return UserProfile(
-            id=row.id, first_name=row.first_name, username=row.username, timezone=row.timezone,
-            quiet_start=row.quiet_start, quiet_end=row.quiet_end, started=row.started, blocked=row.blocked,
+            id=row.id,
+            first_name=row.first_name,
+            username=row.username,
+            timezone=row.timezone,
+            quiet_start=row.quiet_start,
+            quiet_end=row.quiet_end,
+            started=row.started,
+            blocked=row.blocked,
         )
 
     async def upsert(self, profile: UserProfile) -> None:

@@ -222,8 +222,11 @@ def unavailable_reason() -> str | None:
         probe = aiosqlite.Connection(lambda: None, 64)  # type: ignore[arg-type,return-value]  # never started: no thread, no file
     except Exception as err:  # a changed constructor
         return f"aiosqlite.Connection() failed: {type(err).__name__}: {err}"
-    gone = [name for name in AIOSQLITE_PRIVATE
-            if not hasattr(aiosqlite.Connection, name) and name not in getattr(probe, "__dict__", {})]
+    gone = [
+        name
+        for name in AIOSQLITE_PRIVATE
+        if not hasattr(aiosqlite.Connection, name) and name not in getattr(probe, "__dict__", {})
+    ]
     if gone:
         return f"aiosqlite.Connection no longer has {', '.join(gone)}"
     inline = InlineConnection(sqlite3.connect(":memory:"), 0)
@@ -236,8 +239,9 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def inline_creator(database: str, *, busy_timeout_s: float, uri: bool = False
-                   ) -> Callable[[], Coroutine[Any, Any, InlineConnection]]:
+def inline_creator(
+    database: str, *, busy_timeout_s: float, uri: bool = False
+) -> Callable[[], Coroutine[Any, Any, InlineConnection]]:
     """An ``async_creator`` for create_async_engine: each call opens one inline connection."""
 
     async def connect() -> InlineConnection:

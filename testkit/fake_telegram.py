@@ -1664,8 +1664,9 @@ class FakeTelegram:
                 copy.deepcopy(m) for _, m in sorted(stored.items()) if m.from_bot and (include_deleted or not m.deleted)
             ]
 
-    def wait_for_bot_message(self, chat_id: int | FakeUser | FakeGroup, after: int, contains: str = "",
-                             timeout: float = 10.0) -> FakeMessage:
+    def wait_for_bot_message(
+        self, chat_id: int | FakeUser | FakeGroup, after: int, contains: str = "", timeout: float = 10.0
+    ) -> FakeMessage:
         """Block (no polling) until a bot message in the chat sent or edited after `after` (a mark())
         contains `contains`; cheap enough for load drivers with many threads."""
         target = self._chat_id(chat_id)
@@ -1784,8 +1785,9 @@ class FakeTelegram:
 
     def wait_for_answer(self, query_id: str, timeout: float = 10.0) -> dict[str, Any]:
         """The answerCallbackQuery parameters the bot gave for a query from press()."""
-        return self.wait_for(lambda: self.answer_for(query_id), timeout,
-                             description=f"an answer to callback query {query_id}")
+        return self.wait_for(
+            lambda: self.answer_for(query_id), timeout, description=f"an answer to callback query {query_id}"
+        )
 
     def wait_for_call(
         self, method: str, timeout: float = 10.0, *, since: int = 0, predicate: Callable[[Call], bool] | None = None

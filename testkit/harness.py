@@ -34,8 +34,16 @@ class InProcessRequest(BaseRequest):
     def read_timeout(self) -> float:
         return 5.0
 
-    async def do_request(self, url, method, request_data=None, read_timeout=None, write_timeout=None,
-                         connect_timeout=None, pool_timeout=None):
+    async def do_request(
+        self,
+        url,
+        method,
+        request_data=None,
+        read_timeout=None,
+        write_timeout=None,
+        connect_timeout=None,
+        pool_timeout=None,
+    ):
         api_method = url.rsplit("/", 1)[1]
         params = request_data.json_parameters if request_data else {}
         status, payload = self.fake.call_direct(api_method, params)
@@ -91,8 +99,9 @@ async def make_app(tg, db_url, clock, **settings):
     cfg = Settings(bot_token=TOKEN, database_url=db_url, _env_file=None, **settings)
     engine = create_engine(db_url, inline=cfg.io_shims)  # IO_SHIMS from the environment
     await upgrade_to_head(engine)
-    app = build_application(cfg, clock=clock, engine=engine, request=InProcessRequest(tg), updater=False,
-                            rate_limiter=False)
+    app = build_application(
+        cfg, clock=clock, engine=engine, request=InProcessRequest(tg), updater=False, rate_limiter=False
+    )
     await app.initialize()
     await _post_init(app)
     return app

@@ -18,8 +18,19 @@ START_TIMEOUT = 30.0  # first start imports babel/dateparser and runs the migrat
 STOP_TIMEOUT = 15.0
 # Variables the bot's settings read: never inherited from the developer's shell.
 _BOT_SETTINGS = {
-    "BOT_TOKEN", "DATABASE_URL", "BOT_API_BASE_URL", "DEFAULT_TIMEZONE", "REVIEW_DAYS", "REMINDER_SWEEP_SECONDS",
-    "REMINDER_HOUR", "WEBHOOK_URL", "WEBHOOK_LISTEN", "WEBHOOK_PORT", "WEBHOOK_SECRET", "LOG_LEVEL", "IO_SHIMS",
+    "BOT_TOKEN",
+    "DATABASE_URL",
+    "BOT_API_BASE_URL",
+    "DEFAULT_TIMEZONE",
+    "REVIEW_DAYS",
+    "REMINDER_SWEEP_SECONDS",
+    "REMINDER_HOUR",
+    "WEBHOOK_URL",
+    "WEBHOOK_LISTEN",
+    "WEBHOOK_PORT",
+    "WEBHOOK_SECRET",
+    "LOG_LEVEL",
+    "IO_SHIMS",
 }
 _PROXIES = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"}
 
@@ -67,7 +78,11 @@ class BotProcess:
             log.write(f"----- bot start #{self.starts} -----\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot"], cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "bot"],
+                cwd=ROOT,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
         self.tg.wait_until_polling(timeout=START_TIMEOUT)

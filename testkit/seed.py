@@ -30,7 +30,17 @@ async def seed(db_path, people: list[tuple[int, str, str]], plan) -> dict:
 async def contract_with(svc, now, client, freelancer, title, due, *, submitted_at=None):
     c, inv = await svc.create_contract(client, Role.CLIENT, title, "USD", now - timedelta(days=20))
     await svc.accept_invite(inv.token, freelancer, now - timedelta(days=20))
-    out = await svc.perform(Action.ADD_MILESTONE, client, now - timedelta(days=20), contract_id=c.id, title=f"{title} work", amount=50000, due_date=due, description="", today=due)
+    out = await svc.perform(
+        Action.ADD_MILESTONE,
+        client,
+        now - timedelta(days=20),
+        contract_id=c.id,
+        title=f"{title} work",
+        amount=50000,
+        due_date=due,
+        description="",
+        today=due,
+    )
     await svc.perform(Action.ACTIVATE, client, now - timedelta(days=20), milestone_id=out.milestone.id)
     if submitted_at is not None:
         await svc.perform(Action.SUBMIT, freelancer, submitted_at, milestone_id=out.milestone.id, note="done")

@@ -80,4 +80,5 @@ def pytest_terminal_summary(terminalreporter):
     on_sqlite = sum(1 for r in passed if "[sqlite" in r.nodeid)
     skipped = sum(1 for r in terminalreporter.stats.get("skipped", []) if "postgresql" in r.nodeid)
     terminalreporter.write_line(
-        f"database suites: {on_sqlite} passed on SQLite, {on_pg} passed on PostgreSQL, {skipped} skipped")
+        f"database suites: {on_sqlite} passed on SQLite, {on_pg} passed on PostgreSQL, {skipped} skipped"
+    )

@@ -132,8 +132,13 @@ async def pressed_contract(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return None
 
 
-async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
-              markup: InlineKeyboardMarkup | None = None, answer: bool = True) -> bool:
+async def say(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+    answer: bool = True,
+) -> bool:
     """Ask in the user's private chat (also when the button was pressed in a group).
 
     answer=False: the press was already answered (a query can be answered only once)."""
@@ -141,8 +146,9 @@ async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
     sent = await safe_send(context, update.effective_user.id, text, markup)
     if q is not None:
         if sent is None:
-            await q.answer(f"Open a private chat with @{context.bot.username} first, then press again.",
-                           show_alert=True)
+            await q.answer(
+                f"Open a private chat with @{context.bot.username} first, then press again.", show_alert=True
+            )
         else:
             await q.answer()
     return sent is not None

@@ -43,10 +43,13 @@ def prompt_for(field: str, d: Draft) -> tuple[str, InlineKeyboardMarkup | None]:
         example = "1500" if cur == "JPY" else "1500 or 1,250.50"
         return f"Send the <b>amount</b> in {e(cur)}, e.g. {example}.", None
     if field == "due":
-        return ("Send the <b>due date</b>, e.g. 2026-12-31, 31.12.2026, Dec 31, tomorrow, in 2 weeks or "
-                "next friday."), None
-    return ("Send a <b>description</b> of the work (up to 2,000 characters), or tap Skip.",
-            InlineKeyboardMarkup([[Btn("Skip", callback_data=Choice("am", "skip").encode())]]))
+        return (
+            "Send the <b>due date</b>, e.g. 2026-12-31, 31.12.2026, Dec 31, tomorrow, in 2 weeks or next friday."
+        ), None
+    return (
+        "Send a <b>description</b> of the work (up to 2,000 characters), or tap Skip.",
+        InlineKeyboardMarkup([[Btn("Skip", callback_data=Choice("am", "skip").encode())]]),
+    )
 
 
 async def ask_field(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Draft, field: str, prefix: str = "") -> Step:
@@ -59,8 +62,11 @@ async def draft_gone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step
     drop_draft(context)
     if update.callback_query:
         await update.callback_query.answer()
-    await safe_send(context, update.effective_user.id,
-                    "I lost track of that milestone form: please start it again (nothing was saved).")
+    await safe_send(
+        context,
+        update.effective_user.id,
+        "I lost track of that milestone form: please start it again (nothing was saved).",
+    )
     return END
 
 
@@ -68,8 +74,10 @@ async def draft_gone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step
 async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     items = await picker_items(context, update.effective_user.id, "add")
     if not items:
-        await update.message.reply_text("You have no active contract yet. Start one with /newcontract, or "
-                                        "open the invite link the other party sent you.")
+        await update.message.reply_text(
+            "You have no active contract yet. Start one with /newcontract, or "
+            "open the invite link the other party sent you."
+        )
         return END
     if len(items) == 1:
         return await begin_add(update, context, items[0].id)
@@ -123,8 +131,16 @@ async def edit_from_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return END
     press, contract = found
     ms = contract.milestone(press.target)
-    d = Draft(Flow.EDIT, milestone_id=ms.id, contract_id=contract.id, currency=contract.currency, title=ms.title,
-              amount=ms.amount, due=ms.due_date.isoformat(), description=ms.description)
+    d = Draft(
+        Flow.EDIT,
+        milestone_id=ms.id,
+        contract_id=contract.id,
+        currency=contract.currency,
+        title=ms.title,
+        amount=ms.amount,
+        due=ms.due_date.isoformat(),
+        description=ms.description,
+    )
     d.original = {f: getattr(d, f) for f in FIELDS}
     keep_draft(context, d)
     ok = await say(update, context, f"Editing <b>{e(ms.title)}</b>. What do you want to change?", field_keyboard())
@@ -132,13 +148,19 @@ async def edit_from_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 def field_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([
-        [Btn("Title", callback_data=Choice("am", "f:title").encode()),
-         Btn("Amount", callback_data=Choice("am", "f:amount").encode())],
-        [Btn("Due date", callback_data=Choice("am", "f:due").encode()),
-         Btn("Description", callback_data=Choice("am", "f:description").encode())],
-        [Btn("Cancel", callback_data=Choice("am", "cancel").encode())],
-    ])
+    return InlineKeyboardMarkup(
+        [
+            [
+                Btn("Title", callback_data=Choice("am", "f:title").encode()),
+                Btn("Amount", callback_data=Choice("am", "f:amount").encode()),
+            ],
+            [
+                Btn("Due date", callback_data=Choice("am", "f:due").encode()),
+                Btn("Description", callback_data=Choice("am", "f:description").encode()),
+            ],
+            [Btn("Cancel", callback_data=Choice("am", "cancel").encode())],
+        ]
+    )
 
 
 async def choose_field(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
@@ -165,7 +187,7 @@ async def next_step(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Draft
     keep_draft(context, d)
     if editing or d.kind is Flow.EDIT:
         return await show_summary(update, context, d)
-    for f in FIELDS[FIELDS.index(field) + 1:]:
+    for f in FIELDS[FIELDS.index(field) + 1 :]:
         if getattr(d, f) is None:
             return await ask_field(update, context, d, f)
     return await show_summary(update, context, d)
@@ -180,9 +202,15 @@ async def show_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Dr
         f"Due date: {fmt_date(d.due_date)}",
         f"Description: {e(d.description) if d.description else '—'}",
     ]
-    markup = InlineKeyboardMarkup([[Btn("Save", callback_data=Choice("am", "save").encode()),
-                                    Btn("Edit", callback_data=Choice("am", "edit").encode()),
-                                    Btn("Cancel", callback_data=Choice("am", "cancel").encode())]])
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                Btn("Save", callback_data=Choice("am", "save").encode()),
+                Btn("Edit", callback_data=Choice("am", "edit").encode()),
+                Btn("Cancel", callback_data=Choice("am", "cancel").encode()),
+            ]
+        ]
+    )
     await say(update, context, "\n".join(lines), markup, answer=answer)
     return State.AM_SUMMARY
 
@@ -194,8 +222,12 @@ async def got_text(update: Update, context: ContextTypes.DEFAULT_TYPE, field: st
     except DraftGone:
         return await draft_gone(update, context)
     try:
-        check_text(text, field, min_len=1 if field == "title" else 0,
-                   max_len=TITLE_MAX if field == "title" else DESCRIPTION_MAX)
+        check_text(
+            text,
+            field,
+            min_len=1 if field == "title" else 0,
+            max_len=TITLE_MAX if field == "title" else DESCRIPTION_MAX,
+        )
     except DomainError as err:
         return await ask_field(update, context, d, field, f"{e(err.reason)}\n")
     setattr(d, field, text)
@@ -251,13 +283,28 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
             original = d.original or {}
             changed = {k: getattr(d, k) for k in FIELDS if getattr(d, k) != original.get(k)}
             outcome = await dd.svc.perform(
-                Action.EDIT, user_id, now, milestone_id=d.milestone_id, today=today,
-                title=changed.get("title"), amount=changed.get("amount"),
-                due_date=d.due_date if "due" in changed else None, description=changed.get("description"))
+                Action.EDIT,
+                user_id,
+                now,
+                milestone_id=d.milestone_id,
+                today=today,
+                title=changed.get("title"),
+                amount=changed.get("amount"),
+                due_date=d.due_date if "due" in changed else None,
+                description=changed.get("description"),
+            )
         else:
             outcome = await dd.svc.perform(
-                Action.ADD_MILESTONE, user_id, now, contract_id=d.contract_id, title=d.title, amount=d.amount,
-                due_date=d.due_date, description=d.description or "", today=today)
+                Action.ADD_MILESTONE,
+                user_id,
+                now,
+                contract_id=d.contract_id,
+                title=d.title,
+                amount=d.amount,
+                due_date=d.due_date,
+                description=d.description or "",
+                today=today,
+            )
     except DraftGone:
         await q.answer("That draft is incomplete: start again.", show_alert=True)
         drop_draft(context)
@@ -274,8 +321,11 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
         drop_draft(context)
         return END
     drop_draft(context)
-    word = "Changes saved." if d.kind is Flow.EDIT else (
-        "Proposal sent to the client." if outcome.action == "milestone_proposed" else "Saved.")
+    word = (
+        "Changes saved."
+        if d.kind is Flow.EDIT
+        else ("Proposal sent to the client." if outcome.action == "milestone_proposed" else "Saved.")
+    )
     await q.answer(word)
     await after_change(update, context, outcome, message=None if in_group(update) else q.message)
     return END

@@ -26,8 +26,11 @@ def current(context: ContextTypes.DEFAULT_TYPE) -> Draft:
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     keep_draft(context, Draft(Flow.CONTRACT))
-    ok = await say(update, context, "Let's set up a contract. What is its <b>title</b>? "
-                                    "(1–100 characters, e.g. «Website redesign»)")
+    ok = await say(
+        update,
+        context,
+        "Let's set up a contract. What is its <b>title</b>? (1–100 characters, e.g. «Website redesign»)",
+    )
     return State.NC_TITLE if ok else END
 
 
@@ -41,10 +44,13 @@ async def got_title(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
         return State.NC_TITLE
     d.title = text
     keep_draft(context, d)
-    rows = [[Btn(c, callback_data=Choice("cur", c).encode()) for c in CURRENCIES[:3]],
-            [Btn(c, callback_data=Choice("cur", c).encode()) for c in CURRENCIES[3:]]]
-    await update.message.reply_text("Which <b>currency</b>? Tap one, or type an ISO code such as CHF.",
-                                    reply_markup=InlineKeyboardMarkup(rows))
+    rows = [
+        [Btn(c, callback_data=Choice("cur", c).encode()) for c in CURRENCIES[:3]],
+        [Btn(c, callback_data=Choice("cur", c).encode()) for c in CURRENCIES[3:]],
+    ]
+    await update.message.reply_text(
+        "Which <b>currency</b>? Tap one, or type an ISO code such as CHF.", reply_markup=InlineKeyboardMarkup(rows)
+    )
     return State.NC_CURRENCY
 
 
@@ -60,8 +66,12 @@ async def got_currency(update: Update, context: ContextTypes.DEFAULT_TYPE) -> St
         return State.NC_CURRENCY
     d.currency = code
     keep_draft(context, d)
-    markup = InlineKeyboardMarkup([[Btn("I am the client", callback_data=Choice("role", "client").encode())],
-                                   [Btn("I am the freelancer", callback_data=Choice("role", "freelancer").encode())]])
+    markup = InlineKeyboardMarkup(
+        [
+            [Btn("I am the client", callback_data=Choice("role", "client").encode())],
+            [Btn("I am the freelancer", callback_data=Choice("role", "freelancer").encode())],
+        ]
+    )
     await say(update, context, f"Currency: {e(code)}. Which side are you on?", markup)
     return State.NC_ROLE
 
@@ -73,11 +83,21 @@ async def got_role(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     d.role = cb.value
     keep_draft(context, d)
     other = Role(d.role).other.value
-    markup = InlineKeyboardMarkup([[Btn("Create", callback_data=Choice("nc", "create").encode()),
-                                    Btn("Cancel", callback_data=Choice("nc", "cancel").encode())]])
-    await say(update, context,
-              f"New contract <b>{e(d.title)}</b> in {e(d.currency)}; you are the <b>{e(d.role)}</b>.\n"
-              f"After you create it I'll give you an invite link for the {other}.", markup)
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                Btn("Create", callback_data=Choice("nc", "create").encode()),
+                Btn("Cancel", callback_data=Choice("nc", "cancel").encode()),
+            ]
+        ]
+    )
+    await say(
+        update,
+        context,
+        f"New contract <b>{e(d.title)}</b> in {e(d.currency)}; you are the <b>{e(d.role)}</b>.\n"
+        f"After you create it I'll give you an invite link for the {other}.",
+        markup,
+    )
     return State.NC_CONFIRM
 
 
@@ -89,7 +109,8 @@ async def create(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
         if d.title is None or d.role is None or not d.currency:
             raise DraftGone
         contract, invite = await svc.create_contract(
-            update.effective_user.id, Role(d.role), d.title, d.currency, deps(context).clock())
+            update.effective_user.id, Role(d.role), d.title, d.currency, deps(context).clock()
+        )
     except DraftGone:
         await q.answer("That draft is incomplete: start again with /newcontract.", show_alert=True)
         drop_draft(context)
@@ -105,7 +126,9 @@ async def create(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     other = role.other.value
     link = f"https://t.me/{context.bot.username}?start={invite.token}"
     await safe_send(
-        context, update.effective_user.id,
+        context,
+        update.effective_user.id,
         f"✅ Contract <b>{e(contract.title)}</b> created.\n\nForward this invite link to the {other}:\n{link}\n\n"
-        f"It works once, only for someone else, and expires in 7 days. I'll tell you when they join.")
+        f"It works once, only for someone else, and expires in 7 days. I'll tell you when they join.",
+    )
     return END

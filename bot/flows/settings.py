@@ -17,8 +17,16 @@ from ..parsing import parse_quiet_hours, parse_timezone
 from ..texts import e
 from .base import END, State, Step, say, text_of
 
-COMMON_ZONES = ["UTC", "Europe/London", "Europe/Berlin", "Europe/Moscow", "Asia/Kolkata", "Asia/Singapore",
-                "America/New_York", "America/Los_Angeles"]
+COMMON_ZONES = [
+    "UTC",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Moscow",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "America/New_York",
+    "America/Los_Angeles",
+]
 
 
 async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, prefix: str = "") -> Step:
@@ -29,14 +37,22 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, prefix: str =
     quiet = "none"
     if profile and profile.quiet_start is not None and profile.quiet_end is not None:
         quiet = f"{profile.quiet_start:%H:%M}–{profile.quiet_end:%H:%M}"
-    rows = [[Btn(z, callback_data=Choice("tz", z).encode()) for z in COMMON_ZONES[i:i + 2]]
-            for i in range(0, len(COMMON_ZONES), 2)]
-    rows.append([Btn("Type a time zone", callback_data=Choice("st", "tz").encode()),
-                 Btn("Quiet hours", callback_data=Choice("st", "quiet").encode())])
+    rows = [
+        [Btn(z, callback_data=Choice("tz", z).encode()) for z in COMMON_ZONES[i : i + 2]]
+        for i in range(0, len(COMMON_ZONES), 2)
+    ]
+    rows.append(
+        [
+            Btn("Type a time zone", callback_data=Choice("st", "tz").encode()),
+            Btn("Quiet hours", callback_data=Choice("st", "quiet").encode()),
+        ]
+    )
     rows.append([Btn("Done", callback_data=Choice("st", "done").encode())])
-    text = (f"{prefix}⚙️ <b>Settings</b>\nTime zone: {e(tz_name)} (your time now: {local})\n"
-            f"Quiet hours for reminders: {quiet}\nReminders arrive at {deps(context).settings.reminder_hour:02d}:00 "
-            f"your time. Tap a time zone or type one.")
+    text = (
+        f"{prefix}⚙️ <b>Settings</b>\nTime zone: {e(tz_name)} (your time now: {local})\n"
+        f"Quiet hours for reminders: {quiet}\nReminders arrive at {deps(context).settings.reminder_hour:02d}:00 "
+        f"your time. Tap a time zone or type one."
+    )
     ok = await say(update, context, text, InlineKeyboardMarkup(rows))
     return State.ST_MENU if ok else END
 

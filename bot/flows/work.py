@@ -53,13 +53,20 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     keep_draft(context, Draft(flow, milestone_id=ms.id, from_chat=update.effective_chat.id))
     cancel = [Btn("Cancel", callback_data=Choice("am", "cancel").encode())]
     if press.action is Action.SUBMIT:
-        ok = await say(update, context,
-                       f"Submitting work for <b>{e(ms.title)}</b>. Send a <b>note</b> for the client about what "
-                       f"you delivered (links welcome), or tap Skip.",
-                       InlineKeyboardMarkup([[Btn("Skip", callback_data=Choice("sub", "skip").encode())], cancel]))
+        ok = await say(
+            update,
+            context,
+            f"Submitting work for <b>{e(ms.title)}</b>. Send a <b>note</b> for the client about what "
+            f"you delivered (links welcome), or tap Skip.",
+            InlineKeyboardMarkup([[Btn("Skip", callback_data=Choice("sub", "skip").encode())], cancel]),
+        )
     else:
-        ok = await say(update, context, f"What should be changed in <b>{e(ms.title)}</b>? Send the <b>reason</b> "
-                                        f"(1–1,000 characters).", InlineKeyboardMarkup([cancel]))
+        ok = await say(
+            update,
+            context,
+            f"What should be changed in <b>{e(ms.title)}</b>? Send the <b>reason</b> (1–1,000 characters).",
+            InlineKeyboardMarkup([cancel]),
+        )
     return state if ok else END
 
 

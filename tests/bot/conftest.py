@@ -37,5 +37,8 @@ async def harness(tg, db_url, clock):
 @pytest.fixture
 def people(tg):
     """Ann the client, Bob the freelancer, Eve a stranger - all have opened the bot."""
-    return (tg.user(1001, "Ann", "ann", started=True), tg.user(1002, "Bob", "bob", started=True),
-            tg.user(1003, "Eve", "eve", started=True))
+    return (
+        tg.user(1001, "Ann", "ann", started=True),
+        tg.user(1002, "Bob", "bob", started=True),
+        tg.user(1003, "Eve", "eve", started=True),
+    )

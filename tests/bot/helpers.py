@@ -77,8 +77,9 @@ async def open_card(harness, user, cid: int):
     return await harness.send(user, f"/start c{cid}")
 
 
-async def add_milestone(harness, user, title: str, amount: str, due: str, description: str | None = None,
-                        contract_title: str | None = None):
+async def add_milestone(
+    harness, user, title: str, amount: str, due: str, description: str | None = None, contract_title: str | None = None
+):
     """/addmilestone through to Save; returns the message the Save press left (the edited card)."""
     first = await harness.send(user, "/addmilestone")
     if contract_title is not None:

@@ -40,10 +40,31 @@ def performs(c: Contract, action: Action, actor: int | None, target: int | None)
     return True
 
 
-steps = st.lists(st.tuples(
-    st.sampled_from(["add", "propose", "activate", "submit", "approve", "changes", "refund", "request_refund",
-                     "accept_refund", "decline_refund", "accept", "reject", "delete", "keep", "end"]),
-    st.integers(0, 9)), max_size=25)
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "add",
+                "propose",
+                "activate",
+                "submit",
+                "approve",
+                "changes",
+                "refund",
+                "request_refund",
+                "accept_refund",
+                "decline_refund",
+                "accept",
+                "reject",
+                "delete",
+                "keep",
+                "end",
+            ]
+        ),
+        st.integers(0, 9),
+    ),
+    max_size=25,
+)
 
 
 def build(ops: list[tuple[str, int]], pending: bool) -> Contract:
@@ -72,12 +93,16 @@ def step(c: Contract, op: str, i: int) -> None:
         getattr(c, "keep_open" if op == "keep" else "end")(CLIENT, NOW)
     else:
         action, actor, args = {
-            "activate": (Action.ACTIVATE, CLIENT, {}), "submit": (Action.SUBMIT, FREELANCER, {"note": ""}),
-            "approve": (Action.APPROVE, CLIENT, {}), "changes": (Action.REQUEST_CHANGES, CLIENT, {"reason": "again"}),
-            "refund": (Action.REFUND, FREELANCER, {}), "request_refund": (Action.REQUEST_REFUND, CLIENT, {}),
+            "activate": (Action.ACTIVATE, CLIENT, {}),
+            "submit": (Action.SUBMIT, FREELANCER, {"note": ""}),
+            "approve": (Action.APPROVE, CLIENT, {}),
+            "changes": (Action.REQUEST_CHANGES, CLIENT, {"reason": "again"}),
+            "refund": (Action.REFUND, FREELANCER, {}),
+            "request_refund": (Action.REQUEST_REFUND, CLIENT, {}),
             "accept_refund": (Action.ACCEPT_REFUND, FREELANCER, {}),
             "decline_refund": (Action.DECLINE_REFUND, FREELANCER, {}),
-            "accept": (Action.ACCEPT_PROPOSAL, CLIENT, {}), "reject": (Action.REJECT_PROPOSAL, CLIENT, {}),
+            "accept": (Action.ACCEPT_PROPOSAL, CLIENT, {}),
+            "reject": (Action.REJECT_PROPOSAL, CLIENT, {}),
             "delete": (Action.DELETE, CLIENT, {}),
         }[op]
         getattr(c, RULES[action].method)(actor_id=actor, milestone_id=ms_id, now=NOW, **args)

@@ -68,7 +68,10 @@ async def test_new_contract_by_buttons_gives_a_single_use_invite_link(harness, p
 
     [summary_row] = await svc(harness).contracts_of(ann.id)
     assert (summary_row.title, summary_row.currency, summary_row.status) == (
-        "Website redesign", "EUR", ContractStatus.PENDING)
+        "Website redesign",
+        "EUR",
+        ContractStatus.PENDING,
+    )
     # A second contract gets a different, unrelated payload.
     other = await create_contract(harness, ann, "Logo", "USD")
     assert other != payload

@@ -47,15 +47,18 @@ async def test_amounts_and_dates_as_people_type_them(harness, people, clock, tg)
     ann, bob, _ = people
     cid = await setup_contract(harness, ann, bob)
     today = today_of(clock)
-    added = [("Design", "1500", 150_000, "2026-12-31", date(2026, 12, 31), "Wireframes & <mockups>"),
-             ("Build", "1,250.50", 125_050, "tomorrow", today + timedelta(days=1), None),
-             ("Launch", "$300", 30_000, "in 2 weeks", today + timedelta(weeks=2), None)]
+    added = [
+        ("Design", "1500", 150_000, "2026-12-31", date(2026, 12, 31), "Wireframes & <mockups>"),
+        ("Build", "1,250.50", 125_050, "tomorrow", today + timedelta(days=1), None),
+        ("Launch", "$300", 30_000, "in 2 weeks", today + timedelta(weeks=2), None),
+    ]
     for title, amount, _, due, _, description in added:
         await add_milestone(harness, ann, title, amount, due, description)
 
     stored = await milestones(harness, cid, ann)
     assert [(m.title, m.amount, m.due_date, m.status) for m in stored] == [
-        (title, minor, due_date, MilestoneStatus.NOT_FUNDED) for title, _, minor, _, due_date, _ in added]
+        (title, minor, due_date, MilestoneStatus.NOT_FUNDED) for title, _, minor, _, due_date, _ in added
+    ]
     assert stored[0].description == "Wireframes & <mockups>" and stored[1].description == ""
 
     card = await open_card(harness, ann, cid)
@@ -102,8 +105,12 @@ async def test_bad_input_asks_the_same_question_again_with_the_reason(harness, p
     asked = await harness.send(ann, title)
     assert "amount" in asked.plain_text
 
-    for typed, reason in [("abc", "at most 2 decimals"), ("-5", "greater than zero"),
-                          ("10.555.1", "at most 2 decimals"), ("0", "greater than zero")]:
+    for typed, reason in [
+        ("abc", "at most 2 decimals"),
+        ("-5", "greater than zero"),
+        ("10.555.1", "at most 2 decimals"),
+        ("0", "greater than zero"),
+    ]:
         refused = await harness.send(ann, typed)
         assert reason in refused.plain_text, typed
         assert "Send the amount" in refused.plain_text, typed
@@ -114,8 +121,11 @@ async def test_bad_input_asks_the_same_question_again_with_the_reason(harness, p
     asked = await harness.send(ann, "1500")
     assert "due date" in asked.plain_text
 
-    for typed, reason in [("yesterday", "today or later"), ("2020-01-01", "today or later"),
-                          ("blah", "couldn't read that date")]:
+    for typed, reason in [
+        ("yesterday", "today or later"),
+        ("2020-01-01", "today or later"),
+        ("blah", "couldn't read that date"),
+    ]:
         refused = await harness.send(ann, typed)
         assert reason in refused.plain_text, typed
         assert "Send the due date" in refused.plain_text, typed
@@ -474,13 +484,22 @@ async def test_the_seed_story_on_the_card(harness, people, clock, tg):
         history = message_by_id(tg, ann, card.message_id)
         pages.append(history.plain_text)
     timeline = "\n".join(pages)
-    expected = ["Ann created the contract", "Bob joined", "Ann added «Design»", "Ann added «Build»",
-                "Ann added «Launch»", "Ann activated & funded «Design»",
-                "Bob submitted work for «Design»: Mockups: https://example.com/v1",
-                "Ann requested changes to «Design»: Please use the brand colours",
-                "Bob submitted work for «Design»: v2 with the brand colours", "Ann approved & released «Design»",
-                "Ann activated & funded «Build»", "Ann approved & released «Launch»",
-                "Ann kept the contract open", "Ann ended the contract"]
+    expected = [
+        "Ann created the contract",
+        "Bob joined",
+        "Ann added «Design»",
+        "Ann added «Build»",
+        "Ann added «Launch»",
+        "Ann activated & funded «Design»",
+        "Bob submitted work for «Design»: Mockups: https://example.com/v1",
+        "Ann requested changes to «Design»: Please use the brand colours",
+        "Bob submitted work for «Design»: v2 with the brand colours",
+        "Ann approved & released «Design»",
+        "Ann activated & funded «Build»",
+        "Ann approved & released «Launch»",
+        "Ann kept the contract open",
+        "Ann ended the contract",
+    ]
     positions = [timeline.find(entry) for entry in expected]
     assert -1 not in positions, [e for e, p in zip(expected, positions, strict=True) if p == -1]
     assert positions == sorted(positions)

@@ -118,12 +118,36 @@ async def test_a_stranger_pressing_forged_buttons_changes_and_learns_nothing(har
     eve_start = await harness.send(eve, "/start")
     eve_count = len(tg.messages(eve))
 
-    forged = ["m:apr:1", "c:view:1:0", "m:act:999999", "garbage", "m:act:1:2:3", f"m:apr:{design.id}",
-              f"m:act:{build.id}", f"m:sub:{design.id}", f"m:chg:{design.id}", f"m:edt:{build.id}",
-              f"m:del:{build.id}", f"m:rfd:{design.id}", f"m:acc:{build.id}", f"c:hist:{cid}:0",
-              f"c:add:{cid}", f"c:end:{cid}", f"c:endy:{cid}", f"c:keep:{cid}", f"lnk:set:{cid}",
-              "inv:y:not-a-token", "m:apr:1'; DROP TABLE milestones;--", "c:view:1:9999", "m:apr:" + "9" * 40,
-              "m:sub:" + "9" * 40, "c:add:" + "9" * 19, "c:view:" + "9" * 30, "pick:1", f"pick:{cid}"]
+    forged = [
+        "m:apr:1",
+        "c:view:1:0",
+        "m:act:999999",
+        "garbage",
+        "m:act:1:2:3",
+        f"m:apr:{design.id}",
+        f"m:act:{build.id}",
+        f"m:sub:{design.id}",
+        f"m:chg:{design.id}",
+        f"m:edt:{build.id}",
+        f"m:del:{build.id}",
+        f"m:rfd:{design.id}",
+        f"m:acc:{build.id}",
+        f"c:hist:{cid}:0",
+        f"c:add:{cid}",
+        f"c:end:{cid}",
+        f"c:endy:{cid}",
+        f"c:keep:{cid}",
+        f"lnk:set:{cid}",
+        "inv:y:not-a-token",
+        "m:apr:1'; DROP TABLE milestones;--",
+        "c:view:1:9999",
+        "m:apr:" + "9" * 40,
+        "m:sub:" + "9" * 40,
+        "c:add:" + "9" * 19,
+        "c:view:" + "9" * 30,
+        "pick:1",
+        f"pick:{cid}",
+    ]
     for data in forged:
         answer = await press_forged(harness, eve, eve_start, data)
         assert answer.get("text"), data  # answered, with a reason
@@ -146,8 +170,17 @@ async def test_each_party_is_refused_the_other_partys_buttons(harness, people, t
     cid, (design, build) = await story_so_far(harness, ann, bob, tg)
     before = await snapshot(harness, cid, ann)
     bob_card = await open_card(harness, bob, cid)
-    for data in [f"m:act:{build.id}", f"m:apr:{design.id}", f"m:chg:{design.id}", f"m:del:{build.id}",
-                 f"m:edt:{build.id}", f"m:rrq:{design.id}", f"c:end:{cid}", f"c:endy:{cid}", f"c:keep:{cid}"]:
+    for data in [
+        f"m:act:{build.id}",
+        f"m:apr:{design.id}",
+        f"m:chg:{design.id}",
+        f"m:del:{build.id}",
+        f"m:edt:{build.id}",
+        f"m:rrq:{design.id}",
+        f"c:end:{cid}",
+        f"c:endy:{cid}",
+        f"c:keep:{cid}",
+    ]:
         answer = await press_forged(harness, bob, bob_card, data)
         assert answer["text"] == "Only the client of this contract can do that.", data
     ann_card = await open_card(harness, ann, cid)
@@ -165,7 +198,10 @@ async def test_client_edits_and_deletes_unfunded_milestones_only(harness, people
         await add_milestone(harness, ann, title, "100", "tomorrow")
     card = await open_card(harness, ann, cid)
     assert [label for label, _ in card.buttons if label.startswith("Edit")] == [
-        "Edit «Design»", "Edit «Build»", "Edit «Launch»"]
+        "Edit «Design»",
+        "Edit «Build»",
+        "Edit «Launch»",
+    ]
 
     await harness.press(ann, card, "Edit «Build»")
     asked = harness.last(ann)
@@ -182,8 +218,7 @@ async def test_client_edits_and_deletes_unfunded_milestones_only(harness, people
 
     bob_count = len(tg.messages(bob))
     card = await open_card(harness, ann, cid)
-    answer = await harness.press(ann, card, callback_data=[d for label, d in card.buttons
-                                                           if label == "Delete"][2])
+    answer = await harness.press(ann, card, callback_data=[d for label, d in card.buttons if label == "Delete"][2])
     assert answer["text"] == "Milestone deleted."
     assert "Launch" not in message_by_id(tg, ann, card.message_id).plain_text
     assert [m.status for m in await milestones(harness, cid, ann)][2] is MilestoneStatus.CANCELLED
@@ -251,17 +286,45 @@ async def test_a_linked_group_gets_the_news_and_buttons_work_only_for_their_part
 
 
 # ----- escaping -----------------------------------------------------------------------------------
-PIECES = ["<", ">", "&", '"', "'", "&amp;", "<b>", "</i>", "&lt;", "<a href='x'>", "🚀", "👩‍💻", "שלום",
-          "مرحبا", "\u200f", "e\u0301", "Ж", " ", "a", "Z", "1", "#", "*_`[", "«»"]
-title_text = (st.lists(st.sampled_from(PIECES), min_size=1, max_size=40).map("".join)
-              .map(lambda s: s.strip()[:100].strip())
-              .filter(lambda s: s and not s.startswith("/")))
+PIECES = [
+    "<",
+    ">",
+    "&",
+    '"',
+    "'",
+    "&amp;",
+    "<b>",
+    "</i>",
+    "&lt;",
+    "<a href='x'>",
+    "🚀",
+    "👩‍💻",
+    "שלום",
+    "مرحبا",
+    "\u200f",
+    "e\u0301",
+    "Ж",
+    " ",
+    "a",
+    "Z",
+    "1",
+    "#",
+    "*_`[",
+    "«»",
+]
+title_text = (
+    st.lists(st.sampled_from(PIECES), min_size=1, max_size=40)
+    .map("".join)
+    .map(lambda s: s.strip()[:100].strip())
+    .filter(lambda s: s and not s.startswith("/"))
+)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(contract_title=title_text, milestone_title=title_text, description=title_text)
-async def test_user_text_is_shown_exactly_and_never_breaks_a_message(harness, people, contract_title,
-                                                                    milestone_title, description):
+async def test_user_text_is_shown_exactly_and_never_breaks_a_message(
+    harness, people, contract_title, milestone_title, description
+):
     ann, bob, _ = people
     tg = harness.tg
     calls_before = len(tg.calls)
@@ -300,7 +363,7 @@ async def test_user_text_is_shown_exactly_and_never_breaks_a_message(harness, pe
 
 async def test_peoples_names_with_markup_are_shown_exactly(harness, tg):
     ann = tg.user(3001, "<b>Ann</b> & Co", started=True)
-    bob = tg.user(3002, "Bob \"the <i>builder</i>\" 🛠", started=True)
+    bob = tg.user(3002, 'Bob "the <i>builder</i>" 🛠', started=True)
     greeting = await harness.send(ann, "/start")
     assert "<b>Ann</b> & Co" in greeting.plain_text
     await harness.send(bob, "/start")
@@ -335,7 +398,17 @@ async def test_a_long_card_is_paged_and_fits(harness, people, clock, tg):
     now = clock()
     titles = [f"{n:02d} " + "&<>\"'" * 19 for n in range(1, 26)]  # 98 characters, all escaped in HTML
     for title in titles:
-        await svc(harness).perform(Action.ADD_MILESTONE, ann.id, now, contract_id=cid, title=title, amount=100_000_000_00, due_date=now.date(), description="d" * 2000, today=now.date())
+        await svc(harness).perform(
+            Action.ADD_MILESTONE,
+            ann.id,
+            now,
+            contract_id=cid,
+            title=title,
+            amount=100_000_000_00,
+            due_date=now.date(),
+            description="d" * 2000,
+            today=now.date(),
+        )
     card = await open_card(harness, ann, cid)
     pages = [card]
     while "▶" in [label for label, _ in pages[-1].buttons]:
@@ -406,7 +479,17 @@ async def test_every_history_entry_is_shown_even_with_long_notes(harness, clock,
     s = svc(harness)
     cid = await setup_contract(harness, ann, bob, "H" * 100)
     title = "T" * 100
-    outcome = await s.perform(Action.ADD_MILESTONE, ann.id, now, contract_id=cid, title=title, amount=100, due_date=now.date(), description="", today=now.date())
+    outcome = await s.perform(
+        Action.ADD_MILESTONE,
+        ann.id,
+        now,
+        contract_id=cid,
+        title=title,
+        amount=100,
+        due_date=now.date(),
+        description="",
+        today=now.date(),
+    )
     ms_id = outcome.milestone.id
     await s.perform(Action.ACTIVATE, ann.id, now, milestone_id=ms_id)
     markers = []
@@ -430,8 +513,7 @@ async def test_every_history_entry_is_shown_even_with_long_notes(harness, clock,
 
 # ----- people the bot can't reach -----------------------------------------------------------------
 @pytest.mark.parametrize("how", ["blocked", "never_started"])
-async def test_an_unreachable_party_gets_a_hint_to_the_actor_and_the_change_stands(harness, people, tg, how,
-                                                                                   caplog):
+async def test_an_unreachable_party_gets_a_hint_to_the_actor_and_the_change_stands(harness, people, tg, how, caplog):
     ann, bob, _ = people
     cid = await setup_contract(harness, ann, bob)
     await add_milestone(harness, ann, "Design", "1500", "in 2 weeks")

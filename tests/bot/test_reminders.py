@@ -19,8 +19,28 @@ async def seed(h, client, freelancer, due: date, *, submitted=False):
     now = h.clock()
     c, inv = await svc.create_contract(client.id, Role.CLIENT, "Shop", "USD", now)
     await svc.accept_invite(inv.token, freelancer.id, now)
-    first = await svc.perform(Action.ADD_MILESTONE, client.id, now, contract_id=c.id, title="Design <1>", amount=150000, due_date=due, description="", today=now.date())
-    second = await svc.perform(Action.ADD_MILESTONE, client.id, now, contract_id=c.id, title="Build", amount=90000, due_date=due + timedelta(days=30), description="", today=now.date())
+    first = await svc.perform(
+        Action.ADD_MILESTONE,
+        client.id,
+        now,
+        contract_id=c.id,
+        title="Design <1>",
+        amount=150000,
+        due_date=due,
+        description="",
+        today=now.date(),
+    )
+    second = await svc.perform(
+        Action.ADD_MILESTONE,
+        client.id,
+        now,
+        contract_id=c.id,
+        title="Build",
+        amount=90000,
+        due_date=due + timedelta(days=30),
+        description="",
+        today=now.date(),
+    )
     await svc.perform(Action.ACTIVATE, client.id, now, milestone_id=first.milestone.id)
     if submitted:
         await svc.perform(Action.SUBMIT, freelancer.id, now, milestone_id=first.milestone.id, note="done")
@@ -54,8 +74,7 @@ async def test_reminders_follow_the_recipients_zone(harness, people):
     h = harness
     ann, bob, _ = people
     svc, *_ = await seed(h, ann, bob, date(2026, 12, 4))
-    await svc.save_profile(UserProfile(id=bob.id, first_name="Bob", timezone="Asia/Tokyo", started=True),
-                           now=h.clock())
+    await svc.save_profile(UserProfile(id=bob.id, first_name="Bob", timezone="Asia/Tokyo", started=True), now=h.clock())
     h.clock.now = datetime(2026, 12, 1, 0, 0, 5, tzinfo=UTC)  # 09:00 in Tokyo, 00:00 UTC
     await sweep(h)
     assert "due in 3 days" in h.last(bob).plain_text

@@ -33,8 +33,9 @@ def noon_offset_zone(now: datetime) -> str:
 
 
 def sent_texts(tg, chat) -> list[str]:
-    return [c.params.get("text", "") for c in tg.calls_of("sendMessage")
-            if c.ok and int(c.params.get("chat_id")) == chat.id]
+    return [
+        c.params.get("text", "") for c in tg.calls_of("sendMessage") if c.ok and int(c.params.get("chat_id")) == chat.id
+    ]
 
 
 def test_due_soon_auto_release_429_and_403_from_the_real_process(tg, tmp_path):
@@ -45,13 +46,21 @@ def test_due_soon_auto_release_429_and_403_from_the_real_process(tg, tmp_path):
 
     async def plan(svc, now):
         due_soon = await contract_with(svc, now, ann.id, bob.id, "Soon", local_today + timedelta(days=1))
-        auto = await contract_with(svc, now, ann.id, bob.id, "Review", local_today + timedelta(days=5),
-                                   submitted_at=now - timedelta(days=14, minutes=1))
+        auto = await contract_with(
+            svc,
+            now,
+            ann.id,
+            bob.id,
+            "Review",
+            local_today + timedelta(days=5),
+            submitted_at=now - timedelta(days=14, minutes=1),
+        )
         await contract_with(svc, now, ann.id, carol.id, "Blocked", local_today + timedelta(days=1))
         return {"due_soon": due_soon, "auto": auto}
 
-    asyncio.run(seed(tmp_path / "bot.sqlite3", [(ann.id, "Ann", zone), (bob.id, "Bob", zone),
-                                                (carol.id, "Carol", zone)], plan))
+    asyncio.run(
+        seed(tmp_path / "bot.sqlite3", [(ann.id, "Ann", zone), (bob.id, "Bob", zone), (carol.id, "Carol", zone)], plan)
+    )
     tg.block_user(carol)
     tg.fail_next("sendMessage", 429, retry_after=1)  # the very first send is told to wait
     proc = SweepingBot(tg, tmp_path / "bot.sqlite3", tmp_path / "bot.log")
@@ -88,6 +97,7 @@ def test_sigkill_mid_drain_neither_repeats_nor_floods(tg, tmp_path):
             for i in range(n):
                 await contract_with(svc, now, ann.id, bob.id, f"{prefix}{i:03d}", today - timedelta(days=2))
             return {}
+
         return plan
 
     db = tmp_path / "bot.sqlite3"
@@ -121,8 +131,10 @@ def test_sigkill_mid_drain_neither_repeats_nor_floods(tg, tmp_path):
     counts = Counter(texts)
     duplicated = sum(n - 1 for n in counts.values() if n > 1)
     lost = expected - len(counts)
-    print(f"\nSIGKILL restart: {expected} reminders due, {at_kill} delivered before the kill, "
-          f"{len(texts)} delivered in all, duplicated {duplicated}, lost {lost}, 429s {tg.stats['too_many_requests']}")
+    print(
+        f"\nSIGKILL restart: {expected} reminders due, {at_kill} delivered before the kill, "
+        f"{len(texts)} delivered in all, duplicated {duplicated}, lost {lost}, 429s {tg.stats['too_many_requests']}"
+    )
     assert duplicated == 0
     # At most the few in flight at the kill (claimed, unconfirmed: never resent) can be missing.
     assert 0 <= lost <= 4

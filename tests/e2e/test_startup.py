@@ -30,8 +30,12 @@ class WebhookBot(BotProcess):
     def env(self) -> dict[str, str]:
         env = super().env()
         # The public HTTPS address Telegram would call (through a TLS proxy); the bot listens on loopback.
-        env.update(WEBHOOK_URL="https://milestone.example/telegram", WEBHOOK_LISTEN="127.0.0.1",
-                   WEBHOOK_PORT=str(self.port), WEBHOOK_SECRET=SECRET)
+        env.update(
+            WEBHOOK_URL="https://milestone.example/telegram",
+            WEBHOOK_LISTEN="127.0.0.1",
+            WEBHOOK_PORT=str(self.port),
+            WEBHOOK_SECRET=SECRET,
+        )
         return env
 
     def start(self) -> None:
@@ -41,8 +45,14 @@ class WebhookBot(BotProcess):
         from testkit.process import ROOT
 
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env=self.env(), stdout=log,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bot"],
+                cwd=ROOT,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         self.tg.wait_for_call("setWebhook", timeout=30)
         self.tg.wait_for(self.listening, timeout=10, description="the webhook server to listen")
 
@@ -52,8 +62,12 @@ class WebhookBot(BotProcess):
 
 
 def post(port: int, update: dict, secret: str | None) -> int:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/telegram", data=json.dumps(update).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/telegram",
+        data=json.dumps(update).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     if secret is not None:
         request.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only, never a proxy
@@ -74,10 +88,17 @@ def test_webhook_mode_checks_the_secret_on_every_request(tg, tmp_path):
         assert call.params["url"] == "https://milestone.example/telegram"
         assert call.params["secret_token"] == SECRET
         ann = tg.user(7001, "Ann", started=True)
-        update = {"update_id": 1, "message": {
-            "message_id": 1, "date": int(time.time()), "chat": {"id": ann.id, "type": "private", "first_name": "Ann"},
-            "from": {"id": ann.id, "is_bot": False, "first_name": "Ann"}, "text": "/start",
-            "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}}
+        update = {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": ann.id, "type": "private", "first_name": "Ann"},
+                "from": {"id": ann.id, "is_bot": False, "first_name": "Ann"},
+                "text": "/start",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            },
+        }
         assert post(port, update, None) == 403
         assert post(port, update, "wrong") == 403
         assert tg.messages(ann) == []  # nothing was handled
@@ -103,8 +124,9 @@ def test_a_wrong_token_ends_with_a_clear_message_not_a_traceback(tg, tmp_path):
 
     from testkit.process import ROOT
 
-    result = subprocess.run([sys.executable, "-m", "bot"], cwd=ROOT, env=bot.env(), capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=ROOT, env=bot.env(), capture_output=True, text=True, timeout=60
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 2
     assert "Telegram rejected BOT_TOKEN" in output

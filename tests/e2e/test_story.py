@@ -40,8 +40,9 @@ def labels(message: FakeMessage) -> list[str]:
     return [label for label, _ in message.buttons]
 
 
-def press_ok(tg: FakeTelegram, user: FakeUser, message: FakeMessage, label: str, answer: str | None = None,
-             chat=None) -> dict:
+def press_ok(
+    tg: FakeTelegram, user: FakeUser, message: FakeMessage, label: str, answer: str | None = None, chat=None
+) -> dict:
     """Press a visible button; the spinner must stop with `answer` (if given) and no alert."""
     query = tg.press(user, message, label, chat=chat)
     got = tg.wait_for_answer(query)
@@ -57,8 +58,9 @@ def refused(tg: FakeTelegram, query: str, reason: str) -> None:
     assert got["show_alert"] is True, got
 
 
-def create_contract(tg: FakeTelegram, user: FakeUser, title: str, currency: str = "USD",
-                    role: str = "I am the client") -> str:
+def create_contract(
+    tg: FakeTelegram, user: FakeUser, title: str, currency: str = "USD", role: str = "I am the client"
+) -> str:
     """/newcontract → title → currency button → role → Create; returns the invite payload."""
     mark = tg.mark()
     tg.send_text(user, "/newcontract")
@@ -138,8 +140,9 @@ def contract_id(card: FakeMessage) -> int:
     return int(data_of(card, "History").split(":")[2])
 
 
-def submit(tg: FakeTelegram, freelancer: FakeUser, client: FakeUser, notice: FakeMessage, ms_title: str,
-           note: str | None) -> FakeMessage:
+def submit(
+    tg: FakeTelegram, freelancer: FakeUser, client: FakeUser, notice: FakeMessage, ms_title: str, note: str | None
+) -> FakeMessage:
     """The freelancer presses Submit work on a notification, sends a note (or Skip); returns the client's notice."""
     mark = tg.mark()
     press_ok(tg, freelancer, notice, f"Submit work «{ms_title}»")
@@ -202,8 +205,11 @@ def test_seed_story(tg: FakeTelegram, bot: BotProcess):
     assert [lb for lb in labels(card) if lb.startswith("Activate")] == ["Activate & fund «Design»"]
 
     # R1: the 2nd can't be activated before the 1st (a forged press: the button isn't shown).
-    refused(tg, forge_press(tg, ann, card, f"m:act:{second}"),
-            "Milestones are activated in the order they were created: activate «Design» first.")
+    refused(
+        tg,
+        forge_press(tg, ann, card, f"m:act:{second}"),
+        "Milestones are activated in the order they were created: activate «Design» first.",
+    )
 
     # Activate & fund the first.
     mark = tg.mark()
@@ -269,8 +275,11 @@ def test_seed_story(tg: FakeTelegram, bot: BotProcess):
     mark = tg.mark()
     tg.send_text(ann, "/addmilestone")
     asked = tg.wait_for_message(ann, "Send the milestone's title", after=mark)
-    for typed, prompt in (("Extra", "Send the amount in"), ("10", "Send the due date"),
-                          (due_in(20), "Send a description")):
+    for typed, prompt in (
+        ("Extra", "Send the amount in"),
+        ("10", "Send the due date"),
+        (due_in(20), "Send a description"),
+    ):
         mark = tg.mark()
         tg.send_text(ann, typed)
         asked = tg.wait_for_message(ann, prompt, after=mark)
@@ -311,9 +320,15 @@ def test_seed_story(tg: FakeTelegram, bot: BotProcess):
     mark = tg.mark()
     press_ok(tg, ann, history, "▶")
     shown += tg.wait_for_message(ann, f"History of {title} (page 2 of 2)", after=mark).plain_text
-    for line in ("Ann created the contract", "Bob joined", "Ann activated & funded «Design»",
-                 "Ann requested changes to «Design»: Logo <bigger> & bolder", "Ann approved & released «Launch»",
-                 "Ann kept the contract open", "Ann ended the contract"):
+    for line in (
+        "Ann created the contract",
+        "Bob joined",
+        "Ann activated & funded «Design»",
+        "Ann requested changes to «Design»: Logo <bigger> & bolder",
+        "Ann approved & released «Launch»",
+        "Ann kept the contract open",
+        "Ann ended the contract",
+    ):
         assert line in shown, shown
 
     assert_clean_run(tg, bot)
@@ -397,7 +412,9 @@ def test_blocked_party_is_reported_and_state_stands(tg: FakeTelegram, bot: BotPr
     card = add_milestone(tg, ann, "Unheard", "50", due_in(3))
     cid = contract_id(card)
     hint = tg.wait_for_message(ann, "I couldn't message Bob", after=mark)
-    assert f"Share this link with them so they can open the contract: https://t.me/{BOT}?start=c{cid}" in hint.plain_text
+    assert (
+        f"Share this link with them so they can open the contract: https://t.me/{BOT}?start=c{cid}" in hint.plain_text
+    )
     assert not [m for m in tg.messages(bob) if m.seq > mark]
     assert any(c.status == 403 and int(c.params.get("chat_id", 0)) == bob.id for c in tg.calls_of("sendMessage"))
 

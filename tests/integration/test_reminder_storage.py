@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, select, text
 
+from bot.settings import Settings
 from domain.actions import Action
 from domain.model import MilestoneStatus, Role
 from domain.ports import UserProfile
@@ -28,7 +29,17 @@ async def seed_active(svc: ContractService, n: int, due: date, client=10, freela
     for i in range(n):
         c, inv = await svc.create_contract(client + i * 1000, Role.CLIENT, f"C{i}", "USD", T0)
         await svc.accept_invite(inv.token, freelancer + i * 1000, T0)
-        out = await svc.perform(Action.ADD_MILESTONE, client + i * 1000, T0, contract_id=c.id, title=f"M{i}", amount=100, due_date=due, description="", today=T0.date())
+        out = await svc.perform(
+            Action.ADD_MILESTONE,
+            client + i * 1000,
+            T0,
+            contract_id=c.id,
+            title=f"M{i}",
+            amount=100,
+            due_date=due,
+            description="",
+            today=T0.date(),
+        )
         await svc.perform(Action.ACTIVATE, client + i * 1000, T0, milestone_id=out.milestone.id)
         ids.append(out.milestone.id)
     return ids
@@ -60,8 +71,10 @@ async def test_due_reminders_go_out_once_and_the_rest_stay_planned(uow, now):
     due = await reminders.sweep(at)
     assert sorted((d.kind, d.recipient_id) for d in due) == [("due_soon", 10), ("due_soon", 20)]
     sent = await deliver(reminders, due, at)
-    assert sorted((d.reminder.kind, d.reminder.days, d.subject.title) for d in sent) == [
-        (ReminderKind.DUE_SOON, -3, "M0")] * 2
+    assert (
+        sorted((d.reminder.kind, d.reminder.days, d.subject.title) for d in sent)
+        == [(ReminderKind.DUE_SOON, -3, "M0")] * 2
+    )
     assert await reminders.sweep(at) == []  # once
     assert await reminders.sweep(at + timedelta(hours=5)) == []  # nothing new before the 1-day one
     later = await reminders.sweep(datetime(2026, 11, 19, 9, 1, tzinfo=UTC))
@@ -91,7 +104,7 @@ async def test_two_sweepers_never_send_the_same_reminder(database_url, engine, n
     svc = ContractService(uow)
     await seed_active(svc, 30, date(2026, 11, 20))
     # A second engine: a second process's own connections.
-    other_engine = create_engine(database_url)
+    other_engine = create_engine(database_url, inline=Settings(_env_file=None).io_shims)
     try:
         a = ReminderService(uow, batch=7, plan_batch=7)
         b = ReminderService(uow_factory(session_factory(other_engine)), batch=7, plan_batch=7)
@@ -153,7 +166,9 @@ async def test_quiet_hours_set_after_the_sweep_hold_a_reminder_until_they_end(uo
     assert await reminders.sweep(at + timedelta(minutes=30)) == []
     after = await reminders.sweep(datetime(2026, 11, 17, 11, 0, 1, tzinfo=UTC))
     assert [(d.recipient_id, d.occurrence) for d in after] == [(20, "2026-11-20:-3")]
-    assert [d.reminder.days for d in await deliver(reminders, after, datetime(2026, 11, 17, 11, 0, 1, tzinfo=UTC))] == [-3]
+    assert [d.reminder.days for d in await deliver(reminders, after, datetime(2026, 11, 17, 11, 0, 1, tzinfo=UTC))] == [
+        -3
+    ]
 
 
 async def test_auto_release_through_the_same_domain_service(uow, now):
@@ -191,8 +206,13 @@ async def test_the_sweep_queries_use_their_partial_indexes(engine, uow):
         if "next_reminder_at <=" in statement or "reminder_log.due_at <=" in statement:
             sent.append((statement, parameters))
             # The sweep's first look (changed? due?): both its parts through the partial indexes.
-            indexes.append(("ix_milestones_next_reminder_at", "ix_reminder_log_planned") if len(sent) == 1
-                           else ("ix_milestones_next_reminder_at",) if len(sent) == 2 else ("ix_reminder_log_planned",))
+            indexes.append(
+                ("ix_milestones_next_reminder_at", "ix_reminder_log_planned")
+                if len(sent) == 1
+                else ("ix_milestones_next_reminder_at",)
+                if len(sent) == 2
+                else ("ix_reminder_log_planned",)
+            )
 
     event.listen(engine.sync_engine, "before_cursor_execute", grab)
     try:
@@ -211,8 +231,10 @@ async def test_the_sweep_queries_use_their_partial_indexes(engine, uow):
             else:
                 # A generic plan, and scans ruled out so that an empty test table does not hide whether
                 # the partial index can serve the query at all.
-                await raw.execute("SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off; "
-                                  "PREPARE sweep_query AS " + statement)
+                await raw.execute(
+                    "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off; "
+                    "PREPARE sweep_query AS " + statement
+                )
                 values = ", ".join(f"'{v.isoformat()}'" if isinstance(v, datetime) else repr(v) for v in parameters)
                 plan = await raw.fetch(f"EXPLAIN EXECUTE sweep_query({values})")
                 await raw.execute("DEALLOCATE sweep_query; RESET plan_cache_mode; RESET enable_seqscan")
@@ -227,38 +249,80 @@ async def test_replan_stores_exactly_what_the_orm_stores(uow, now):
     svc = ContractService(uow)
     a, b = await seed_active(svc, 2, date(2026, 11, 20))
     at = datetime(2026, 11, 17, 10, 30, 15, 123456, tzinfo=ZoneInfo("Europe/Berlin"))  # stored as UTC
-    rows = [Planned(Reminder(ReminderKind.OVERDUE, f"occ{i}", at, 10, Role.CLIENT, 1), at + timedelta(minutes=i),
-                    LogStatus.PLANNED)
-            for i in range(1200)]  # more rows than one INSERT takes on SQLite
+    rows = [
+        Planned(
+            Reminder(ReminderKind.OVERDUE, f"occ{i}", at, 10, Role.CLIENT, 1),
+            at + timedelta(minutes=i),
+            LogStatus.PLANNED,
+        )
+        for i in range(1200)
+    ]  # more rows than one INSERT takes on SQLite
     rows.append(rows[5])
     rows.append(Planned(Reminder(ReminderKind.DUE_SOON, "superseded", at, 10, Role.CLIENT, -3), at, LogStatus.SKIPPED))
     async with uow() as u:
-        u.session.add(ReminderLogRow(milestone_id=a, kind="overdue", occurrence="occ3", recipient_id=10,
-                                     status="sent", due_at=at, claimed_at=now, sent_at=now))
-        u.session.add(ReminderLogRow(milestone_id=b, kind="overdue", occurrence="orm", recipient_id=10,
-                                     status="planned", due_at=at + timedelta(minutes=7)))
+        u.session.add(
+            ReminderLogRow(
+                milestone_id=a,
+                kind="overdue",
+                occurrence="occ3",
+                recipient_id=10,
+                status="sent",
+                due_at=at,
+                claimed_at=now,
+                sent_at=now,
+            )
+        )
+        u.session.add(
+            ReminderLogRow(
+                milestone_id=b,
+                kind="overdue",
+                occurrence="orm",
+                recipient_id=10,
+                status="planned",
+                due_at=at + timedelta(minutes=7),
+            )
+        )
         await u.commit()
     async with uow() as u:
         await u.reminders.replan({a: rows, b: []})
         await u.commit()
     async with uow() as u:
         log = await u.reminders.log(a)
-        assert len(log) == 1201 and ("overdue", "occ3", 10, "sent") in log and ("due_soon", "superseded", 10, "skipped") in log
+        assert (
+            len(log) == 1201
+            and ("overdue", "occ3", 10, "sent") in log
+            and ("due_soon", "superseded", 10, "skipped") in log
+        )
         assert Counter(status for *_, status in log) == {"planned": 1199, "sent": 1, "skipped": 1}
         assert await u.reminders.log(b) == []  # its old plan replaced by an empty one
         assert (await u.session.get(MilestoneRow, a)).next_reminder_at is None
         assert (await u.session.get(MilestoneRow, b)).next_reminder_at is None
-        u.session.add(ReminderLogRow(milestone_id=b, kind="overdue", occurrence="orm", recipient_id=10,
-                                     status="planned", due_at=at + timedelta(minutes=7)))
+        u.session.add(
+            ReminderLogRow(
+                milestone_id=b,
+                kind="overdue",
+                occurrence="orm",
+                recipient_id=10,
+                status="planned",
+                due_at=at + timedelta(minutes=7),
+            )
+        )
         await u.commit()
     async with uow() as u:
-        row = (await u.session.execute(
-            select(ReminderLogRow).where(ReminderLogRow.occurrence == "occ7"))).scalar_one()
-        assert (row.status, row.due_at, row.claimed_at, row.sent_at) == ("planned", at + timedelta(minutes=7), None, None)
+        row = (await u.session.execute(select(ReminderLogRow).where(ReminderLogRow.occurrence == "occ7"))).scalar_one()
+        assert (row.status, row.due_at, row.claimed_at, row.sent_at) == (
+            "planned",
+            at + timedelta(minutes=7),
+            None,
+            None,
+        )
         assert row.due_at.tzinfo is UTC
         # Byte for byte what the ORM wrote for the same moment (SQLite keeps datetimes as text).
-        raw = (await u.session.execute(text(
-            "SELECT occurrence, due_at FROM reminder_log WHERE occurrence IN ('occ7', 'orm')"))).all()
+        raw = (
+            await u.session.execute(
+                text("SELECT occurrence, due_at FROM reminder_log WHERE occurrence IN ('occ7', 'orm')")
+            )
+        ).all()
         assert len(raw) == 2 and raw[0][1:] == raw[1][1:]
 
 
@@ -274,9 +338,10 @@ async def test_the_upgrade_plans_again_claims_never_begun_and_keeps_the_rest(dat
             cfg = alembic_config()
             cfg.attributes["connection"] = sync_connection
             (command.downgrade if down else command.upgrade)(cfg, target)
+
         return run
 
-    eng = create_engine(database_url)
+    eng = create_engine(database_url, inline=Settings(_env_file=None).io_shims)
     try:
         async with eng.begin() as conn:
             await conn.run_sync(migrate("0002"))
@@ -284,13 +349,20 @@ async def test_the_upgrade_plans_again_claims_never_begun_and_keeps_the_rest(dat
         [ms] = await seed_active(ContractService(uow), 1, date(2026, 11, 20))
         async with eng.begin() as conn:
             for occurrence, status in (("a", "queued"), ("b", "sending"), ("c", "sent")):
-                await conn.execute(text(
-                    "INSERT INTO reminder_log (milestone_id, kind, occurrence, recipient_id, status, due_at, claimed_at) "
-                    "VALUES (:m, 'due_soon', :o, 10, :s, :t, :t)"), {"m": ms, "o": occurrence, "s": status, "t": T0})
+                await conn.execute(
+                    text(
+                        "INSERT INTO reminder_log (milestone_id, kind, occurrence, recipient_id, status, due_at, claimed_at) "
+                        "VALUES (:m, 'due_soon', :o, 10, :s, :t, :t)"
+                    ),
+                    {"m": ms, "o": occurrence, "s": status, "t": T0},
+                )
             await conn.execute(text("UPDATE milestones SET next_reminder_at = NULL"))
             await conn.run_sync(migrate("head"))
-            rows = (await conn.execute(text(
-                "SELECT occurrence, status, claimed_at IS NULL FROM reminder_log ORDER BY occurrence"))).all()
+            rows = (
+                await conn.execute(
+                    text("SELECT occurrence, status, claimed_at IS NULL FROM reminder_log ORDER BY occurrence")
+                )
+            ).all()
         assert [tuple(r) for r in rows] == [("a", "planned", True), ("b", "sending", False), ("c", "sent", False)]
         if eng.dialect.name == "sqlite":  # the table was rebuilt: ids must still never be used twice
             async with eng.connect() as conn:
@@ -299,7 +371,9 @@ async def test_the_upgrade_plans_again_claims_never_begun_and_keeps_the_rest(dat
         async with eng.begin() as conn:
             await conn.run_sync(migrate("0002", down=True))
             rows = (await conn.execute(text("SELECT occurrence, status FROM reminder_log ORDER BY occurrence"))).all()
-            looks = (await conn.execute(text("SELECT count(*) FROM milestones WHERE next_reminder_at IS NOT NULL"))).scalar()
+            looks = (
+                await conn.execute(text("SELECT count(*) FROM milestones WHERE next_reminder_at IS NOT NULL"))
+            ).scalar()
         assert [tuple(r) for r in rows] == [("b", "sending"), ("c", "sent")] and looks == 1
         if eng.dialect.name == "sqlite":
             async with eng.connect() as conn:
@@ -322,7 +396,8 @@ async def test_a_reminder_held_for_quiet_hours_waits_until_they_end(uow, now):
     assert await reminders.sweep(datetime(2026, 11, 17, 10, 59, tzinfo=UTC)) == []
     end = datetime(2026, 11, 17, 11, 0, 1, tzinfo=UTC)
     assert [(d.recipient_id, d.occurrence) for d in await deliver(reminders, await reminders.sweep(end), end)] == [
-        (20, "2026-11-20:-3")]
+        (20, "2026-11-20:-3")
+    ]
 
 
 async def test_a_skipped_reminder_is_not_brought_back_by_a_later_plan(uow, now):
@@ -337,8 +412,11 @@ async def test_a_skipped_reminder_is_not_brought_back_by_a_later_plan(uow, now):
     freelancer.timezone = "UTC-05:00"  # 09:00 there is 14:00 UTC: the 1-day moment is ahead again
     await svc.save_profile(freelancer, at)
     for moment in (at + timedelta(minutes=30), datetime(2026, 11, 19, 14, 30, tzinfo=UTC)):
-        assert [(d.kind, d.occurrence) for d in await deliver(reminders, await reminders.sweep(moment), moment)
-                if d.kind == "due_soon"] == []
+        assert [
+            (d.kind, d.occurrence)
+            for d in await deliver(reminders, await reminders.sweep(moment), moment)
+            if d.kind == "due_soon"
+        ] == []
     async with uow() as u:
         log = await u.reminders.log(ms)
     assert ("due_soon", "2026-11-20:-3", 20, "skipped") in log
@@ -349,7 +427,17 @@ async def test_a_time_zone_change_plans_a_released_milestones_reminders_again(uo
     svc, ms, reminders = await one_active(uow)
     await svc.perform(Action.SUBMIT, 20, T0, milestone_id=ms, note="done")
     out = await svc.perform(Action.APPROVE, 10, T0, milestone_id=ms)
-    await svc.perform(Action.ADD_MILESTONE, 10, T0, contract_id=out.contract.id, title="Next", amount=100, due_date=date(2026, 12, 20), description="", today=T0.date())
+    await svc.perform(
+        Action.ADD_MILESTONE,
+        10,
+        T0,
+        contract_id=out.contract.id,
+        title="Next",
+        amount=100,
+        due_date=date(2026, 12, 20),
+        description="",
+        today=T0.date(),
+    )
     await reminders.sweep(T0)  # planned: next milestone waiting, 1 and 3 days after the release
     async with uow() as u:
         assert ("next_waiting", f"{T0.isoformat()}:+1", 10, "planned") in await u.reminders.log(ms)
@@ -404,7 +492,8 @@ async def test_a_time_zone_change_finds_the_persons_planned_milestones_through_t
         event.remove(engine.sync_engine, "before_cursor_execute", grab)
     [(statement, parameters)] = sent
     async with engine.connect() as conn:
-        plan = " | ".join(str(row) for row in (await conn.exec_driver_sql(
-            "EXPLAIN QUERY PLAN " + statement, tuple(parameters))).all())
+        plan = " | ".join(
+            str(row) for row in (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, tuple(parameters))).all()
+        )
     assert "SCAN reminder_log" not in plan and "SEARCH reminder_log USING INDEX" in plan, plan
     assert "(milestone_id=?)" in plan, plan

@@ -134,8 +134,9 @@ async def test_wal_checkpoints_happen_in_a_thread_not_in_commits(sqlite_engine):
     try:
         for i in range(50):
             async with eng.begin() as conn:
-                await conn.execute(text("INSERT INTO users (id, first_name, started, blocked) VALUES (:i, 'x', 0, 0)"),
-                                   {"i": 1000 + i})
+                await conn.execute(
+                    text("INSERT INTO users (id, first_name, started, blocked) VALUES (:i, 'x', 0, 0)"), {"i": 1000 + i}
+                )
         deadline = time.monotonic() + 5
         while checkpointer.checkpoints < 2 and time.monotonic() < deadline:
             await asyncio.sleep(0.05)

@@ -27,7 +27,17 @@ async def seeded(uow, now, n_milestones=3):
     await svc.accept_invite(invite.token, FREELANCER, now)
     ids = []
     for i in range(n_milestones):
-        out = await svc.perform(Action.ADD_MILESTONE, CLIENT, now, contract_id=contract.id, title=f"M{i} «x» <b>", amount=1000 * (i + 1), due_date=TODAY + timedelta(days=i), description="d & <i>", today=TODAY)
+        out = await svc.perform(
+            Action.ADD_MILESTONE,
+            CLIENT,
+            now,
+            contract_id=contract.id,
+            title=f"M{i} «x» <b>",
+            amount=1000 * (i + 1),
+            due_date=TODAY + timedelta(days=i),
+            description="d & <i>",
+            today=TODAY,
+        )
         ids.append(out.milestone.id)
     return svc, contract.id, ids
 
@@ -65,15 +75,27 @@ async def test_full_flow_writes_ledger_and_history_in_the_same_transaction(uow, 
     assert ms0.revision_count == 1 and ms0.submitted_at == now + timedelta(hours=1)
     ledger = await svc.ledger(cid)
     assert [(e.kind, e.amount, e.milestone_id) for e in ledger] == [
-        (LedgerKind.FUND, 1000, ids[0]), (LedgerKind.RELEASE, 1000, ids[0]),
-        (LedgerKind.FUND, 2000, ids[1]), (LedgerKind.REFUND, 2000, ids[1]),
+        (LedgerKind.FUND, 1000, ids[0]),
+        (LedgerKind.RELEASE, 1000, ids[0]),
+        (LedgerKind.FUND, 2000, ids[1]),
+        (LedgerKind.REFUND, 2000, ids[1]),
     ]
     t = fresh.totals()
     assert (t.funded, t.released, t.refunded, t.in_escrow, t.remaining) == (3000, 1000, 2000, 0, 3000)
     _, history = await svc.history(cid, FREELANCER)
     assert [h.action for h in history] == [
-        "contract_created", "joined", "milestone_added", "milestone_added", "milestone_added", "activated",
-        "submitted", "changes_requested", "submitted", "released", "activated", "refunded",
+        "contract_created",
+        "joined",
+        "milestone_added",
+        "milestone_added",
+        "milestone_added",
+        "activated",
+        "submitted",
+        "changes_requested",
+        "submitted",
+        "released",
+        "activated",
+        "refunded",
     ]
     assert history[7].note == "more" and history[7].milestone_id == ids[0]
 
@@ -91,10 +113,30 @@ async def test_refused_action_stores_nothing(uow, now):
 
 async def test_proposal_gets_its_place_when_accepted(uow, now):
     svc, cid, ids = await seeded(uow, now, n_milestones=1)
-    out = await svc.perform(Action.ADD_MILESTONE, FREELANCER, now, contract_id=cid, title="Extra", amount=500, due_date=TODAY, description="", today=TODAY)
+    out = await svc.perform(
+        Action.ADD_MILESTONE,
+        FREELANCER,
+        now,
+        contract_id=cid,
+        title="Extra",
+        amount=500,
+        due_date=TODAY,
+        description="",
+        today=TODAY,
+    )
     pid = out.milestone.id
     assert out.action == "milestone_proposed" and out.milestone.seq is None
-    await svc.perform(Action.ADD_MILESTONE, CLIENT, now, contract_id=cid, title="Later", amount=700, due_date=TODAY, description="", today=TODAY)
+    await svc.perform(
+        Action.ADD_MILESTONE,
+        CLIENT,
+        now,
+        contract_id=cid,
+        title="Later",
+        amount=700,
+        due_date=TODAY,
+        description="",
+        today=TODAY,
+    )
     await svc.perform(Action.ACCEPT_PROPOSAL, CLIENT, now, milestone_id=pid)
     contract = await svc.view(cid, CLIENT)
     assert [m.title for m in contract.ordered()] == ["M0 «x» <b>", "Later", "Extra"]
@@ -104,7 +146,11 @@ async def test_contract_list_and_user_profiles(uow, now):
     svc, cid, ids = await seeded(uow, now)
     [summary] = await svc.contracts_of(FREELANCER)
     assert (summary.id, summary.role, summary.other_party_id, summary.milestone_count) == (
-        cid, Role.FREELANCER, CLIENT, 3)
+        cid,
+        Role.FREELANCER,
+        CLIENT,
+        3,
+    )
     assert await svc.contracts_of(12345) == []
     await svc.save_profile(UserProfile(id=CLIENT, first_name="Ann", timezone="Europe/Berlin", started=True))
     p = await svc.profile(CLIENT)
@@ -141,7 +187,9 @@ async def test_fifty_concurrent_approvals_release_once(uow, engine, now):
 
     loop = asyncio.get_running_loop()
     started = loop.time()
-    results = await asyncio.gather(*(svc.perform(Action.APPROVE, CLIENT, now, milestone_id=ms) for _ in range(50)), return_exceptions=True)
+    results = await asyncio.gather(
+        *(svc.perform(Action.APPROVE, CLIENT, now, milestone_id=ms) for _ in range(50)), return_exceptions=True
+    )
     elapsed = loop.time() - started
     released = [r for r in results if not isinstance(r, BaseException)]
     refusals = [r for r in results if isinstance(r, BaseException)]
@@ -151,11 +199,14 @@ async def test_fifty_concurrent_approvals_release_once(uow, engine, now):
         type(r).__name__ + ": " + str(r) for r in refusals
     }
     async with engine.connect() as conn:
-        n_release = (await conn.execute(
-            select(func.count()).select_from(LedgerRow).where(LedgerRow.kind == "release"))).scalar_one()
+        n_release = (
+            await conn.execute(select(func.count()).select_from(LedgerRow).where(LedgerRow.kind == "release"))
+        ).scalar_one()
         status = (await conn.execute(select(MilestoneRow.status).where(MilestoneRow.id == ms))).scalar_one()
     assert n_release == 1 and status == "released"
-    print(f"\n[{engine.dialect.name}] 50 concurrent approvals: 1 release, {len(refusals)} refusals, {elapsed * 1000:.0f} ms")
+    print(
+        f"\n[{engine.dialect.name}] 50 concurrent approvals: 1 release, {len(refusals)} refusals, {elapsed * 1000:.0f} ms"
+    )
 
 
 async def test_two_processes_racing_different_milestones_keep_r2(uow, now):
@@ -165,7 +216,8 @@ async def test_two_processes_racing_different_milestones_keep_r2(uow, now):
     await svc.perform(Action.SUBMIT, FREELANCER, now, milestone_id=ids[0], note="")
     await svc.perform(Action.APPROVE, CLIENT, now, milestone_id=ids[0])
     results = await asyncio.gather(
-        *(svc.perform(Action.ACTIVATE, CLIENT, now, milestone_id=ids[1 + i % 2]) for i in range(20)), return_exceptions=True
+        *(svc.perform(Action.ACTIVATE, CLIENT, now, milestone_id=ids[1 + i % 2]) for i in range(20)),
+        return_exceptions=True,
     )
     ok = [r for r in results if not isinstance(r, BaseException)]
     assert len(ok) == 1

@@ -27,8 +27,25 @@ def add(c: Contract, title: str, amount: int = 10_000, actor: int = CLIENT, due_
 def snapshot(c: Contract):
     """Everything a refused action must leave unchanged."""
     return (
-        c.status, c.client_id, c.freelancer_id, c.ended_at,
-        [(m.id, m.status, m.seq, m.title, m.amount, m.due_date, m.description, m.revision_count,
-          m.submitted_at, m.refund_requested_at) for m in c.milestones],
-        len(c.new_ledger), len(c.new_history),
+        c.status,
+        c.client_id,
+        c.freelancer_id,
+        c.ended_at,
+        [
+            (
+                m.id,
+                m.status,
+                m.seq,
+                m.title,
+                m.amount,
+                m.due_date,
+                m.description,
+                m.revision_count,
+                m.submitted_at,
+                m.refund_requested_at,
+            )
+            for m in c.milestones
+        ],
+        len(c.new_ledger),
+        len(c.new_history),
     )

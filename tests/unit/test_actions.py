@@ -54,7 +54,9 @@ def test_a_proposal_is_accepted_or_rejected_not_edited_or_deleted_by_the_client(
     with pytest.raises(InvalidState):
         c.require(action, CLIENT, p.id)
     assert {a.action for a in c.allowed_actions(CLIENT) if a.milestone is p} == {
-        Action.ACCEPT_PROPOSAL, Action.REJECT_PROPOSAL}
+        Action.ACCEPT_PROPOSAL,
+        Action.REJECT_PROPOSAL,
+    }
 
 
 def test_a_stranger_hears_who_may_act_before_anything_about_the_contracts_state():
@@ -82,7 +84,7 @@ def test_allowed_actions_is_what_require_lets_through():
     for viewer in (CLIENT, FREELANCER, STRANGER):
         allowed = c.allowed_actions(viewer)
         for action, rule in RULES.items():
-            for ms in (c.milestones if rule.on_milestone else [None]):
+            for ms in c.milestones if rule.on_milestone else [None]:
                 ok = c.refusal(action, viewer, ms) is None
                 assert ok == (Allowed(action, ms) in allowed), (viewer, action, ms and ms.title)
     assert Allowed(Action.ACTIVATE, b) not in c.allowed_actions(CLIENT)  # R2: A is funded

@@ -26,12 +26,18 @@ ids = st.integers(1, 999_999_999)
 pages = st.integers(0, 9999)
 callbacks = st.one_of(
     st.builds(Press, st.sampled_from(list(Action)), ids, st.booleans()),
-    st.builds(View, ids, pages), st.builds(History, ids, pages), st.builds(ContractList, pages),
-    st.just(NewContract()), st.builds(InviteAnswer, st.booleans(), st.from_regex(r"[A-Za-z0-9_-]{1,40}", fullmatch=True)),
-    st.builds(LinkGroup, ids), st.builds(PickerPage, st.sampled_from(["view", "link", "add"]), pages),
+    st.builds(View, ids, pages),
+    st.builds(History, ids, pages),
+    st.builds(ContractList, pages),
+    st.just(NewContract()),
+    st.builds(InviteAnswer, st.booleans(), st.from_regex(r"[A-Za-z0-9_-]{1,40}", fullmatch=True)),
+    st.builds(LinkGroup, ids),
+    st.builds(PickerPage, st.sampled_from(["view", "link", "add"]), pages),
     st.builds(Pick, ids),
     st.builds(Choice, st.just("cur"), st.from_regex(r"[A-Z]{3}", fullmatch=True)),
-    st.builds(Choice, st.just("tz"), st.sampled_from(["UTC", "Europe/Berlin", "UTC+05:30", "America/Argentina/Buenos_Aires"])),
+    st.builds(
+        Choice, st.just("tz"), st.sampled_from(["UTC", "Europe/Berlin", "UTC+05:30", "America/Argentina/Buenos_Aires"])
+    ),
     st.builds(Choice, st.just("am"), st.sampled_from(["skip", "save", "edit", "cancel", "f:title", "f:due"])),
 )
 
@@ -59,9 +65,23 @@ def test_buttons_already_in_chats_keep_their_meaning():
 
 
 def test_forged_data_is_refused():
-    for data in ["m:apr:1'; DROP TABLE milestones;--", "m:apr:" + "9" * 40, "m:act:1:2:3", "garbage", "m:end:1",
-                 "c:apr:1", "c:view:" + "9" * 30, "tz:" + "x" * 61, "cur:usd", "am:f:secret", "pg:other:1",
-                 "m:apr:٤٢", None, 42, "m:zzz:1"]:
+    for data in [
+        "m:apr:1'; DROP TABLE milestones;--",
+        "m:apr:" + "9" * 40,
+        "m:act:1:2:3",
+        "garbage",
+        "m:end:1",
+        "c:apr:1",
+        "c:view:" + "9" * 30,
+        "tz:" + "x" * 61,
+        "cur:usd",
+        "am:f:secret",
+        "pg:other:1",
+        "m:apr:٤٢",
+        None,
+        42,
+        "m:zzz:1",
+    ]:
         assert decode(data) is None, data
 
 

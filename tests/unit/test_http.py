@@ -23,8 +23,9 @@ def fake():
 
 
 def make_bot(base_url: str, **kw) -> Bot:
-    return Bot(TOKEN, base_url=f"{base_url}/bot", request=AiohttpRequest(8, **kw),
-               get_updates_request=AiohttpRequest(1, **kw))
+    return Bot(
+        TOKEN, base_url=f"{base_url}/bot", request=AiohttpRequest(8, **kw), get_updates_request=AiohttpRequest(1, **kw)
+    )
 
 
 async def test_calls_answers_and_errors_come_through_as_with_ptbs_transport(fake):
@@ -46,8 +47,12 @@ async def test_calls_answers_and_errors_come_through_as_with_ptbs_transport(fake
 async def _answer(writer: asyncio.StreamWriter, result: object) -> None:
     """A Bot API success answer, written by hand."""
     answer = json.dumps({"ok": True, "result": result}).encode()
-    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                 + str(len(answer)).encode() + b"\r\n\r\n" + answer)
+    writer.write(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+        + str(len(answer)).encode()
+        + b"\r\n\r\n"
+        + answer
+    )
     await writer.drain()
 
 
@@ -66,8 +71,10 @@ async def test_a_file_upload_goes_as_multipart_with_the_other_parameters():
                 head = await reader.readuntil(b"\r\n\r\n")
             except asyncio.IncompleteReadError:
                 break
-            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
-                              if line.lower().startswith(b"content-length")) or 0)
+            length = int(
+                next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+                or 0
+            )
             body = await reader.readexactly(length)
             if b"/getMe" in head:
                 result = {"id": 1, "is_bot": True, "first_name": "Bot", "username": "test_bot"}

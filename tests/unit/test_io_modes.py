@@ -26,8 +26,7 @@ def db_url(tmp_path):
 
 
 async def _build(db_url, **settings):
-    app = build_application(Settings(bot_token=TOKEN, database_url=db_url, _env_file=None, **settings),
-                            updater=False)
+    app = build_application(Settings(bot_token=TOKEN, database_url=db_url, _env_file=None, **settings), updater=False)
     return app, app.bot_data["engine"]
 
 
@@ -36,8 +35,7 @@ async def _close(app, engine):
     await engine.dispose()
 
 
-@pytest.mark.parametrize(("value", "expected"), [(None, True), ("", True), ("1", True), ("0", False),
-                                                 ("false", False)])
+@pytest.mark.parametrize(("value", "expected"), [(None, True), ("", True), ("1", True), ("0", False), ("false", False)])
 def test_the_setting_comes_from_the_environment(monkeypatch, value, expected):
     if value is None:
         monkeypatch.delenv("IO_SHIMS", raising=False)

@@ -31,15 +31,39 @@ CFG = ReminderSettings()
 CLIENT, FREELANCER = 1, 2
 
 
-def subject(status=MilestoneStatus.ACTIVE, due=date(2026, 12, 10), ctz=None, ftz=None, quiet=(None, None),
-            submitted_at=None, released_at=None, review_days=14, has_funded=False, next_id=None, blocked=False):
+def subject(
+    status=MilestoneStatus.ACTIVE,
+    due=date(2026, 12, 10),
+    ctz=None,
+    ftz=None,
+    quiet=(None, None),
+    submitted_at=None,
+    released_at=None,
+    review_days=14,
+    has_funded=False,
+    next_id=None,
+    blocked=False,
+):
     return ReminderSubject(
-        milestone_id=7, title="Design", amount=150000, due_date=due, status=status, submitted_at=submitted_at,
-        released_at=released_at, contract_id=3, contract_title="Site", currency="USD", review_days=review_days,
+        milestone_id=7,
+        title="Design",
+        amount=150000,
+        due_date=due,
+        status=status,
+        submitted_at=submitted_at,
+        released_at=released_at,
+        contract_id=3,
+        contract_title="Site",
+        currency="USD",
+        review_days=review_days,
         contract_active=True,
-        recipients=(Recipient(CLIENT, Role.CLIENT, ctz, *quiet), Recipient(FREELANCER, Role.FREELANCER, ftz,
-                                                                             blocked=blocked)),
-        has_funded=has_funded, next_unfunded_id=next_id, next_unfunded_title="Build" if next_id else "",
+        recipients=(
+            Recipient(CLIENT, Role.CLIENT, ctz, *quiet),
+            Recipient(FREELANCER, Role.FREELANCER, ftz, blocked=blocked),
+        ),
+        has_funded=has_funded,
+        next_unfunded_id=next_id,
+        next_unfunded_title="Build" if next_id else "",
     )
 
 
@@ -155,8 +179,18 @@ def test_blocked_recipient_is_skipped_not_retried():
 @settings(max_examples=200, deadline=None)
 @given(
     due=st.dates(date(2026, 1, 1), date(2028, 12, 31)),
-    tz=st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Sydney",
-                        "Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC-03:00"]),
+    tz=st.sampled_from(
+        [
+            "UTC",
+            "Europe/Berlin",
+            "America/New_York",
+            "Asia/Kolkata",
+            "Australia/Sydney",
+            "Pacific/Kiritimati",
+            "Pacific/Pago_Pago",
+            "UTC-03:00",
+        ]
+    ),
     quiet_start=st.one_of(st.none(), st.integers(0, 23)),
     quiet_len=st.integers(1, 12),
 )
@@ -183,8 +217,17 @@ def test_a_reminder_that_becomes_due_in_quiet_hours_waits_for_their_end():
     # Quiet 22:00-08:00 UTC; at 23:30 the client funds a milestone due in two days: the freelancer's
     # "due soon" is already due, but goes out at 08:00, not at 23:30.
     s = ReminderSubject(
-        milestone_id=7, title="Design", amount=1, due_date=date(2026, 12, 3), status=MilestoneStatus.ACTIVE,
-        submitted_at=None, released_at=None, contract_id=3, contract_title="Site", currency="USD", review_days=14,
+        milestone_id=7,
+        title="Design",
+        amount=1,
+        due_date=date(2026, 12, 3),
+        status=MilestoneStatus.ACTIVE,
+        submitted_at=None,
+        released_at=None,
+        contract_id=3,
+        contract_title="Site",
+        currency="USD",
+        review_days=14,
         contract_active=True,
         recipients=(Recipient(FREELANCER, Role.FREELANCER, "UTC", time(22), time(8)),),
     )
@@ -216,7 +259,9 @@ _recipient = st.builds(
     Recipient,
     user_id=st.sampled_from([CLIENT, FREELANCER, 0]),
     role=st.sampled_from([Role.CLIENT, Role.FREELANCER]),
-    timezone=st.sampled_from([None, "UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC+05:30", "Nowhere/X"]),
+    timezone=st.sampled_from(
+        [None, "UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC+05:30", "Nowhere/X"]
+    ),
     quiet_start=st.one_of(st.none(), st.sampled_from([time(0), time(8), time(9), time(22)])),
     quiet_end=st.one_of(st.none(), st.sampled_from([time(6), time(9), time(10, 30), time(22)])),
     blocked=st.booleans(),
@@ -239,24 +284,61 @@ def _plain_plan(s: ReminderSubject, cfg: ReminderSettings) -> list[Reminder]:
 
         if s.status is MilestoneStatus.ACTIVE:
             for n in cfg.due_soon_days:
-                out.append(Reminder(ReminderKind.DUE_SOON, f"{s.due_date}:-{n}", at_hour(s.due_date - timedelta(n)),
-                                    r.user_id, r.role, -n))
+                out.append(
+                    Reminder(
+                        ReminderKind.DUE_SOON,
+                        f"{s.due_date}:-{n}",
+                        at_hour(s.due_date - timedelta(n)),
+                        r.user_id,
+                        r.role,
+                        -n,
+                    )
+                )
             if r.role is Role.FREELANCER:
                 out.append(Reminder(ReminderKind.DUE_TODAY, f"{s.due_date}", at_hour(s.due_date), r.user_id, r.role))
             for n in cfg.overdue_days:
-                out.append(Reminder(ReminderKind.OVERDUE, f"{s.due_date}:+{n}", at_hour(s.due_date + timedelta(n)),
-                                    r.user_id, r.role, n))
+                out.append(
+                    Reminder(
+                        ReminderKind.OVERDUE,
+                        f"{s.due_date}:+{n}",
+                        at_hour(s.due_date + timedelta(n)),
+                        r.user_id,
+                        r.role,
+                        n,
+                    )
+                )
         elif s.status is MilestoneStatus.SUBMITTED and s.submitted_at is not None and r.role is Role.CLIENT:
             release_at = s.submitted_at + timedelta(days=s.review_days)
             for n in cfg.review_days_before:
                 if n < s.review_days:
-                    out.append(Reminder(ReminderKind.REVIEW_WAITING, f"{s.submitted_at.isoformat()}:-{n}",
-                                        moment(release_at - timedelta(days=n)), r.user_id, r.role, -n))
-        elif (s.status is MilestoneStatus.RELEASED and s.released_at is not None and r.role is Role.CLIENT
-              and s.next_unfunded_id is not None and not s.has_funded):
+                    out.append(
+                        Reminder(
+                            ReminderKind.REVIEW_WAITING,
+                            f"{s.submitted_at.isoformat()}:-{n}",
+                            moment(release_at - timedelta(days=n)),
+                            r.user_id,
+                            r.role,
+                            -n,
+                        )
+                    )
+        elif (
+            s.status is MilestoneStatus.RELEASED
+            and s.released_at is not None
+            and r.role is Role.CLIENT
+            and s.next_unfunded_id is not None
+            and not s.has_funded
+        ):
             for n in cfg.next_waiting_days:
-                out.append(Reminder(ReminderKind.NEXT_WAITING, f"{s.released_at.isoformat()}:+{n}",
-                                    moment(s.released_at + timedelta(days=n)), r.user_id, r.role, n))
+                out.append(
+                    Reminder(
+                        ReminderKind.NEXT_WAITING,
+                        f"{s.released_at.isoformat()}:+{n}",
+                        moment(s.released_at + timedelta(days=n)),
+                        r.user_id,
+                        r.role,
+                        n,
+                    )
+                )
     if s.status is MilestoneStatus.SUBMITTED and s.submitted_at is not None:
         release_at = s.submitted_at + timedelta(days=s.review_days)
         out.append(Reminder(ReminderKind.AUTO_RELEASE, s.submitted_at.isoformat(), release_at, 0))
@@ -274,20 +356,37 @@ def _plain_plan(s: ReminderSubject, cfg: ReminderSettings) -> list[Reminder]:
     has_funded=st.booleans(),
     next_id=st.one_of(st.none(), st.just(9)),
     recipients=st.one_of(
-        st.tuples(st.builds(Recipient, st.just(CLIENT), st.just(Role.CLIENT)),
-                  st.builds(Recipient, st.just(FREELANCER), st.just(Role.FREELANCER))),
-        st.lists(_recipient, max_size=3).map(tuple)),
+        st.tuples(
+            st.builds(Recipient, st.just(CLIENT), st.just(Role.CLIENT)),
+            st.builds(Recipient, st.just(FREELANCER), st.just(Role.FREELANCER)),
+        ),
+        st.lists(_recipient, max_size=3).map(tuple),
+    ),
     now=st.datetimes(datetime(2026, 10, 1), datetime(2027, 5, 31), timezones=st.just(UTC)),
 )
-def test_plan_with_memoized_moments_is_its_plain_definition(status, due, submitted, released, review_days, active,
-                                                             has_funded, next_id, recipients, now):
+def test_plan_with_memoized_moments_is_its_plain_definition(
+    status, due, submitted, released, review_days, active, has_funded, next_id, recipients, now
+):
     # plan() memoizes each "09:00 local, out of quiet hours" moment and the date steps of a due date
     # (the sweep's main cost); it must give exactly the reminders of the plain definition, in order,
     # whatever was computed before it (the cache is shared by every milestone of every sweep).
     s = ReminderSubject(
-        milestone_id=7, title="Design", amount=1, due_date=due, status=status, submitted_at=submitted,
-        released_at=released, contract_id=3, contract_title="Site", currency="USD", review_days=review_days,
-        contract_active=active, recipients=recipients, has_funded=has_funded, next_unfunded_id=next_id)
+        milestone_id=7,
+        title="Design",
+        amount=1,
+        due_date=due,
+        status=status,
+        submitted_at=submitted,
+        released_at=released,
+        contract_id=3,
+        contract_title="Site",
+        currency="USD",
+        review_days=review_days,
+        contract_active=active,
+        recipients=recipients,
+        has_funded=has_funded,
+        next_unfunded_id=next_id,
+    )
     got, expected = plan(s, CFG), _plain_plan(s, CFG)
     assert got == expected and repr(got) == repr(expected)
     # ... and the sweep sends only due reminders, never inside their recipient's quiet hours.
@@ -305,8 +404,11 @@ def test_plan_with_memoized_moments_is_its_plain_definition(status, due, submitt
     assert all(until > now for _, until in p.wait) and all(r.at > now for r in p.future)
     written = p.schedule()
     assert sorted(r.key for r, _, status in written if status == LogStatus.PLANNED) == sorted(
-        r.key for r in p.send + p.future + [w for w, _ in p.wait])
-    assert sorted(r.key for r, _, status in written if status == LogStatus.SKIPPED) == sorted(r.key for r in p.superseded)
+        r.key for r in p.send + p.future + [w for w, _ in p.wait]
+    )
+    assert sorted(r.key for r, _, status in written if status == LogStatus.SKIPPED) == sorted(
+        r.key for r in p.superseded
+    )
     assert all(any(r is x for x in p.skip) for r in p.superseded)
     assert all(at > now for r, at, status in written if status == LogStatus.PLANNED and r not in p.send)
     # ... and right before sending, the same check lets out exactly the reminders it sends now.

@@ -75,7 +75,9 @@ def test_r2_release_or_refund_frees_the_way():
     c.refund(FREELANCER, b.id, NOW)
     c.activate(CLIENT, d.id, NOW)
     assert [m.status for m in c.ordered()] == [
-        MilestoneStatus.RELEASED, MilestoneStatus.REFUNDED, MilestoneStatus.ACTIVE
+        MilestoneStatus.RELEASED,
+        MilestoneStatus.REFUNDED,
+        MilestoneStatus.ACTIVE,
     ]
 
 
@@ -283,9 +285,15 @@ def test_r9_after_the_last_release_the_client_decides():
 @pytest.mark.parametrize(
     "minor, currency, ok",
     [
-        (1, "USD", True), (0, "USD", False), (-5, "USD", False), (100_000_000_000, "USD", True),
-        (100_000_000_001, "USD", False), (1_000_000_000, "JPY", True), (1_000_000_001, "JPY", False),
-        (1_000_000_000_000, "KWD", True), (1_000_000_000_001, "KWD", False),
+        (1, "USD", True),
+        (0, "USD", False),
+        (-5, "USD", False),
+        (100_000_000_000, "USD", True),
+        (100_000_000_001, "USD", False),
+        (1_000_000_000, "JPY", True),
+        (1_000_000_001, "JPY", False),
+        (1_000_000_000_000, "KWD", True),
+        (1_000_000_000_001, "KWD", False),
     ],
 )
 def test_r10_amount_bounds_follow_the_currency(minor, currency, ok):
@@ -318,8 +326,9 @@ def test_r11_due_date_today_or_later_on_create_and_edit():
 
 
 # R12 -----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("title, ok", [("", False), ("   ", False), ("x" * 100, True), ("x" * 101, False),
-                                       ("<b>&amp; 🚀 مرحبا", True)])
+@pytest.mark.parametrize(
+    "title, ok", [("", False), ("   ", False), ("x" * 100, True), ("x" * 101, False), ("<b>&amp; 🚀 مرحبا", True)]
+)
 def test_r12_title_limits_and_text_kept_exactly(title, ok):
     c = active_contract()
     if ok:

@@ -45,8 +45,12 @@ class ContractMachine(RuleBasedStateMachine):
         self.c.new_history.clear()
         return result, expected_next
 
-    @rule(actor=people, title=st.sampled_from(["A", "", "x" * 101, "Design 🚀"]),
-          amount=st.integers(-5, 10**12), days=st.integers(-3, 60))
+    @rule(
+        actor=people,
+        title=st.sampled_from(["A", "", "x" * 101, "Design 🚀"]),
+        amount=st.integers(-5, 10**12),
+        days=st.integers(-3, 60),
+    )
     def add(self, actor, title, amount, days):
         def act():
             ms = self.c.add_milestone(actor, title, amount, TODAY + timedelta(days=days), "", TODAY, self.now)
@@ -75,8 +79,11 @@ class ContractMachine(RuleBasedStateMachine):
     def request_changes(self, actor, i, reason):
         self._try(lambda: self.c.request_changes(actor, self._pick(i), reason, self.now))
 
-    @rule(actor=people, i=st.integers(0, 20),
-          how=st.sampled_from(["refund", "request_refund", "accept_refund", "decline_refund"]))
+    @rule(
+        actor=people,
+        i=st.integers(0, 20),
+        how=st.sampled_from(["refund", "request_refund", "accept_refund", "decline_refund"]),
+    )
     def refund(self, actor, i, how):
         self._try(lambda: getattr(self.c, how)(actor, self._pick(i), self.now))
 
@@ -90,8 +97,11 @@ class ContractMachine(RuleBasedStateMachine):
 
     @rule(actor=people, i=st.integers(0, 20), amount=st.integers(-1, 10**6), days=st.integers(-2, 10))
     def edit(self, actor, i, amount, days):
-        self._try(lambda: self.c.edit_milestone(actor, self._pick(i), self.now, TODAY, amount=amount,
-                                                due_date=TODAY + timedelta(days=days)))
+        self._try(
+            lambda: self.c.edit_milestone(
+                actor, self._pick(i), self.now, TODAY, amount=amount, due_date=TODAY + timedelta(days=days)
+            )
+        )
 
     @rule(i=st.integers(0, 20), days=st.integers(0, 20))
     def time_passes_and_auto_release(self, i, days):

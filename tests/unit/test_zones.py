@@ -17,19 +17,22 @@ from domain.zones import UnknownZone, offset_name, parse_offset, zone, zone_name
 SUMMER = datetime(2026, 7, 1, 12, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("name", "offset"), [
-    ("UTC+03:00", timedelta(hours=3)),  # as stored
-    ("UTC-05:30", -timedelta(hours=5, minutes=30)),
-    ("UTC+00:00", timedelta(0)),
-    ("UTC+14:00", timedelta(hours=14)),
-    ("UTC-12:00", -timedelta(hours=12)),
-    ("UTC+3", timedelta(hours=3)),  # as people type them
-    ("UTC+0530", timedelta(hours=5, minutes=30)),
-    ("utc+3", timedelta(hours=3)),
-    ("GMT+2", timedelta(hours=2)),  # UTC+2, unlike the IANA Etc/GMT+2
-    ("UTC\u22123", -timedelta(hours=3)),  # a typographic minus
-    ("+03:00", timedelta(hours=3)),
-])
+@pytest.mark.parametrize(
+    ("name", "offset"),
+    [
+        ("UTC+03:00", timedelta(hours=3)),  # as stored
+        ("UTC-05:30", -timedelta(hours=5, minutes=30)),
+        ("UTC+00:00", timedelta(0)),
+        ("UTC+14:00", timedelta(hours=14)),
+        ("UTC-12:00", -timedelta(hours=12)),
+        ("UTC+3", timedelta(hours=3)),  # as people type them
+        ("UTC+0530", timedelta(hours=5, minutes=30)),
+        ("utc+3", timedelta(hours=3)),
+        ("GMT+2", timedelta(hours=2)),  # UTC+2, unlike the IANA Etc/GMT+2
+        ("UTC\u22123", -timedelta(hours=3)),  # a typographic minus
+        ("+03:00", timedelta(hours=3)),
+    ],
+)
 def test_offsets_become_fixed_zones_named_as_stored(name, offset):
     tz = zone_named(name)
     assert tz.utcoffset(SUMMER) == offset
@@ -37,22 +40,36 @@ def test_offsets_become_fixed_zones_named_as_stored(name, offset):
     assert zone_named(offset_name(offset)) == tz
 
 
-@pytest.mark.parametrize(("name", "offset"), [
-    ("Europe/Berlin", timedelta(hours=2)),  # summer time
-    ("Asia/Kolkata", timedelta(hours=5, minutes=30)),
-    ("UTC", timedelta(0)),
-    ("Etc/GMT+2", -timedelta(hours=2)),  # the IANA name means UTC-2, and stays so
-])
+@pytest.mark.parametrize(
+    ("name", "offset"),
+    [
+        ("Europe/Berlin", timedelta(hours=2)),  # summer time
+        ("Asia/Kolkata", timedelta(hours=5, minutes=30)),
+        ("UTC", timedelta(0)),
+        ("Etc/GMT+2", -timedelta(hours=2)),  # the IANA name means UTC-2, and stays so
+    ],
+)
 def test_iana_names_are_zoneinfo(name, offset):
     tz = zone_named(name)
     assert tz == ZoneInfo(name)
     assert SUMMER.astimezone(tz).utcoffset() == offset
 
 
-@pytest.mark.parametrize("name", [
-    "Nowhere/Land", "", "Europe",  # no zone; a directory of tzdata
-    "UTC+15", "UTC-13", "UTC+3:60", "UTC+3.5", "UTCx", "UTC 3", "../etc/passwd",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Nowhere/Land",
+        "",
+        "Europe",  # no zone; a directory of tzdata
+        "UTC+15",
+        "UTC-13",
+        "UTC+3:60",
+        "UTC+3.5",
+        "UTCx",
+        "UTC 3",
+        "../etc/passwd",
+    ],
+)
 def test_anything_else_is_an_unknown_zone(name):
     with pytest.raises(UnknownZone):
         zone_named(name)
@@ -75,9 +92,21 @@ def test_every_offset_round_trips_through_its_name(quarters):
     assert parse_timezone(name) == name  # the bot stores exactly this name
 
 
-@pytest.mark.parametrize("text", [
-    "UTC+3", "gmt+2", "+0530", "UTC-05:30", "\u22123", "utc", "europe/berlin", "berlin", "Etc/GMT+2", "Asia/Kolkata",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "UTC+3",
+        "gmt+2",
+        "+0530",
+        "UTC-05:30",
+        "\u22123",
+        "utc",
+        "europe/berlin",
+        "berlin",
+        "Etc/GMT+2",
+        "Asia/Kolkata",
+    ],
+)
 def test_the_bot_and_the_reminders_read_a_name_alike(text):
     """What a person types is stored as parse_timezone's name; the bot's zone_for and the reminder
     policy's zone then give the same zone for it."""
@@ -94,20 +123,34 @@ def test_a_missing_or_unknown_name_falls_back_to_the_default():
         zone(None, "Nowhere/Land")
 
 
-@pytest.mark.parametrize(("name", "offset"), [
-    ("UTC+0530", timedelta(hours=5, minutes=30)),  # the old reminder code raised ValueError (a 22-day offset)
-    ("utc+3", timedelta(hours=3)),  # ... and read these as unknown: the default zone instead
-    ("GMT+2", timedelta(hours=2)),
-])
+@pytest.mark.parametrize(
+    ("name", "offset"),
+    [
+        ("UTC+0530", timedelta(hours=5, minutes=30)),  # the old reminder code raised ValueError (a 22-day offset)
+        ("utc+3", timedelta(hours=3)),  # ... and read these as unknown: the default zone instead
+        ("GMT+2", timedelta(hours=2)),
+    ],
+)
 def test_reminder_zones_read_offsets_as_the_bot_does(name, offset):
     """The reminder policy had its own reading of "UTC+..." names: it agreed with the bot only on the
     exact 'UTC+3'/'UTC+03:00' forms. A deployment default such as DEFAULT_TIMEZONE=GMT+2 (which the
     bot's own screens read as UTC+2) sent reminders at 09:00 UTC, or broke the sweep."""
     assert zone(name, "UTC").utcoffset(None) == offset == zone_for(name).utcoffset(None)
     subject = ReminderSubject(
-        milestone_id=1, title="Design", amount=100, due_date=date(2026, 12, 10), status=MilestoneStatus.ACTIVE,
-        submitted_at=None, released_at=None, contract_id=1, contract_title="Site", currency="USD",
-        review_days=14, contract_active=True, recipients=(Recipient(2, Role.FREELANCER),))
+        milestone_id=1,
+        title="Design",
+        amount=100,
+        due_date=date(2026, 12, 10),
+        status=MilestoneStatus.ACTIVE,
+        submitted_at=None,
+        released_at=None,
+        contract_id=1,
+        contract_title="Site",
+        currency="USD",
+        review_days=14,
+        contract_active=True,
+        recipients=(Recipient(2, Role.FREELANCER),),
+    )
     settings = ReminderSettings(default_timezone=name)  # the freelancer has no zone of their own
     [today] = [r for r in plan(subject, settings) if r.kind is ReminderKind.DUE_TODAY]
     assert today.at == datetime(2026, 12, 10, 9, tzinfo=UTC) - offset
