@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import warnings
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TimedOut
@@ -25,13 +28,13 @@ from telegram.warnings import PTBUserWarning
 
 from domain.services import ContractService
 from storage.bot_state import BotStateStore
-from storage.db import create_engine, session_factory, start_wal_checkpointer
+from storage.db import create_engine, normalize_url, session_factory, start_wal_checkpointer
 from storage.migrate import upgrade_to_head
 from storage.uow import uow_factory
 
 from . import handlers
 from .common import Deps, remember_user, utc_now
-from .concurrency import PerUserUpdateProcessor
+from .concurrency import PersonGuard, PerUserUpdateProcessor
 from .flood import FloodAwareRateLimiter
 from .flows import build_conversation
 from .heap import settle_heap
@@ -53,27 +56,101 @@ COMMANDS = [
 ]
 
 
-class RedactToken(logging.Filter):
-    """The bot token never reaches a log line, whatever library formatted it."""
+class RedactSecrets(logging.Filter):
+    """The bot token and the webhook secret never reach a log line, whatever library formatted it (PTB logs
+    the Bot API URL, which holds the token, and at DEBUG every call's parameters: setWebhook's hold the secret)."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, secrets: dict[str, str]) -> None:
         super().__init__()
-        self.token = token
+        # secret -> its placeholder; the longer first, should one contain another
+        self.secrets = dict(sorted(((s, p) for s, p in secrets.items() if s), key=lambda sp: -len(sp[0])))
         self._formatter = logging.Formatter()
 
+    def _redact(self, text: str) -> str:
+        for secret, placeholder in self.secrets.items():
+            text = text.replace(secret, placeholder)
+        return text
+
+    def _holds_one(self, text: str) -> bool:
+        return any(secret in text for secret in self.secrets)
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.token:
+        if self.secrets:
             message = record.getMessage()
-            if self.token in message:
-                record.msg = message.replace(self.token, "<BOT_TOKEN>")
+            if self._holds_one(message):
+                record.msg = self._redact(message)
                 record.args = ()
             if record.exc_info and not record.exc_text:
                 # Tracebacks too (an exception's text may quote a request URL): the handler's
                 # formatter uses exc_text as it is when it is already set.
                 record.exc_text = self._formatter.formatException(record.exc_info)
-            if record.exc_text and self.token in record.exc_text:
-                record.exc_text = record.exc_text.replace(self.token, "<BOT_TOKEN>")
+            if record.exc_text and self._holds_one(record.exc_text):
+                record.exc_text = self._redact(record.exc_text)
         return True
+
+
+class RedactToken(RedactSecrets):
+    """The bot token alone."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__({token: "<BOT_TOKEN>"})
+
+
+def _hidden(value: object) -> str:
+    update_id = getattr(value, "update_id", None)
+    if isinstance(update_id, int):
+        return f"<update {update_id}, contents hidden: LOG_UPDATES=false>"
+    return "<hidden: LOG_UPDATES=false>"
+
+
+class HideContents(logging.Filter):
+    """LOG_UPDATES=false: the log lines of python-telegram-bot 22 that carry contents (an update as received
+    or processed, a Bot API call's parameters or answer: people's messages, the bot's replies) keep their
+    first `keep` arguments (the endpoint's name) and lose the others. tests/e2e/test_security_logs.py checks
+    that a whole DEBUG log holds no message text."""
+
+    KEEP = {
+        "Calling Bot API endpoint `%s` with parameters `%s`": 1,
+        "Call to Bot API endpoint `%s` finished with return value `%s`": 1,
+        "Webhook received data: %s": 0,
+        "Processing update %s": 0,
+        "Dropping pending update: %s": 0,
+        "Error while parsing updates! Received data was %r": 0,
+        "Something went wrong processing the data received from Telegram. "
+        "Received data was *not* processed! Received data was: %r": 0,
+    }
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        keep = self.KEEP.get(record.msg) if isinstance(record.msg, str) else None
+        if keep is not None and isinstance(record.args, tuple):
+            record.args = record.args[:keep] + tuple(_hidden(arg) for arg in record.args[keep:])
+        return True
+
+
+class ConstantTimeSecret(str):
+    """The webhook secret as the bot hands it to PTB's webhook server, which checks every request with
+    `header != secret` (telegram/ext/_utils/webhookhandler.py, PTB 22), a comparison that stops at the first
+    wrong character. Python runs the right-hand operand's own `__ne__` first when its class is a subclass of
+    the left-hand one's, so the check becomes hmac.compare_digest: its time tells nothing about how much of
+    a guess was right. tests/unit/test_secret.py pins this against PTB's code."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, str):
+            return NotImplemented
+        return hmac.compare_digest(self.encode(), other.encode("utf-8", "surrogatepass"))
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = str.__hash__
+
+
+def webhook_secret(settings: Settings) -> ConstantTimeSecret | None:
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    return ConstantTimeSecret(secret) if secret else None
 
 
 class BriefNetworkRetries(logging.Filter):
@@ -97,10 +174,16 @@ def configure_logging(settings: Settings) -> None:
     # httpx logs every request URL, and the URL contains the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    if not settings.log_updates:
+        # aiosqlite's DEBUG lines show each statement with its parameters (IO_SHIMS=0 only).
+        logging.getLogger("aiosqlite").setLevel(logging.INFO)
     token = settings.bot_token.get_secret_value() if settings.bot_token else ""
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
     for handler in logging.getLogger().handlers:
+        if not settings.log_updates:
+            handler.addFilter(HideContents())
         handler.addFilter(BriefNetworkRetries())
-        handler.addFilter(RedactToken(token))
+        handler.addFilter(RedactSecrets({token: "<BOT_TOKEN>", secret: "<WEBHOOK_SECRET>"}))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -146,7 +229,10 @@ def build_application(
         .persistence(DatabasePersistence(BotStateStore(sessions)))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
-        .concurrent_updates(PerUserUpdateProcessor(settings.max_concurrent_updates))
+        # One person's flood is dropped before it takes a slot (bot/concurrency.py).
+        .concurrent_updates(
+            PerUserUpdateProcessor(settings.max_concurrent_updates, PersonGuard.from_settings(settings))
+        )
     )
     if settings.bot_api_base_url:
         root = settings.bot_api_base_url.rstrip("/")
@@ -159,20 +245,24 @@ def build_application(
             overall_max_rate=settings.send_rate_per_second, overall_time_period=1, max_retries=3
         )
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # AIORateLimiter's generic is int, the builder's None
+    own_requests = []
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     elif settings.io_shims and _aiohttp_usable():
         # PTB's defaults (256 pooled connections for calls, 1 for getUpdates) on the aiohttp transport.
         from .http import AiohttpRequest
 
-        builder = builder.request(AiohttpRequest(256)).get_updates_request(AiohttpRequest(1))
+        own_requests = [AiohttpRequest(256), AiohttpRequest(1)]
+        builder = builder.request(own_requests[0]).get_updates_request(own_requests[1])
     # else PTB builds its stock HTTPXRequest pair.
     if not updater:
         builder = builder.updater(None)
     app = builder.build()
     app.bot_data["deps"] = Deps(svc=svc, settings=settings, clock=clock)
     app.bot_data["engine"] = engine
+    app.bot_data["requests"] = own_requests  # closed by _post_shutdown, also after a failed start
 
+    app.add_handler(TypeHandler(Update, handlers.screen), group=-2)
     app.add_handler(TypeHandler(Update, remember_user), group=-1)
     app.add_handler(build_conversation())
     app.add_handler(CommandHandler("start", handlers.start))
@@ -205,9 +295,41 @@ def _aiohttp_usable() -> bool:
     return reason is None
 
 
+class DatabaseUnavailable(Exception):
+    """The database can't be reached at start; the text is one line for the operator, without the password."""
+
+
+def _database_unavailable(settings: Settings, err: BaseException) -> DatabaseUnavailable:
+    url = make_url(normalize_url(settings.database_url))
+    if url.get_backend_name() == "sqlite":
+        where = f"the SQLite database {url.database or ':memory:'}"
+        hint = "that its directory exists and is writable"
+    else:
+        host = url.host or url.query.get("host") or "localhost"
+        where = f"the database server {host}:{url.port or 5432} (database {url.database!r})"
+        hint = "that the server is running and reachable"
+    # A DBAPIError's own text adds the SQL and a link on more lines: the driver's error says it all.
+    cause = getattr(err, "orig", None) or err
+    text = " ".join((str(cause) or type(cause).__name__).split())
+    if url.password:
+        text = text.replace(url.password, "***")
+    return DatabaseUnavailable(f"Could not connect to {where}: {text}. Check DATABASE_URL and {hint}.")
+
+
 async def _migrate(settings: Settings) -> None:
-    engine = create_engine(settings.database_url, inline=settings.io_shims)
     try:
+        engine = create_engine(settings.database_url, inline=settings.io_shims)
+    except ArgumentError:  # its text would quote the URL, password and all
+        raise DatabaseUnavailable(
+            "DATABASE_URL is not a database URL the bot understands; expected e.g. "
+            "postgresql://user:password@host:5432/milestone or sqlite+aiosqlite:///./milestone.sqlite3"
+        ) from None
+    try:
+        try:
+            async with engine.connect():
+                pass
+        except (OSError, DBAPIError) as err:
+            raise _database_unavailable(settings, err) from None
         await upgrade_to_head(engine)
     finally:
         await engine.dispose()
@@ -223,24 +345,35 @@ async def _post_init(app: Application) -> None:
 
 
 async def _post_shutdown(app: Application) -> None:
-    checkpointer = app.bot_data.get("checkpointer")
-    if checkpointer is not None:
-        checkpointer.stop()
-    await app.bot_data["engine"].dispose()
+    try:
+        checkpointer = app.bot_data.get("checkpointer")
+        if checkpointer is not None:
+            checkpointer.stop()
+        await app.bot_data["engine"].dispose()
+    finally:
+        # After a failed start (a rejected token, an unreachable Bot API) PTB's Bot was never initialized
+        # and PTB skips its shutdown, which closes the requests: their sessions would be left open.
+        # Closing a closed one does nothing.
+        for request in app.bot_data.get("requests", ()):
+            await request.shutdown()
 
 
 def run(settings: Settings) -> int:
     configure_logging(settings)
     # The schema is brought up to date before anything (persistence included) reads it; on a loop of
     # its own, so no pooled connection outlives it.
-    asyncio.run(_migrate(settings))
+    try:
+        asyncio.run(_migrate(settings))
+    except DatabaseUnavailable as err:
+        log.error("%s", err)
+        return 2
     app = build_application(settings)
     log.info("Milestone bot starting (%s mode)", "webhook" if settings.webhook_url else "polling")
     # asyncio.run above closed its loop; PTB runs on a fresh one.
     asyncio.set_event_loop(asyncio.new_event_loop())
     try:
         if settings.webhook_url:
-            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            secret = webhook_secret(settings)
             if not secret:
                 log.error(
                     "WEBHOOK_SECRET is required in webhook mode: Telegram sends it with every update "
@@ -248,15 +381,24 @@ def run(settings: Settings) -> int:
                 )
                 return 2
             path = urlsplit(settings.webhook_url).path.strip("/")
-            app.run_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=path,
-                webhook_url=settings.webhook_url,
-                secret_token=secret,
-                allowed_updates=Update.ALL_TYPES,
-                drop_pending_updates=False,
-            )
+            try:
+                app.run_webhook(
+                    listen=settings.webhook_listen,
+                    port=settings.webhook_port,
+                    url_path=path,
+                    webhook_url=settings.webhook_url,
+                    secret_token=secret,
+                    allowed_updates=Update.ALL_TYPES,
+                    drop_pending_updates=False,
+                )
+            except OSError as err:  # the port is taken, or the address isn't this machine's
+                log.error(
+                    "Could not listen for webhook requests on %s:%s (%s). Check WEBHOOK_LISTEN and WEBHOOK_PORT.",
+                    settings.webhook_listen,
+                    settings.webhook_port,
+                    err,
+                )
+                return 2
         else:
             app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
     except InvalidToken:

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 
 from telegram import InlineKeyboardMarkup, MaybeInaccessibleMessage, Message, Update
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from domain.model import Contract
+from domain.model import Contract, without_control
 from domain.ports import UserProfile
 from domain.services import ContractService
 
@@ -69,7 +69,7 @@ async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if seen == key:
         return
     profile = await d.svc.profile(user.id) or UserProfile(id=user.id)
-    profile.first_name = user.first_name or ""
+    profile.first_name = without_control(user.first_name or "")
     profile.username = user.username
     if private:
         profile.started = True
@@ -108,6 +108,18 @@ async def render_card(context, contract: Contract, viewer_id: int | None, page: 
     role = contract.role_of(viewer_id) if viewer_id is not None else None
     names = await names_of(context, contract)
     return card_text(contract, role, names, page), card_keyboard(contract, role, page)
+
+
+async def answer_press(update: Update, text: str | None = None, alert: bool = False) -> None:
+    """Answer a button press after a change is made: best effort, as the change stands whatever
+    Telegram says to the answer (a lost answer only stops the spinner early)."""
+    q = update.callback_query
+    if q is None:
+        return
+    try:
+        await q.answer(text, show_alert=alert)
+    except TelegramError as err:
+        log.info("could not answer a button press (%s); the change stands", err)
 
 
 async def edit_or_send(

@@ -6,7 +6,7 @@ import logging
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from domain.actions import RULES
 from domain.errors import DomainError, NotAllowed
@@ -25,7 +25,7 @@ from .callbacks import (
     View,
     decode,
 )
-from .common import deps, edit_or_send, names_of, render_card, safe_send, user_zone
+from .common import answer_press, deps, edit_or_send, names_of, render_card, safe_send, user_zone
 from .keyboards import (
     PICK_PAGE_SIZE,
     choose_contract_keyboard,
@@ -42,6 +42,25 @@ log = logging.getLogger(__name__)
 
 def in_group(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type != "private"
+
+
+def chat_of(update: Update) -> int:
+    """Where to answer: the chat of the update; for a press on a message the bot can't see (an inline
+    or too old message), the person's private chat."""
+    chat = update.effective_chat
+    return chat.id if chat is not None else update.effective_user.id
+
+
+async def screen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Before any handler. An update with no sender (a channel post) has no one to act for. An edited
+    message is not read: the bot acts on what was sent, and an edit would run a command or a step
+    again; in a private chat the person is told to send it anew."""
+    if update.effective_user is None:
+        raise ApplicationHandlerStop
+    if update.edited_message is not None:
+        if not in_group(update):
+            await update.edited_message.reply_text("I only read new messages: send the corrected text again.")
+        raise ApplicationHandlerStop
 
 
 # ----- commands -----------------------------------------------------------------------------------
@@ -96,7 +115,7 @@ async def list_contracts(update: Update, context: ContextTypes.DEFAULT_TYPE, mes
         await edit_or_send(
             context,
             message,
-            update.effective_chat.id,
+            chat_of(update),
             "You have no contracts yet. Start one with <b>New contract</b>.",
             new_contract_keyboard(),
         )
@@ -111,7 +130,7 @@ async def list_contracts(update: Update, context: ContextTypes.DEFAULT_TYPE, mes
             f"{s.milestone_count} milestone(s)"
         )
     markup = choose_contract_keyboard([(s.id, s.title) for s in items], View, page, ContractList)
-    await edit_or_send(context, message, update.effective_chat.id, "\n".join(lines), markup)
+    await edit_or_send(context, message, chat_of(update), "\n".join(lines), markup)
 
 
 PICKERS = {
@@ -136,7 +155,7 @@ async def show_picker(
 ) -> None:
     question, _, button = PICKERS[purpose]
     markup = choose_contract_keyboard([(s.id, s.title) for s in items], button, page, lambda p: PickerPage(purpose, p))
-    await edit_or_send(context, message, update.effective_chat.id, question, markup)
+    await edit_or_send(context, message, chat_of(update), question, markup)
 
 
 async def picker_page(update: Update, context: ContextTypes.DEFAULT_TYPE, purpose: str, page: int) -> None:
@@ -207,7 +226,13 @@ async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def link_group(update: Update, context: ContextTypes.DEFAULT_TYPE, contract_id: int, message) -> None:
     d = deps(context)
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update)
+    if not in_group(update):  # a forged "link here" pressed in a private chat
+        if update.callback_query:
+            await update.callback_query.answer(
+                "Send /link inside the group chat that should get the news.", show_alert=True
+            )
+        return
     try:
         outcome = await d.svc.link_group(contract_id, update.effective_user.id, chat_id, d.clock())
     except DomainError as err:
@@ -260,13 +285,20 @@ async def refuse(
     contract_id: int | None,
     role: Role | None = None,
 ) -> None:
-    """Answer a refused press; in a group, name whose button it is."""
+    """Answer a refused press. In a group, say whose button it is, naming the contract only where that
+    tells nothing new: to its parties, or in the group it posts its news to."""
     reason = err.reason
     if isinstance(err, NotAllowed) and in_group(update) and contract_id is not None:
         contract = await deps(context).svc.peek(contract_id)
-        if contract is not None:
+        chat = update.effective_chat
+        if contract is not None and (
+            contract.role_of(update.effective_user.id) is not None
+            or (chat is not None and chat.id == contract.group_chat_id)
+        ):
             who = role.value if role else "client and the freelancer"
             reason = f"This button is for the {who} of «{contract.title}»."
+        else:
+            reason = "This button isn't for you."
     await update.callback_query.answer(reason[:200], show_alert=True)
 
 
@@ -302,7 +334,7 @@ async def action_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, pre
             await edit_or_send(
                 context,
                 q.message,
-                update.effective_chat.id,
+                chat_of(update),
                 question,
                 confirm_keyboard(contract, press.action, press.target, ms),
             )
@@ -311,7 +343,7 @@ async def action_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, pre
     except DomainError as err:
         await refuse_press(update, context, err, press)
         return
-    await q.answer(view.result)
+    await answer_press(update, view.result)
     if outcome.invite is not None:
         await safe_send(
             context,
@@ -327,10 +359,12 @@ async def after_change(update: Update, context: ContextTypes.DEFAULT_TYPE, outco
     """Show the new card where the press happened and tell the others."""
     q = update.callback_query
     viewer = None if in_group(update) else update.effective_user.id
-    text, markup = await render_card(context, outcome.contract, viewer)
-    target = message if message is not None else (q.message if q else None)
-    await edit_or_send(context, target, update.effective_chat.id, text, markup)
-    await tell_others(context, outcome, update.effective_user.id)
+    try:
+        text, markup = await render_card(context, outcome.contract, viewer)
+        target = message if message is not None else (q.message if q else None)
+        await edit_or_send(context, target, chat_of(update), text, markup)
+    finally:  # the change is made: its news goes out whatever happened to the card
+        await tell_others(context, outcome, update.effective_user.id)
 
 
 async def refresh_card(update: Update, context: ContextTypes.DEFAULT_TYPE, contract_id: int, page: int = 0) -> None:
@@ -339,7 +373,7 @@ async def refresh_card(update: Update, context: ContextTypes.DEFAULT_TYPE, contr
     except DomainError:
         return
     text, markup = await render_card(context, contract, update.effective_user.id, page)
-    await edit_or_send(context, update.callback_query.message, update.effective_chat.id, text, markup)
+    await edit_or_send(context, update.callback_query.message, chat_of(update), text, markup)
 
 
 async def view_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: View) -> None:
@@ -352,7 +386,7 @@ async def view_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: V
     await q.answer()
     viewer = None if in_group(update) else q.from_user.id
     text, markup = await render_card(context, contract, viewer, cb.page)
-    await edit_or_send(context, q.message, update.effective_chat.id, text, markup)
+    await edit_or_send(context, q.message, chat_of(update), text, markup)
 
 
 async def history_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: History) -> None:
@@ -367,7 +401,7 @@ async def history_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, cb
     names = await names_of(context, contract)
     text, pages = history_text(contract, entries, names, tz, cb.page)
     await edit_or_send(
-        context, q.message, update.effective_chat.id, text, history_keyboard(contract, min(cb.page, pages - 1), pages)
+        context, q.message, chat_of(update), text, history_keyboard(contract, min(cb.page, pages - 1), pages)
     )
 
 
@@ -387,5 +421,5 @@ async def invite_button(update: Update, context: ContextTypes.DEFAULT_TYPE, acce
         await after_change(update, context, outcome)
     else:
         await q.answer("Declined.")
-        await edit_or_send(context, q.message, update.effective_chat.id, f"You declined «{e(outcome.contract.title)}».")
+        await edit_or_send(context, q.message, chat_of(update), f"You declined «{e(outcome.contract.title)}».")
         await tell_others(context, outcome, None)

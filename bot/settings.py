@@ -25,7 +25,14 @@ class Settings(BaseSettings):
     webhook_port: int = 8443
     webhook_secret: SecretStr | None = None
     log_level: str = "INFO"
+    # At DEBUG, PTB logs the contents of updates and Bot API calls (people's messages, the bot's answers);
+    # off, those lines name only the call or the update id (bot/app.py: HideContents). Never the token or secret.
+    log_updates: bool = False
     max_concurrent_updates: int = Field(default=32, ge=1, le=512)
+    # One person's updates (bot/concurrency.py): a burst of this many, then this many a second; the
+    # excess is dropped with one notice. 0 a second turns the guard off.
+    updates_per_person_burst: int = Field(default=20, ge=1, le=10_000)
+    updates_per_person_per_second: float = Field(default=5.0, ge=0)
     # Telegram allows about 30 messages a second overall; 0 turns the limiter off (benchmarks only).
     send_rate_per_second: float = Field(default=30.0, ge=0)
     # The I/O shims, for speed: SQLite statements inline on the event loop (storage/sqlite_inline.py)
@@ -42,6 +49,11 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_on(cls, value):
         return True if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_updates", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value):
+        return False if isinstance(value, str) and not value.strip() else value
 
     @field_validator("database_url", mode="before")
     @classmethod

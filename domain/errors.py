@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# One answer whether a contract or milestone is missing or someone else's: ids can't be probed.
+NOT_YOURS = "Only the client and the freelancer of this contract can see or use it."
+
 
 class DomainError(Exception):
     """A rule refused the action; `reason` is shown to the user as is."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -14,7 +15,16 @@ from .actions import (
     contract_state_refusal,
     state_refusal,
 )
-from .errors import ContractClosed, DomainError, InvalidInput, InvalidState, InviteInvalid, NotAllowed, NotFound
+from .errors import (
+    NOT_YOURS,
+    ContractClosed,
+    DomainError,
+    InvalidInput,
+    InvalidState,
+    InviteInvalid,
+    NotAllowed,
+    NotFound,
+)
 from .money import validate_amount, validate_currency
 from .states import FUNDED_STATES, UNFUNDED_STATES, ContractStatus, LedgerKind, MilestoneStatus, Role
 
@@ -44,14 +54,26 @@ CONTRACT_TITLE_MAX = 100
 DEFAULT_REVIEW_DAYS = 14
 
 
+# C0 and C1 control characters other than tab and line breaks.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def without_control(text: str) -> str:
+    """Text from elsewhere (a Telegram name) with control characters dropped, for storing."""
+    return _CONTROL.sub("", text)
+
+
 def check_text(value: str, what: str, *, min_len: int, max_len: int) -> str:
-    """R12: length limits in characters; the text itself is kept exactly as typed."""
+    """R12: length limits in characters, no control characters; the text itself is kept exactly as typed."""
     if not isinstance(value, str):
         raise InvalidInput(f"The {what} must be text.")
     if min_len and not value.strip():
         raise InvalidInput(f"The {what} can't be empty.")
     if len(value) > max_len:
         raise InvalidInput(f"The {what} must be at most {max_len:,} characters (this one has {len(value):,}).")
+    control = _CONTROL.search(value)
+    if control is not None:  # invisible, and PostgreSQL refuses U+0000: one rule on both databases
+        raise InvalidInput(f"The {what} can't contain control characters (it has U+{ord(control.group()):04X}).")
     return value
 
 
@@ -230,7 +252,7 @@ class Contract:
     def require_party(self, user_id: int | None) -> Role:
         role = self.role_of(user_id)
         if role is None:
-            raise NotAllowed("Only the client and the freelancer of this contract can see or use it.")
+            raise NotAllowed(NOT_YOURS)
         return role
 
     def require_role(self, user_id: int, role: Role) -> None:
@@ -260,7 +282,7 @@ class Contract:
         rule = RULES[action]
         role = self.role_of(actor_id)
         if role is None:
-            return NotAllowed("Only the client and the freelancer of this contract can see or use it.")
+            return NotAllowed(NOT_YOURS)
         closed = contract_state_refusal(rule, self)
         if closed is not None:
             return closed

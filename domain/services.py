@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from .actions import RULES, Action
-from .errors import ConcurrentUpdate, DomainError, InviteInvalid, NotFound
+from .errors import NOT_YOURS, ConcurrentUpdate, DomainError, InviteInvalid, NotFound
 from .model import DEFAULT_REVIEW_DAYS, Contract, HistoryEntry, Invite, LedgerEntry, Milestone, Role
 from .ports import ContractSummary, UnitOfWork, UserProfile
 
@@ -109,24 +109,19 @@ class ContractService:
         return await self._settle_invite(token, user_id, now, accept=False)
 
     async def _settle_invite(self, token: str, user_id: int, now: datetime, *, accept: bool) -> Outcome:
-        for _ in range(MAX_ATTEMPTS):
-            async with self.uow_factory() as uow:
-                _, contract = await self._open_invite(uow, token, user_id, now)
-                if accept:
-                    contract.join(user_id, now)
-                else:
-                    contract.decline_invite(user_id, now)
-                # The claim is a conditional update: of two people racing for one link, one wins.
-                if not await uow.invites.claim(token, user_id, now):
-                    raise InviteInvalid("This invite link was already used.")
-                try:
-                    await uow.contracts.save(contract)
-                except ConcurrentUpdate:
-                    await uow.rollback()
-                    continue
-                await uow.commit()
-                return Outcome("joined" if accept else "invite_declined", contract, user_id)
-        raise Busy("The contract is busy right now: please try again.")
+        async def change(uow: UnitOfWork) -> Contract:
+            _, contract = await self._open_invite(uow, token, user_id, now)
+            if accept:
+                contract.join(user_id, now)
+            else:
+                contract.decline_invite(user_id, now)
+            # The claim is a conditional update: of two people racing for one link, one wins.
+            if not await uow.invites.claim(token, user_id, now):
+                raise InviteInvalid("This invite link was already used.")
+            return contract
+
+        contract = await self._retrying(change, lambda c: c)
+        return Outcome("joined" if accept else "invite_declined", contract, user_id)
 
     # ----- reading ---------------------------------------------------------------------------
     async def view(self, contract_id: int, viewer_id: int) -> Contract:
@@ -144,7 +139,7 @@ class ContractService:
         async with self.uow_factory() as uow:
             contract_id = await uow.contracts.contract_id_for_milestone(milestone_id)
         if contract_id is None:
-            raise NotFound("That milestone doesn't exist (any more).")
+            raise NotFound(NOT_YOURS)
         return contract_id
 
     async def contracts_of(self, user_id: int) -> list[ContractSummary]:
@@ -267,9 +262,17 @@ class ContractService:
         happens at most once (R13). With `milestone_id`, its contract is looked up in the same
         transaction.
         """
+
+        async def load(uow: UnitOfWork) -> Contract:
+            return await self._load(uow, contract_id, milestone_id)
+
+        return await self._retrying(load, change)
+
+    async def _retrying(self, load: Callable[[UnitOfWork], Awaitable[Contract]], change: Callable[[Contract], T]) -> T:
+        """One transaction: load, change, store with the version check; a lost race starts again."""
         for _ in range(MAX_ATTEMPTS):
             async with self.uow_factory() as uow:
-                contract = await self._load(uow, contract_id, milestone_id)
+                contract = await load(uow)
                 result = change(contract)
                 try:
                     await uow.contracts.save(contract)
@@ -288,12 +291,12 @@ class ContractService:
             return await cls._get(uow, contract_id)
         contract = await uow.contracts.get_by_milestone(milestone_id)
         if contract is None:
-            raise NotFound("That milestone doesn't exist (any more).")
+            raise NotFound(NOT_YOURS)
         return contract
 
     @staticmethod
     async def _get(uow: UnitOfWork, contract_id: int) -> Contract:
         contract = await uow.contracts.get(contract_id)
         if contract is None:
-            raise NotFound("That contract doesn't exist.")
+            raise NotFound(NOT_YOURS)
         return contract

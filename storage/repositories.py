@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import BindParameter, CursorResult, Select, Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,6 +91,10 @@ _MS_UPDATE = update(_M).where(_M.c.id == bindparam("b_id")).values(**_values(_M,
 
 def _prefixed(values: dict[str, Any]) -> dict[str, Any]:
     return {f"v_{k}": v for k, v in values.items()}
+
+
+# A contract's append-only record: its history or its ledger.
+_Entry = TypeVar("_Entry", HistoryRow, LedgerRow)
 
 
 class SqlContractRepository:
@@ -238,16 +242,12 @@ class SqlContractRepository:
             out.append(ContractSummary(row.id, row.title, row.currency, ContractStatus(row.status), role, other, n))
         return out
 
+    async def _entries(self, row_type: type[_Entry], contract_id: int) -> Sequence[_Entry]:
+        """The contract's history or ledger rows, oldest first."""
+        statement = select(row_type).where(row_type.contract_id == contract_id).order_by(row_type.id)
+        return (await self.session.execute(statement)).scalars().all()
+
     async def history(self, contract_id: int) -> list[HistoryEntry]:
-        rows = (
-            (
-                await self.session.execute(
-                    select(HistoryRow).where(HistoryRow.contract_id == contract_id).order_by(HistoryRow.id)
-                )
-            )
-            .scalars()
-            .all()
-        )
         return [
             HistoryEntry(
                 action=r.action,
@@ -258,19 +258,10 @@ class SqlContractRepository:
                 milestone_title=r.milestone_title,
                 id=r.id,
             )
-            for r in rows
+            for r in await self._entries(HistoryRow, contract_id)
         ]
 
     async def ledger(self, contract_id: int) -> list[LedgerEntry]:
-        rows = (
-            (
-                await self.session.execute(
-                    select(LedgerRow).where(LedgerRow.contract_id == contract_id).order_by(LedgerRow.id)
-                )
-            )
-            .scalars()
-            .all()
-        )
         return [
             LedgerEntry(
                 kind=LedgerKind(r.kind),
@@ -280,7 +271,7 @@ class SqlContractRepository:
                 actor_id=r.actor_id,
                 id=r.id,
             )
-            for r in rows
+            for r in await self._entries(LedgerRow, contract_id)
         ]
 
 

@@ -123,6 +123,13 @@ class ApiError(Exception):
         self.description = description
         self.parameters = parameters
 
+    def payload(self) -> dict[str, Any]:
+        """The answer's body, as the real Bot API words it."""
+        payload: dict[str, Any] = {"ok": False, "error_code": self.code, "description": self.description}
+        if self.parameters:
+            payload["parameters"] = self.parameters
+        return payload
+
 
 def _bad(description: str) -> ApiError:
     return ApiError(400, "Bad Request: " + description)
@@ -823,10 +830,7 @@ class FakeTelegram:
                 raise ApiError(404, "Not Found")
             if match[1] != self.token:
                 raise ApiError(401, "Unauthorized")
-            entry = self._methods.get(method.lower())
-            if entry is None:
-                raise ApiError(404, "Not Found")
-            method, function = entry
+            method, function = self._method(method)
             if self._take_fault(method, handler, params):
                 return
             self._check_rate(method)
@@ -839,10 +843,7 @@ class FakeTelegram:
             handler.close_connection = True
             return
         except ApiError as error:
-            status = error.code
-            payload = {"ok": False, "error_code": error.code, "description": error.description}
-            if error.parameters:
-                payload["parameters"] = error.parameters
+            status, payload = error.code, error.payload()
         self._record(method, params, status, payload)
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         try:
@@ -867,10 +868,7 @@ class FakeTelegram:
                         params[key] = json.loads(params[key])
                     except ValueError as exc:
                         raise ApiError(400, MARKUP_JSON_INVALID) from exc
-            entry = self._methods.get(method.lower())
-            if entry is None:
-                raise ApiError(404, "Not Found")
-            method, function = entry
+            method, function = self._method(method)
             fault = self._pop_fault(method)
             if fault is not None:
                 if fault.code is None:
@@ -880,12 +878,16 @@ class FakeTelegram:
             self._check_rate(method)
             status, payload = 200, {"ok": True, "result": function(params)}
         except ApiError as error:
-            status = error.code
-            payload = {"ok": False, "error_code": error.code, "description": error.description}
-            if error.parameters:
-                payload["parameters"] = error.parameters
+            status, payload = error.code, error.payload()
         self._record(method, params, status, payload)
         return status, payload
+
+    def _method(self, name: str) -> tuple[str, Callable[[dict[str, Any]], Any]]:
+        """A Bot API method by name, case-insensitive as Telegram's: (its proper name, its implementation)."""
+        entry = self._methods.get(name.lower())
+        if entry is None:
+            raise ApiError(404, "Not Found")
+        return entry
 
     def _record(self, method: str, params: dict[str, Any], status: int, payload: dict[str, Any] | None) -> None:
         with self._lock:
@@ -1083,6 +1085,14 @@ class FakeTelegram:
         message_id = self._next_message_id.get(chat_id, 1)
         self._next_message_id[chat_id] = message_id + 1
         return message_id
+
+    def _store_new(self, chat_id: int, **fields: Any) -> FakeMessage:
+        """A new message in `chat_id` (the chat's next id, sent now, the next event number), stored."""
+        message = FakeMessage(
+            chat_id=chat_id, message_id=self._new_message_id(chat_id), date=int(time.time()), seq=self._bump(), **fields
+        )
+        self._messages.setdefault(chat_id, {})[message.message_id] = message
+        return message
 
     def _bump(self) -> int:
         # Callers hold the lock and store the message before releasing it, so waiters woken here
@@ -1308,10 +1318,8 @@ class FakeTelegram:
                     ):
                         raise ApiError(400, REPLY_NOT_FOUND)
                     reply_to = None
-            message = FakeMessage(
-                chat_id=chat_id,
-                message_id=self._new_message_id(chat_id),
-                date=int(time.time()),
+            message = self._store_new(
+                chat_id,
                 text=raw,
                 plain_text=plain,
                 entities=entities,
@@ -1319,9 +1327,7 @@ class FakeTelegram:
                 reply_markup=inline,
                 other_markup=other,
                 reply_to_message_id=reply_to,
-                seq=self._bump(),
             )
-            self._messages.setdefault(chat_id, {})[message.message_id] = message
             return self._message_dict(message)
 
     def _editable(self, params: dict[str, Any]) -> FakeMessage:
@@ -1564,19 +1570,15 @@ class FakeTelegram:
             command = _COMMAND_RE.match(text)
             if command:
                 entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(command.group())})
-            message = FakeMessage(
-                chat_id=chat_id,
-                message_id=self._new_message_id(chat_id),
-                date=int(time.time()),
+            message = self._store_new(
+                chat_id,
                 text=text,
                 plain_text=text,
                 entities=entities,
                 from_bot=False,
                 from_user_id=sender.id,
                 reply_to_message_id=reply_to,
-                seq=self._bump(),
             )
-            self._messages.setdefault(chat_id, {})[message.message_id] = message
             return self._queue({"message": self._message_dict(message)})
 
     def send_update(self, payload: dict[str, Any]) -> int:

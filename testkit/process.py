@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 from bot.settings import Settings
 from testkit.fake_telegram import FakeTelegram
@@ -19,6 +25,8 @@ STOP_TIMEOUT = 15.0
 # Variables the bot's settings read: never inherited from the developer's shell.
 _BOT_SETTINGS = {
     "BOT_TOKEN",
+    "UPDATES_PER_PERSON_BURST",
+    "UPDATES_PER_PERSON_PER_SECOND",
     "DATABASE_URL",
     "BOT_API_BASE_URL",
     "DEFAULT_TIMEZONE",
@@ -30,6 +38,7 @@ _BOT_SETTINGS = {
     "WEBHOOK_PORT",
     "WEBHOOK_SECRET",
     "LOG_LEVEL",
+    "LOG_UPDATES",
     "IO_SHIMS",
 }
 _PROXIES = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"}
@@ -43,13 +52,24 @@ def _tail(path: Path, lines: int = 60) -> str:
     return "\n".join(text.splitlines()[-lines:]) or "(no output)"
 
 
-class BotProcess:
-    """`python -m bot` against the fake; output (stdout and stderr, all runs) goes to one log file."""
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
-    def __init__(self, tg: FakeTelegram, db_path: Path, log_path: Path) -> None:
+
+class BotProcess:
+    """`python -m bot` against the fake; output (stdout and stderr, all runs) goes to one log file.
+
+    extra_env: settings on top of the defaults below (e.g. LOG_LEVEL=DEBUG)."""
+
+    def __init__(
+        self, tg: FakeTelegram, db_path: Path, log_path: Path, *, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.tg = tg
         self.db_path = db_path
         self.log_path = log_path
+        self.extra_env = dict(extra_env or {})
         self.proc: subprocess.Popen | None = None
         self.starts = 0
         self.exit_codes: list[int] = []
@@ -61,12 +81,15 @@ class BotProcess:
             BOT_API_BASE_URL=self.tg.base_url,
             DATABASE_URL=f"sqlite+aiosqlite:///{self.db_path}",
             LOG_LEVEL="INFO",
+            # Test drivers press faster than people can; the per-person guard has tests of its own.
+            UPDATES_PER_PERSON_PER_SECOND="0",
             # The test run's IO_SHIMS (not a .env file's): IO_SHIMS=0 runs the bot on the stock I/O too.
             IO_SHIMS="1" if Settings(_env_file=None).io_shims else "0",
             NO_PROXY="127.0.0.1,localhost",
             no_proxy="127.0.0.1,localhost",
             PYTHONUNBUFFERED="1",
         )
+        env.update(self.extra_env)
         return env
 
     def start(self) -> None:
@@ -85,6 +108,9 @@ class BotProcess:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
+        self.wait_started()
+
+    def wait_started(self) -> None:
         self.tg.wait_until_polling(timeout=START_TIMEOUT)
 
     def stop(self) -> int:
@@ -123,3 +149,62 @@ class BotProcess:
 
     def tail(self, lines: int = 60) -> str:
         return _tail(self.log_path, lines)
+
+
+class WebhookBotProcess(BotProcess):
+    """The bot in webhook mode: it registers WEBHOOK_URL (the public HTTPS address Telegram would call,
+    through a TLS proxy) with the fake and listens on a loopback port; post() delivers an update there.
+    The fake does not push updates to webhooks: tests build them."""
+
+    URL = "https://milestone.example/telegram"
+
+    def __init__(
+        self,
+        tg: FakeTelegram,
+        db_path: Path,
+        log_path: Path,
+        *,
+        secret: str,
+        port: int | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(tg, db_path, log_path, extra_env=extra_env)
+        self.secret = secret
+        self.port = port or free_port()
+
+    def env(self) -> dict[str, str]:
+        env = super().env()
+        webhook = {
+            "WEBHOOK_URL": self.URL,
+            "WEBHOOK_LISTEN": "127.0.0.1",
+            "WEBHOOK_PORT": str(self.port),
+            "WEBHOOK_SECRET": self.secret,
+        }
+        env.update({**webhook, **self.extra_env})
+        return env
+
+    def wait_started(self) -> None:
+        since = len(self.tg.calls)
+        self.tg.wait_for_call("setWebhook", timeout=START_TIMEOUT, since=since)
+        self.tg.wait_for(self.listening, timeout=10, description="the webhook server to listen")
+
+    def listening(self) -> bool:
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def post(self, update: dict[str, Any], secret: str | None) -> int:
+        """POST an update as Telegram would, with this secret header (None: without); the HTTP status."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{urllib.parse.urlsplit(self.URL).path}",
+            data=json.dumps(update).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        if secret is not None:
+            request.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only, never a proxy
+        try:
+            with opener.open(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as err:
+            return err.code

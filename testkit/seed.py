@@ -27,19 +27,27 @@ async def seed(db_path, people: list[tuple[int, str, str]], plan) -> dict:
         await engine.dispose()
 
 
+async def new_milestone(svc, actor, at, contract_id, *, title, amount, due_date, today, description=""):
+    """Add a milestone through the service, as the bot's Add button does (the freelancer's is a proposal);
+    returns the action's outcome."""
+    return await svc.perform(
+        Action.ADD_MILESTONE,
+        actor,
+        at,
+        contract_id=contract_id,
+        title=title,
+        amount=amount,
+        due_date=due_date,
+        description=description,
+        today=today,
+    )
+
+
 async def contract_with(svc, now, client, freelancer, title, due, *, submitted_at=None):
     c, inv = await svc.create_contract(client, Role.CLIENT, title, "USD", now - timedelta(days=20))
     await svc.accept_invite(inv.token, freelancer, now - timedelta(days=20))
-    out = await svc.perform(
-        Action.ADD_MILESTONE,
-        client,
-        now - timedelta(days=20),
-        contract_id=c.id,
-        title=f"{title} work",
-        amount=50000,
-        due_date=due,
-        description="",
-        today=due,
+    out = await new_milestone(
+        svc, client, now - timedelta(days=20), c.id, title=f"{title} work", amount=50000, due_date=due, today=due
     )
     await svc.perform(Action.ACTIVATE, client, now - timedelta(days=20), milestone_id=out.milestone.id)
     if submitted_at is not None:

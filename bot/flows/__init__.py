@@ -12,7 +12,8 @@ from domain.actions import Action
 from ..callbacks import NewContract, Pick, PickerPage, choice, is_a, presses
 from ..handlers import private_only
 from . import milestone_form, new_contract, settings, work
-from .base import PRIVATE_TEXT, State, cancel, use_buttons
+from .base import PRIVATE_TEXT, cancel, use_buttons
+from .draft import State
 
 
 def build_conversation() -> ConversationHandler[Any]:

@@ -12,24 +12,12 @@ from domain.model import DESCRIPTION_MAX, TITLE_MAX, Contract, Role, check_text
 from domain.money import validate_amount
 
 from ..callbacks import Choice, Pick, PickerPage, decode
-from ..common import deps, safe_send, user_today, user_zone
+from ..common import answer_press, deps, safe_send, user_today, user_zone
 from ..handlers import after_change, in_group, picker_items, picker_page, show_picker
 from ..parsing import parse_amount, parse_due_date
 from ..texts import e, fmt_date, money
-from .base import (
-    END,
-    Draft,
-    DraftGone,
-    Flow,
-    State,
-    Step,
-    drop_draft,
-    keep_draft,
-    need_draft,
-    pressed_contract,
-    say,
-    text_of,
-)
+from .base import pressed_contract, say, text_of
+from .draft import END, Draft, DraftGone, Flow, State, Step, drop_draft, keep_draft, need_draft
 
 FIELDS = ["title", "amount", "due", "description"]
 ASK = {"title": State.AM_TITLE, "amount": State.AM_AMOUNT, "due": State.AM_DUE, "description": State.AM_DESCRIPTION}
@@ -326,6 +314,6 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
         if d.kind is Flow.EDIT
         else ("Proposal sent to the client." if outcome.action == "milestone_proposed" else "Saved.")
     )
-    await q.answer(word)
+    await answer_press(update, word)
     await after_change(update, context, outcome, message=None if in_group(update) else q.message)
     return END

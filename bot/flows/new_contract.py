@@ -13,7 +13,8 @@ from ..callbacks import Choice, decode
 from ..common import deps, safe_send
 from ..parsing import normalize_currency
 from ..texts import e
-from .base import END, Draft, DraftGone, Flow, State, Step, drop_draft, keep_draft, load_draft, need_draft, say, text_of
+from .base import say, text_of
+from .draft import END, Draft, DraftGone, Flow, State, Step, drop_draft, keep_draft, load_draft, need_draft
 
 CURRENCIES = ["USD", "EUR", "GBP", "JPY", "CAD", "AUD"]
 

@@ -15,7 +15,8 @@ from ..callbacks import Choice, decode
 from ..common import deps, user_zone
 from ..parsing import parse_quiet_hours, parse_timezone
 from ..texts import e
-from .base import END, State, Step, say, text_of
+from .base import say, text_of
+from .draft import END, State, Step
 
 COMMON_ZONES = [
     "UTC",

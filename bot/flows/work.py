@@ -14,23 +14,11 @@ from domain.model import REASON_MAX, check_text
 
 from ..actions import ACTIONS
 from ..callbacks import Choice
-from ..common import deps, render_card, safe_send
+from ..common import answer_press, deps, render_card, safe_send
 from ..notify import tell_others
 from ..texts import e
-from .base import (
-    END,
-    Draft,
-    DraftGone,
-    Flow,
-    State,
-    Step,
-    drop_draft,
-    keep_draft,
-    need_draft,
-    pressed_contract,
-    say,
-    text_of,
-)
+from .base import pressed_contract, say, text_of
+from .draft import END, Draft, DraftGone, Flow, State, Step, drop_draft, keep_draft, need_draft
 
 # The flow of each action that asks for a text: its draft, its step, the text's name and minimum length.
 ASKS = {
@@ -104,7 +92,7 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, action: Act
         return END
     drop_draft(context)
     if update.callback_query:
-        await update.callback_query.answer(ACTIONS[action].result)
+        await answer_press(update, ACTIONS[action].result)
     await safe_send(context, user_id, DONE[action])
     text_card, markup = await render_card(context, outcome.contract, user_id)
     await safe_send(context, user_id, text_card, markup)

@@ -121,3 +121,15 @@ def every_press_is_answered(tg):
     yield
     unanswered = set(tg._queries) - set(tg.callback_answers)
     assert unanswered == set(), f"{len(unanswered)} press(es) never answered"
+
+
+async def story_so_far(harness, ann, bob, tg=None, title: str = "Website redesign") -> tuple[int, list]:
+    """A contract with Design funded and submitted, Build waiting."""
+    cid = await setup_contract(harness, ann, bob, title=title)
+    await add_milestone(harness, ann, "Design", "1500", "in 2 weeks")
+    await add_milestone(harness, ann, "Build", "700", "in 3 weeks")
+    card = await open_card(harness, ann, cid)
+    await harness.press(ann, card, "Activate & fund")
+    await harness.press(bob, harness.last(bob), "Submit work")
+    await harness.send(bob, "done")
+    return cid, await milestones(harness, cid, ann)

@@ -37,6 +37,14 @@ def next_weekday_after(day: date, weekday: int) -> date:
     return day + timedelta(days=ahead or 7)
 
 
+async def each_refused(harness, user, asked_again: str, answers: list[tuple[str, str]]) -> None:
+    """Each typed answer is refused with its reason, and the same question is asked again."""
+    for typed, reason in answers:
+        refused = await harness.send(user, typed)
+        assert reason in refused.plain_text, typed
+        assert asked_again in refused.plain_text, typed
+
+
 async def start_adding(harness, user, title="Design"):
     await harness.send(user, "/addmilestone")
     return await harness.send(user, title)
@@ -105,15 +113,17 @@ async def test_bad_input_asks_the_same_question_again_with_the_reason(harness, p
     asked = await harness.send(ann, title)
     assert "amount" in asked.plain_text
 
-    for typed, reason in [
-        ("abc", "at most 2 decimals"),
-        ("-5", "greater than zero"),
-        ("10.555.1", "at most 2 decimals"),
-        ("0", "greater than zero"),
-    ]:
-        refused = await harness.send(ann, typed)
-        assert reason in refused.plain_text, typed
-        assert "Send the amount" in refused.plain_text, typed
+    await each_refused(
+        harness,
+        ann,
+        "Send the amount",
+        [
+            ("abc", "at most 2 decimals"),
+            ("-5", "greater than zero"),
+            ("10.555.1", "at most 2 decimals"),
+            ("0", "greater than zero"),
+        ],
+    )
 
     # Looking at the contract mid-flow: nothing is saved, and the flow goes on afterwards.
     card = await harness.send(ann, "/milestones")
@@ -121,14 +131,16 @@ async def test_bad_input_asks_the_same_question_again_with_the_reason(harness, p
     asked = await harness.send(ann, "1500")
     assert "due date" in asked.plain_text
 
-    for typed, reason in [
-        ("yesterday", "today or later"),
-        ("2020-01-01", "today or later"),
-        ("blah", "couldn't read that date"),
-    ]:
-        refused = await harness.send(ann, typed)
-        assert reason in refused.plain_text, typed
-        assert "Send the due date" in refused.plain_text, typed
+    await each_refused(
+        harness,
+        ann,
+        "Send the due date",
+        [
+            ("yesterday", "today or later"),
+            ("2020-01-01", "today or later"),
+            ("blah", "couldn't read that date"),
+        ],
+    )
     due = today_of(clock) + timedelta(days=1)
     asked = await harness.send(ann, due.isoformat())
     await harness.send(ann, "d" * 2001)

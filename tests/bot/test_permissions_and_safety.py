@@ -24,6 +24,7 @@ from .helpers import (
     open_card,
     press_forged,
     setup_contract,
+    story_so_far,
     svc,
     usd,
 )
@@ -39,18 +40,6 @@ async def snapshot(harness, cid: int, viewer) -> tuple:
     contract, history = await svc(harness).history(cid, viewer.id)
     states = [(m.id, m.status, m.title, m.amount, m.due_date, m.seq) for m in contract.milestones]
     return contract.status, contract.group_chat_id, states, await ledger_sums(harness, cid), len(history)
-
-
-async def story_so_far(harness, ann, bob, tg) -> tuple[int, list]:
-    """A contract with Design funded and submitted, Build waiting."""
-    cid = await setup_contract(harness, ann, bob)
-    await add_milestone(harness, ann, "Design", "1500", "in 2 weeks")
-    await add_milestone(harness, ann, "Build", "700", "in 3 weeks")
-    card = await open_card(harness, ann, cid)
-    await harness.press(ann, card, "Activate & fund")
-    await harness.press(bob, harness.last(bob), "Submit work")
-    await harness.send(bob, "done")
-    return cid, await milestones(harness, cid, ann)
 
 
 def no_unhandled_errors(caplog) -> None:

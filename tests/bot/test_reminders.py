@@ -10,6 +10,7 @@ from bot.reminders import run_sweep
 from domain.actions import Action
 from domain.model import MilestoneStatus, Role
 from domain.ports import UserProfile
+from testkit.seed import new_milestone
 
 UTC = UTC
 
@@ -19,27 +20,11 @@ async def seed(h, client, freelancer, due: date, *, submitted=False):
     now = h.clock()
     c, inv = await svc.create_contract(client.id, Role.CLIENT, "Shop", "USD", now)
     await svc.accept_invite(inv.token, freelancer.id, now)
-    first = await svc.perform(
-        Action.ADD_MILESTONE,
-        client.id,
-        now,
-        contract_id=c.id,
-        title="Design <1>",
-        amount=150000,
-        due_date=due,
-        description="",
-        today=now.date(),
+    first = await new_milestone(
+        svc, client.id, now, c.id, title="Design <1>", amount=150000, due_date=due, today=now.date()
     )
-    second = await svc.perform(
-        Action.ADD_MILESTONE,
-        client.id,
-        now,
-        contract_id=c.id,
-        title="Build",
-        amount=90000,
-        due_date=due + timedelta(days=30),
-        description="",
-        today=now.date(),
+    second = await new_milestone(
+        svc, client.id, now, c.id, title="Build", amount=90000, due_date=due + timedelta(days=30), today=now.date()
     )
     await svc.perform(Action.ACTIVATE, client.id, now, milestone_id=first.milestone.id)
     if submitted:

@@ -19,6 +19,7 @@ from domain.services import ContractService
 from storage.db import create_engine, session_factory
 from storage.models import MilestoneRow, ReminderLogRow
 from storage.uow import uow_factory
+from testkit.seed import new_milestone
 
 T0 = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
 
@@ -29,16 +30,8 @@ async def seed_active(svc: ContractService, n: int, due: date, client=10, freela
     for i in range(n):
         c, inv = await svc.create_contract(client + i * 1000, Role.CLIENT, f"C{i}", "USD", T0)
         await svc.accept_invite(inv.token, freelancer + i * 1000, T0)
-        out = await svc.perform(
-            Action.ADD_MILESTONE,
-            client + i * 1000,
-            T0,
-            contract_id=c.id,
-            title=f"M{i}",
-            amount=100,
-            due_date=due,
-            description="",
-            today=T0.date(),
+        out = await new_milestone(
+            svc, client + i * 1000, T0, c.id, title=f"M{i}", amount=100, due_date=due, today=T0.date()
         )
         await svc.perform(Action.ACTIVATE, client + i * 1000, T0, milestone_id=out.milestone.id)
         ids.append(out.milestone.id)
@@ -259,6 +252,17 @@ async def test_replan_stores_exactly_what_the_orm_stores(uow, now):
     ]  # more rows than one INSERT takes on SQLite
     rows.append(rows[5])
     rows.append(Planned(Reminder(ReminderKind.DUE_SOON, "superseded", at, 10, Role.CLIENT, -3), at, LogStatus.SKIPPED))
+
+    def planned_by_the_orm() -> ReminderLogRow:
+        return ReminderLogRow(
+            milestone_id=b,
+            kind="overdue",
+            occurrence="orm",
+            recipient_id=10,
+            status="planned",
+            due_at=at + timedelta(minutes=7),
+        )
+
     async with uow() as u:
         u.session.add(
             ReminderLogRow(
@@ -272,16 +276,7 @@ async def test_replan_stores_exactly_what_the_orm_stores(uow, now):
                 sent_at=now,
             )
         )
-        u.session.add(
-            ReminderLogRow(
-                milestone_id=b,
-                kind="overdue",
-                occurrence="orm",
-                recipient_id=10,
-                status="planned",
-                due_at=at + timedelta(minutes=7),
-            )
-        )
+        u.session.add(planned_by_the_orm())
         await u.commit()
     async with uow() as u:
         await u.reminders.replan({a: rows, b: []})
@@ -297,16 +292,7 @@ async def test_replan_stores_exactly_what_the_orm_stores(uow, now):
         assert await u.reminders.log(b) == []  # its old plan replaced by an empty one
         assert (await u.session.get(MilestoneRow, a)).next_reminder_at is None
         assert (await u.session.get(MilestoneRow, b)).next_reminder_at is None
-        u.session.add(
-            ReminderLogRow(
-                milestone_id=b,
-                kind="overdue",
-                occurrence="orm",
-                recipient_id=10,
-                status="planned",
-                due_at=at + timedelta(minutes=7),
-            )
-        )
+        u.session.add(planned_by_the_orm())
         await u.commit()
     async with uow() as u:
         row = (await u.session.execute(select(ReminderLogRow).where(ReminderLogRow.occurrence == "occ7"))).scalar_one()
@@ -427,16 +413,8 @@ async def test_a_time_zone_change_plans_a_released_milestones_reminders_again(uo
     svc, ms, reminders = await one_active(uow)
     await svc.perform(Action.SUBMIT, 20, T0, milestone_id=ms, note="done")
     out = await svc.perform(Action.APPROVE, 10, T0, milestone_id=ms)
-    await svc.perform(
-        Action.ADD_MILESTONE,
-        10,
-        T0,
-        contract_id=out.contract.id,
-        title="Next",
-        amount=100,
-        due_date=date(2026, 12, 20),
-        description="",
-        today=T0.date(),
+    await new_milestone(
+        svc, 10, T0, out.contract.id, title="Next", amount=100, due_date=date(2026, 12, 20), today=T0.date()
     )
     await reminders.sweep(T0)  # planned: next milestone waiting, 1 and 3 days after the release
     async with uow() as u:

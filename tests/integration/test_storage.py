@@ -16,6 +16,7 @@ from domain.model import ContractStatus, LedgerKind, MilestoneStatus, Role
 from domain.ports import UserProfile
 from domain.services import ContractService
 from storage.models import Base, LedgerRow, MilestoneRow
+from testkit.seed import new_milestone
 
 CLIENT, FREELANCER = 11, 22
 TODAY = date(2026, 11, 27)
@@ -27,11 +28,11 @@ async def seeded(uow, now, n_milestones=3):
     await svc.accept_invite(invite.token, FREELANCER, now)
     ids = []
     for i in range(n_milestones):
-        out = await svc.perform(
-            Action.ADD_MILESTONE,
+        out = await new_milestone(
+            svc,
             CLIENT,
             now,
-            contract_id=contract.id,
+            contract.id,
             title=f"M{i} «x» <b>",
             amount=1000 * (i + 1),
             due_date=TODAY + timedelta(days=i),
@@ -113,30 +114,10 @@ async def test_refused_action_stores_nothing(uow, now):
 
 async def test_proposal_gets_its_place_when_accepted(uow, now):
     svc, cid, ids = await seeded(uow, now, n_milestones=1)
-    out = await svc.perform(
-        Action.ADD_MILESTONE,
-        FREELANCER,
-        now,
-        contract_id=cid,
-        title="Extra",
-        amount=500,
-        due_date=TODAY,
-        description="",
-        today=TODAY,
-    )
+    out = await new_milestone(svc, FREELANCER, now, cid, title="Extra", amount=500, due_date=TODAY, today=TODAY)
     pid = out.milestone.id
     assert out.action == "milestone_proposed" and out.milestone.seq is None
-    await svc.perform(
-        Action.ADD_MILESTONE,
-        CLIENT,
-        now,
-        contract_id=cid,
-        title="Later",
-        amount=700,
-        due_date=TODAY,
-        description="",
-        today=TODAY,
-    )
+    await new_milestone(svc, CLIENT, now, cid, title="Later", amount=700, due_date=TODAY, today=TODAY)
     await svc.perform(Action.ACCEPT_PROPOSAL, CLIENT, now, milestone_id=pid)
     contract = await svc.view(cid, CLIENT)
     assert [m.title for m in contract.ordered()] == ["M0 «x» <b>", "Later", "Extra"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from domain.model import Contract, Role
+from domain.model import Contract, MilestoneStatus, Role
+from domain.reminders import ReminderSubject
 
 CLIENT, FREELANCER, STRANGER = 101, 202, 303
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -22,6 +23,28 @@ def add(c: Contract, title: str, amount: int = 10_000, actor: int = CLIENT, due_
     ms = c.add_milestone(actor, title, amount, TODAY + timedelta(days=due_days), "", TODAY, NOW)
     ms.id = len(c.milestones)
     return ms
+
+
+def reminder_subject(**fields) -> ReminderSubject:
+    """An active milestone "Design" due on 10 Dec 2026 of an active USD contract "Site", as the reminder
+    policy sees it; `fields` set any of ReminderSubject's fields (recipients: none unless given)."""
+    values = dict(
+        milestone_id=7,
+        title="Design",
+        amount=150000,
+        due_date=date(2026, 12, 10),
+        status=MilestoneStatus.ACTIVE,
+        submitted_at=None,
+        released_at=None,
+        contract_id=3,
+        contract_title="Site",
+        currency="USD",
+        review_days=14,
+        contract_active=True,
+        recipients=(),
+    )
+    values.update(fields)
+    return ReminderSubject(**values)
 
 
 def snapshot(c: Contract):

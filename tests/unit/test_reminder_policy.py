@@ -27,6 +27,8 @@ from domain.reminders import (
 )
 from domain.zones import zone
 
+from .helpers import reminder_subject
+
 CFG = ReminderSettings()
 CLIENT, FREELANCER = 1, 2
 
@@ -44,19 +46,12 @@ def subject(
     next_id=None,
     blocked=False,
 ):
-    return ReminderSubject(
-        milestone_id=7,
-        title="Design",
-        amount=150000,
+    return reminder_subject(
         due_date=due,
         status=status,
         submitted_at=submitted_at,
         released_at=released_at,
-        contract_id=3,
-        contract_title="Site",
-        currency="USD",
         review_days=review_days,
-        contract_active=True,
         recipients=(
             Recipient(CLIENT, Role.CLIENT, ctz, *quiet),
             Recipient(FREELANCER, Role.FREELANCER, ftz, blocked=blocked),
@@ -216,19 +211,9 @@ def test_date_reminders_land_on_their_local_day_at_the_hour_and_never_in_quiet_h
 def test_a_reminder_that_becomes_due_in_quiet_hours_waits_for_their_end():
     # Quiet 22:00-08:00 UTC; at 23:30 the client funds a milestone due in two days: the freelancer's
     # "due soon" is already due, but goes out at 08:00, not at 23:30.
-    s = ReminderSubject(
-        milestone_id=7,
-        title="Design",
+    s = reminder_subject(
         amount=1,
         due_date=date(2026, 12, 3),
-        status=MilestoneStatus.ACTIVE,
-        submitted_at=None,
-        released_at=None,
-        contract_id=3,
-        contract_title="Site",
-        currency="USD",
-        review_days=14,
-        contract_active=True,
         recipients=(Recipient(FREELANCER, Role.FREELANCER, "UTC", time(22), time(8)),),
     )
     night = utc(2026, 12, 1, 23, 30)
@@ -370,17 +355,12 @@ def test_plan_with_memoized_moments_is_its_plain_definition(
     # plan() memoizes each "09:00 local, out of quiet hours" moment and the date steps of a due date
     # (the sweep's main cost); it must give exactly the reminders of the plain definition, in order,
     # whatever was computed before it (the cache is shared by every milestone of every sweep).
-    s = ReminderSubject(
-        milestone_id=7,
-        title="Design",
+    s = reminder_subject(
         amount=1,
         due_date=due,
         status=status,
         submitted_at=submitted,
         released_at=released,
-        contract_id=3,
-        contract_title="Site",
-        currency="USD",
         review_days=review_days,
         contract_active=active,
         recipients=recipients,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,9 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.parsing import parse_timezone, zone_for
-from domain.model import MilestoneStatus, Role
-from domain.reminders import Recipient, ReminderKind, ReminderSettings, ReminderSubject, plan
+from domain.model import Role
+from domain.reminders import Recipient, ReminderKind, ReminderSettings, plan
 from domain.zones import UnknownZone, offset_name, parse_offset, zone, zone_named
+
+from .helpers import reminder_subject
 
 SUMMER = datetime(2026, 7, 1, 12, tzinfo=UTC)
 
@@ -136,21 +138,7 @@ def test_reminder_zones_read_offsets_as_the_bot_does(name, offset):
     exact 'UTC+3'/'UTC+03:00' forms. A deployment default such as DEFAULT_TIMEZONE=GMT+2 (which the
     bot's own screens read as UTC+2) sent reminders at 09:00 UTC, or broke the sweep."""
     assert zone(name, "UTC").utcoffset(None) == offset == zone_for(name).utcoffset(None)
-    subject = ReminderSubject(
-        milestone_id=1,
-        title="Design",
-        amount=100,
-        due_date=date(2026, 12, 10),
-        status=MilestoneStatus.ACTIVE,
-        submitted_at=None,
-        released_at=None,
-        contract_id=1,
-        contract_title="Site",
-        currency="USD",
-        review_days=14,
-        contract_active=True,
-        recipients=(Recipient(2, Role.FREELANCER),),
-    )
+    subject = reminder_subject(milestone_id=1, amount=100, contract_id=1, recipients=(Recipient(2, Role.FREELANCER),))
     settings = ReminderSettings(default_timezone=name)  # the freelancer has no zone of their own
     [today] = [r for r in plan(subject, settings) if r.kind is ReminderKind.DUE_TODAY]
     assert today.at == datetime(2026, 12, 10, 9, tzinfo=UTC) - offset

@@ -1,0 +1,101 @@
+"""The steps of the flows and the typed draft a flow keeps between them (plain JSON in the person's data)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from telegram.ext import ContextTypes, ConversationHandler
+
+END = ConversationHandler.END
+
+
+class State(StrEnum):
+    """A step waiting for the person's answer (the values are stored: keep them)."""
+
+    NC_TITLE = "nc_title"
+    NC_CURRENCY = "nc_currency"
+    NC_ROLE = "nc_role"
+    NC_CONFIRM = "nc_confirm"
+    AM_PICK = "am_pick"
+    AM_FIELD = "am_field"
+    AM_SUMMARY = "am_summary"
+    AM_TITLE = "am_title"
+    AM_AMOUNT = "am_amount"
+    AM_DUE = "am_due"
+    AM_DESCRIPTION = "am_description"
+    SUB_NOTE = "sub_note"
+    CHG_REASON = "chg_reason"
+    ST_MENU = "st_menu"
+    ST_TZ = "st_tz"
+    ST_QUIET = "st_quiet"
+
+
+Step = State | int  # a state, or END
+
+
+class Flow(StrEnum):
+    CONTRACT = "contract"
+    ADD = "add"
+    EDIT = "edit"
+    SUBMIT = "submit"
+    CHANGES = "changes"
+
+
+@dataclass
+class Draft:
+    """What a flow has gathered so far; stored as plain JSON in the person's data between steps."""
+
+    kind: Flow
+    contract_id: int | None = None
+    milestone_id: int | None = None
+    currency: str = ""
+    title: str | None = None
+    role: str | None = None
+    amount: int | None = None
+    due: str | None = None  # ISO date
+    description: str | None = None
+    editing: str | None = None  # the one field being changed from the summary
+    original: dict[str, Any] | None = None  # an edited milestone's fields before the edit
+    from_chat: int | None = None
+
+    @property
+    def due_date(self) -> date | None:
+        return date.fromisoformat(self.due) if self.due else None
+
+
+_FIELDS = {f.name for f in fields(Draft)}
+
+
+def load_draft(context: ContextTypes.DEFAULT_TYPE) -> Draft | None:
+    raw = context.user_data.get("draft")
+    if not raw or "kind" not in raw:
+        return None
+    try:
+        return Draft(**{k: v for k, v in raw.items() if k in _FIELDS} | {"kind": Flow(raw["kind"])})
+    except (TypeError, ValueError):
+        return None
+
+
+def keep_draft(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> Draft:
+    data = context.user_data
+    assert data is not None  # per-user handlers always have user_data
+    data["draft"] = {k: v for k, v in asdict(draft).items() if v is not None}
+    return draft
+
+
+def drop_draft(context: ContextTypes.DEFAULT_TYPE) -> None:
+    context.user_data.pop("draft", None)
+
+
+class DraftGone(Exception):
+    """The step's draft is missing (stored by an older version, or dropped): the flow starts over."""
+
+
+def need_draft(context: ContextTypes.DEFAULT_TYPE, *kinds: Flow) -> Draft:
+    d = load_draft(context)
+    if d is None or (kinds and d.kind not in kinds):
+        raise DraftGone
+    return d
