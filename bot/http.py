@@ -1,7 +1,7 @@
 """Bot API requests over aiohttp instead of python-telegram-bot's default httpx transport.
 
 PTB lets the HTTP layer be swapped through its documented `telegram.request.BaseRequest` interface.
-Measured on the project's VM against the fake Bot API (tests/e2e/fake_telegram.py): one POST costs
+Measured on the project's VM against the fake Bot API (testkit/fake_telegram.py): one POST costs
 about 3 ms of CPU through httpx/httpcore/anyio and about 0.4 ms through aiohttp (C HTTP parser, no
 per-request scan of the connection pool). Every button press costs two or three Bot API calls (the
 answer, the card edit, the other party's message), so this is the largest single cost of a round trip.
