@@ -37,6 +37,17 @@ def _key(update: object) -> int | None:
     return None
 
 
+def _for_the_bot(update: object) -> bool:
+    """What counts against a person's limit: presses, private messages and commands. Group chatter the
+    bot happens to see (privacy mode off, or the bot an admin) is not theirs to ration."""
+    if not isinstance(update, Update) or update.callback_query is not None:
+        return True
+    message = update.message
+    if message is None:
+        return False  # edits, member changes…: dropped before any handler anyway
+    return message.chat.type == "private" or (message.text or "").startswith("/")
+
+
 class Verdict(enum.Enum):
     HANDLE = "handle"
     DROP = "drop"
@@ -129,7 +140,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     # calls `update_processor.process_update(update, coroutine)` for every update, which is this.
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:  # type: ignore[misc]
         key = _key(update)
-        if self.guard is not None and key is not None:
+        if self.guard is not None and key is not None and _for_the_bot(update):
             verdict = self.guard.admit(key)
             if verdict is not Verdict.HANDLE:
                 if inspect.iscoroutine(coroutine):

@@ -54,12 +54,19 @@ def chat_of(update: Update) -> int:
 async def screen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Before any handler. An update with no sender (a channel post) has no one to act for. An edited
     message is not read: the bot acts on what was sent, and an edit would run a command or a step
-    again; in a private chat the person is told to send it anew."""
+    again; in a private chat the person is told to send it anew. Only new messages and button presses
+    go further."""
     if update.effective_user is None:
         raise ApplicationHandlerStop
     if update.edited_message is not None:
         if not in_group(update):
-            await update.edited_message.reply_text("I only read new messages: send the corrected text again.")
+            await safe_send(
+                context, update.effective_user.id, "I only read new messages: send the corrected text again."
+            )
+        raise ApplicationHandlerStop
+    if update.message is None and update.callback_query is None:
+        # Business and guest messages, member changes, reactions…: nothing the bot answers; they must
+        # not feed a conversation step (a Business chat's text is not an answer to the bot).
         raise ApplicationHandlerStop
 
 

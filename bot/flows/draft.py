@@ -33,7 +33,7 @@ class State(StrEnum):
     ST_QUIET = "st_quiet"
 
 
-Step = State | int  # a state, or END
+Step = State | int | None  # a state, END, or None: stay where the person is
 
 
 class Flow(StrEnum):

@@ -88,7 +88,7 @@ async def pick_contract(update: Update, context: ContextTypes.DEFAULT_TYPE) -> S
 
 async def add_from_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     found = await pressed_contract(update, context)
-    return END if found is None else await start_form(update, context, found[1])
+    return None if found is None else await start_form(update, context, found[1])
 
 
 async def begin_add(update: Update, context: ContextTypes.DEFAULT_TYPE, contract_id: int) -> Step:
@@ -116,7 +116,7 @@ async def start_form(update: Update, context: ContextTypes.DEFAULT_TYPE, contrac
 async def edit_from_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     found = await pressed_contract(update, context)
     if found is None:
-        return END
+        return None  # refused: a flow the person is in goes on
     press, contract = found
     ms = contract.milestone(press.target)
     d = Draft(

@@ -63,7 +63,7 @@ async def got_currency(update: Update, context: ContextTypes.DEFAULT_TYPE) -> St
     try:
         code = normalize_currency(raw)
     except InvalidInput as err:
-        await update.effective_message.reply_text(f"{e(err.reason)} Send the <b>currency</b> again.")
+        await safe_send(context, update.effective_user.id, f"{e(err.reason)} Send the <b>currency</b> again.")
         return State.NC_CURRENCY
     d.currency = code
     keep_draft(context, d)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import InlineKeyboardButton as Btn
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
 from domain.errors import InvalidInput
@@ -114,5 +114,6 @@ async def got_quiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
 
 async def done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     await update.callback_query.answer("Saved.")
-    await update.callback_query.edit_message_reply_markup(None)
+    if isinstance(update.callback_query.message, Message):  # older than 48 h: nothing to tidy
+        await update.callback_query.edit_message_reply_markup(None)
     return END

@@ -34,7 +34,7 @@ DONE = {
 async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     found = await pressed_contract(update, context)
     if found is None:
-        return END
+        return None  # refused: a flow the person is in goes on
     press, contract = found
     ms = contract.milestone(press.target)
     flow, state, _, _ = ASKS[press.action]

@@ -180,3 +180,52 @@ async def test_forged_presses_by_a_stranger_reveal_and_change_nothing(harness, p
     after = await svc(harness).view(cid, ann.id)
     assert [(m.id, m.status) for m in after.milestones] == [(m.id, m.status) for m in harness._before.milestones]
     assert after.group_chat_id is None and after.status is harness._before.status
+
+
+async def test_a_business_chats_text_is_not_an_answer_to_a_step(harness, people, tg, caplog):
+    ann, _, _ = people
+    await harness.send(ann, "/newcontract")
+    count = len(tg.messages(ann))
+    business = {
+        "business_connection_id": "b1",
+        "message_id": 9,
+        "date": 1,
+        "text": "hi customer",
+        "chat": {"id": 555, "type": "private", "first_name": "Carl"},
+        "from": {"id": ann.id, "is_bot": False, "first_name": "Ann"},
+    }
+    tg.send_update({"business_message": business})
+    tg.send_update({"edited_business_message": {**business, "text": "hi again", "edit_date": 2}})
+    await harness.pump()
+    assert tg.messages(ann)[count:] == []
+    assert "currency" in (await harness.send(ann, "Website")).plain_text  # the title step was still waiting
+    assert errors(caplog) == []
+
+
+async def test_a_refused_press_keeps_the_step_the_person_is_in(harness, people, tg):
+    ann, bob, eve = people
+    _, (design, _) = await story(harness, ann, bob)
+    await harness.send(eve, "/newcontract")
+    asked = await harness.send(eve, "Eve's shop")
+    answer = await press_forged(harness, eve, asked, f"m:sub:{design.id}")  # someone else's Submit work
+    assert answer["show_alert"]
+    assert "Currency: EUR" in (await harness.send(eve, "EUR")).plain_text
+
+
+def test_group_chatter_does_not_count_against_a_persons_limit():
+    from telegram import Chat, Message, User
+    from telegram import Update as U
+
+    from bot.concurrency import _for_the_bot
+
+    person = User(1, "Ann", False)
+
+    def message(chat_type: str, text: str) -> U:
+        return U(
+            1,
+            message=Message(1, None, Chat(-5 if chat_type != "private" else 1, chat_type), from_user=person, text=text),
+        )
+
+    assert not _for_the_bot(message("group", "lunch?"))
+    assert _for_the_bot(message("group", "/link"))
+    assert _for_the_bot(message("private", "Website"))
