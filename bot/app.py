@@ -89,13 +89,6 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-class RedactToken(RedactSecrets):
-    """The bot token alone."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__({token: "<BOT_TOKEN>"})
-
-
 def _hidden(value: object) -> str:
     update_id = getattr(value, "update_id", None)
     if isinstance(update_id, int):

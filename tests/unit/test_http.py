@@ -188,7 +188,7 @@ async def test_errors_never_carry_the_token_and_redirects_are_not_followed():
 def test_the_log_filter_redacts_the_token_in_tracebacks_too():
     import logging
 
-    from bot.app import RedactToken
+    from bot.app import RedactSecrets
 
     try:
         raise ValueError(f"Connection timeout to host http://127.0.0.1/bot{TOKEN}/getMe")
@@ -196,6 +196,6 @@ def test_the_log_filter_redacts_the_token_in_tracebacks_too():
         import sys
 
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "polling failed", (), sys.exc_info())
-    RedactToken(TOKEN).filter(record)
+    RedactSecrets({TOKEN: "<BOT_TOKEN>"}).filter(record)
     text = logging.Formatter().format(record)
     assert TOKEN not in text and "<BOT_TOKEN>" in text and "polling failed" in text
