@@ -7,7 +7,7 @@ import hmac
 import logging
 import warnings
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
@@ -18,16 +18,17 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Ti
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
     TypeHandler,
 )
+from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from domain.services import ContractService
-from storage.bot_state import BotStateStore
 from storage.db import create_engine, normalize_url, session_factory, start_wal_checkpointer
 from storage.migrate import upgrade_to_head
 from storage.uow import uow_factory
@@ -35,12 +36,12 @@ from storage.uow import uow_factory
 from . import handlers
 from .common import Deps, remember_user, utc_now
 from .concurrency import PersonGuard, PerUserUpdateProcessor
-from .flood import FloodAwareRateLimiter
 from .flows import build_conversation
 from .heap import settle_heap
-from .persistence import DatabasePersistence
 from .reminders import install as install_reminders
+from .sender import Sender
 from .settings import Settings
+from .turn import DurableApplication, DurableQueue, RecordingBot, TurnRunner, current_turn
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,10 @@ COMMANDS = [
     BotCommand("settings", "Time zone and quiet hours"),
     BotCommand("cancel", "Leave the current step; nothing is saved"),
 ]
+
+
+# A stored update still unhandled after this long is taken up by any process (its own died).
+RECOVER_AFTER_S = 10.0
 
 
 class RedactSecrets(logging.Filter):
@@ -186,6 +191,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.warning("Telegram error: %s", err)
     else:
         log.error("Unhandled error while handling an update", exc_info=err)
+    turn = current_turn()
+    if turn is not None and err is not None:
+        # Nothing the update did is kept (its transaction is rolled back): the apology is all it sends,
+        # and no later handler runs on the half-done state.
+        turn.fail(err)
     if isinstance(update, Update):
         try:
             if update.callback_query:
@@ -198,6 +208,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
                 )
         except Exception:  # the apology itself failed: nothing more to do
             log.debug("could not send the apology", exc_info=True)
+    if turn is not None:
+        raise ApplicationHandlerStop
 
 
 def build_application(
@@ -215,11 +227,33 @@ def build_application(
     svc = ContractService(uow_factory(sessions), review_days=settings.review_days)
     token = settings.bot_token.get_secret_value() if settings.bot_token else "0:test"
 
+    own_requests: list = []
+    if request is not None:
+        requests = (request, request)
+    elif settings.io_shims and _aiohttp_usable():
+        # PTB's defaults (256 pooled connections for calls, 1 for getUpdates) on the aiohttp transport.
+        from .http import AiohttpRequest
+
+        own_requests = [AiohttpRequest(256), AiohttpRequest(1)]
+        requests = (own_requests[0], own_requests[1])
+    else:
+        own_requests = [HTTPXRequest(connection_pool_size=256), HTTPXRequest()]
+        requests = (own_requests[0], own_requests[1])
+    root = settings.bot_api_base_url.rstrip("/") if settings.bot_api_base_url else None
+    # During an update, the bot records what handlers send (bot/turn.py); the sender delivers it.
+    bot = RecordingBot(
+        token,
+        base_url=f"{root}/bot" if root else "https://api.telegram.org/bot",
+        base_file_url=f"{root}/file/bot" if root else "https://api.telegram.org/file/bot",
+        request=requests[0],
+        get_updates_request=requests[1],
+        defaults=Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)),
+    )
     builder = (
         ApplicationBuilder()
-        .token(token)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .persistence(DatabasePersistence(BotStateStore(sessions)))
+        .application_class(DurableApplication)
+        .bot(bot)
+        .update_queue(DurableQueue(sessions))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         # One person's flood is dropped before it takes a slot (bot/concurrency.py).
@@ -227,31 +261,18 @@ def build_application(
             PerUserUpdateProcessor(settings.max_concurrent_updates, PersonGuard.from_settings(settings))
         )
     )
-    if settings.bot_api_base_url:
-        root = settings.bot_api_base_url.rstrip("/")
-        builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
-    if rate_limiter and settings.send_rate_per_second > 0:
-        # Telegram's flood limits: overall rate (bursts allowed, as PTB's default) and 20/min per
-        # group; a 429 is waited out (retry_after) and retried up to 3 times, and pauses the
-        # reminder pacer for as long (bot/flood.py).
-        limiter = FloodAwareRateLimiter(
-            overall_max_rate=settings.send_rate_per_second, overall_time_period=1, max_retries=3
-        )
-        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # AIORateLimiter's generic is int, the builder's None
-    own_requests = []
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
-    elif settings.io_shims and _aiohttp_usable():
-        # PTB's defaults (256 pooled connections for calls, 1 for getUpdates) on the aiohttp transport.
-        from .http import AiohttpRequest
-
-        own_requests = [AiohttpRequest(256), AiohttpRequest(1)]
-        builder = builder.request(own_requests[0]).get_updates_request(own_requests[1])
-    # else PTB builds its stock HTTPXRequest pair.
     if not updater:
         builder = builder.updater(None)
     app = builder.build()
-    app.bot_data["deps"] = Deps(svc=svc, settings=settings, clock=clock)
+    deps = app.bot_data["deps"] = Deps(svc=svc, settings=settings, clock=clock)
+    # rate_limiter=False (tests): the sender sends as fast as it can.
+    rate = settings.send_rate_per_second if rate_limiter else 0.0
+    sender = Sender(bot.call, sessions, rate=rate, on_unreachable=deps.mark_unreachable)
+    app.bot_data["sender"] = sender
+    app.bot_data["sessions"] = sessions
+    app.bot_data["turns"] = TurnRunner(
+        sessions, timedelta(minutes=settings.inbox_max_age_minutes), wake_sender=sender.kick
+    )
     app.bot_data["engine"] = engine
     app.bot_data["requests"] = own_requests  # closed by _post_shutdown, also after a failed start
 
@@ -334,11 +355,28 @@ async def _post_init(app: Application) -> None:
     except (NetworkError, BadRequest) as err:
         log.warning("could not publish the command menu: %s", err)
     app.bot_data["checkpointer"] = start_wal_checkpointer(app.bot_data["engine"])
+    sender: Sender = app.bot_data["sender"]
+    sender.start()
+    app.bot_data["on_stop"] = lambda: sender.stop(app.bot_data["deps"].settings.stop_grace_seconds)
+    if app.updater is not None:
+        # Updates a process stored and never handled (it died): handled first; then, now and then, any
+        # another process left (PostgreSQL: several processes share the inbox).
+        runner: TurnRunner = app.bot_data["turns"]
+        await runner.recover(app)
+        if app.job_queue is not None:
+            app.job_queue.run_repeating(
+                lambda _ctx: runner.recover(app, timedelta(seconds=RECOVER_AFTER_S)),
+                interval=RECOVER_AFTER_S,
+                first=RECOVER_AFTER_S,
+                name="inbox-recovery",
+            )
     settle_heap()
 
 
 async def _post_shutdown(app: Application) -> None:
     try:
+        if not app.bot_data.get("stopping"):  # never started (a failed start, or tests): nothing in flight
+            await app.bot_data["sender"].stop(0)
         checkpointer = app.bot_data.get("checkpointer")
         if checkpointer is not None:
             checkpointer.stop()

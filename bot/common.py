@@ -20,6 +20,7 @@ from .keyboards import card_keyboard
 from .parsing import zone_for
 from .settings import Settings
 from .texts import card_text, plain_text
+from .turn import current_turn
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,14 @@ class Deps:
     known_users: dict[int, tuple] = field(default_factory=dict)
     name_cache: dict[int, tuple[str, float]] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+
+    async def mark_unreachable(self, user_id: int) -> None:
+        """Telegram said 403 (blocked, or never started): remembered until they write to the bot again."""
+        profile = await self.svc.profile(user_id) or UserProfile(id=user_id)
+        if not profile.blocked:
+            profile.blocked = True
+            await self.svc.save_profile(profile)
+        self.known_users.pop(user_id, None)
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
@@ -158,7 +167,16 @@ async def safe_send(
     text: str,
     markup: InlineKeyboardMarkup | None = None,
 ) -> Message | None:
-    """Send; a person who never started the bot (or blocked it) is marked, never crashes the handler."""
+    """Send; a person who never started the bot (or blocked it) is marked, never crashes the handler.
+
+    During an update the message is recorded for the sender (bot/turn.py), so Telegram's answer is not
+    known yet: None then means the person is known to be unreachable (never opened a private chat with
+    the bot, or blocked it); a 403 found later is handled by the sender."""
+    turn = current_turn()
+    if turn is not None and chat_id > 0:
+        profile = await deps(context).svc.profile(chat_id)
+        if profile is None or not profile.started or profile.blocked:
+            return None
     try:
         return await context.bot.send_message(chat_id, text, reply_markup=markup)
     except Forbidden:
@@ -174,9 +192,4 @@ async def safe_send(
 
 
 async def mark_blocked(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
-    d = deps(context)
-    profile = await d.svc.profile(user_id) or UserProfile(id=user_id)
-    if not profile.blocked:
-        profile.blocked = True
-        await d.svc.save_profile(profile)
-    d.known_users.pop(user_id, None)
+    await deps(context).mark_unreachable(user_id)

@@ -13,6 +13,7 @@ from domain.services import Outcome
 from .common import deps, names_of, safe_send
 from .keyboards import notification_keyboard
 from .texts import e, notification
+from .turn import current_turn
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,11 @@ def recipients(outcome: Outcome) -> list[Role]:
     return [actor_role.other]
 
 
-async def notify(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, to_group: bool = True) -> list[str]:
-    """Send the news; return the names of parties that could not be reached (403 / never started)."""
+async def notify(
+    context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, to_group: bool = True, hint_chat: int | None = None
+) -> list[str]:
+    """Send the news; return the names of parties known to be unreachable (never started / blocked).
+    hint_chat: should Telegram refuse the news later (403), this chat gets the hint."""
     c = outcome.contract
     if not outcome.action:
         return []  # nothing happened that anyone needs to hear (e.g. an edit that changed nothing)
@@ -42,7 +46,13 @@ async def notify(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, to_group:
         user_id = c.party_id(role)
         if user_id is None:
             continue
-        sent = await safe_send(context, user_id, text, notification_keyboard(c, role))
+        turn = current_turn()
+        if turn is not None and hint_chat is not None and c.id is not None:
+            name = names.get(user_id, str(user_id))
+            with turn.unreachable_hint(hint_chat, unreachable_hint(context.bot.username, c.id, [name])):
+                sent = await safe_send(context, user_id, text, notification_keyboard(c, role))
+        else:
+            sent = await safe_send(context, user_id, text, notification_keyboard(c, role))
         if sent is None:
             unreachable.append(names.get(user_id, str(user_id)))
     if to_group and c.group_chat_id is not None:
@@ -58,7 +68,7 @@ async def tell_others(
     context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, actor_chat: int | None, to_group: bool = True
 ) -> None:
     """The news to the others; if one of them can't be reached, the actor gets a link to share."""
-    unreachable = await notify(context, outcome, to_group=to_group)
+    unreachable = await notify(context, outcome, to_group=to_group, hint_chat=actor_chat)
     if unreachable and actor_chat is not None:
         assert outcome.contract.id is not None
         await safe_send(context, actor_chat, unreachable_hint(context.bot.username, outcome.contract.id, unreachable))

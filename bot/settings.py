@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     # and Bot API calls over aiohttp (bot/http.py). Off: stock aiosqlite and PTB's HTTPXRequest.
     # Either shim also falls back, with a warning, when the installed libraries no longer fit it.
     io_shims: bool = True
+    # An update stored but not handled for this long (the bot was down) is dropped with a logged reason
+    # (bot/turn.py): the person has moved on, and a press that old can no longer be answered.
+    inbox_max_age_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # SIGTERM: in-flight work gets this long, then the process exits; what is unsent goes out from the next.
+    stop_grace_seconds: float = Field(default=1.5, ge=0, le=60)
 
     @field_validator("bot_api_base_url", "webhook_url", "bot_token", "webhook_secret", mode="before")
     @classmethod

@@ -210,3 +210,64 @@ Index(
     sqlite_where=ReminderLogRow.status == "planned",
     postgresql_where=ReminderLogRow.status == "planned",
 )
+
+
+class InboxRow(Base):
+    """Each update Telegram delivered, stored before it is acknowledged; `handled_at` is set in the same
+    transaction as the change handling it made, so an update is acted on exactly once."""
+
+    __tablename__ = "inbox"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    person_id: Mapped[int | None] = mapped_column(BigInteger)  # whose updates go in order
+    payload: Mapped[str] = mapped_column(Text)  # the update as Telegram sent it (JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))  # handled, failed, too old
+
+
+# What is still to be handled, per person in order: small, since handled rows leave it.
+Index(
+    "ix_inbox_unhandled",
+    InboxRow.person_id,
+    InboxRow.update_id,
+    sqlite_where=InboxRow.handled_at.is_(None),
+    postgresql_where=InboxRow.handled_at.is_(None),
+)
+
+
+class OutboxRow(Base):
+    """A Bot API call a change causes (a reply, news, a card edit, a hint, a reminder), written in the
+    change's transaction and delivered by the sender (bot/sender.py)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # also the order within a chat
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    priority: Mapped[int] = mapped_column(Integer)  # 0 answers the person acting, 1 news, 2 reminders
+    method: Mapped[str] = mapped_column(String(32))  # sendMessage, editMessageText
+    params: Mapped[str] = mapped_column(Text)  # the call's JSON parameters
+    # 403 on news: tell this chat that its recipient can't be reached (the hint's text is ready).
+    hint_chat: Mapped[int | None] = mapped_column(BigInteger)
+    hint: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A sender's lease: set before the call, cleared after it. Found set and expired, the call's
+    # answer was lost (its process died mid-call): sent again and counted as maybe sent.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # pending, sent, failed
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    maybe_sent: Mapped[int] = mapped_column(Integer, default=0)  # calls whose answer was lost
+    error: Mapped[str | None] = mapped_column(String(200))
+
+
+Index(
+    "ix_outbox_pending",
+    OutboxRow.chat_id,
+    OutboxRow.id,
+    sqlite_where=OutboxRow.status == "pending",
+    postgresql_where=OutboxRow.status == "pending",
+)

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import BindParameter, CursorResult, Select, Table, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import ConcurrentUpdate
@@ -315,6 +317,9 @@ class SqlInviteRepository:
         return cast("CursorResult[*tuple[Any, ...]]", result).rowcount == 1
 
 
+_PROFILE_FIELDS = ("first_name", "username", "timezone", "quiet_start", "quiet_end", "started", "blocked")
+
+
 class SqlUserRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -341,10 +346,10 @@ class SqlUserRepository:
         )
 
     async def upsert(self, profile: UserProfile) -> None:
-        row = await self.session.get(UserRow, profile.id)
-        if row is None:
-            row = UserRow(id=profile.id)
-            self.session.add(row)
-        for name in ("first_name", "username", "timezone", "quiet_start", "quiet_end", "started", "blocked"):
-            setattr(row, name, getattr(profile, name))
-        await self.session.flush()
+        """One INSERT … ON CONFLICT: two processes meeting a new person at once both succeed."""
+        values = {name: getattr(profile, name) for name in _PROFILE_FIELDS}
+        conn = await self.session.connection()
+        dialect = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = dialect(UserRow.__table__).values(id=profile.id, **values)
+        await conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+        # The session's copy, if it holds one, is read again next time (get() populates existing).

@@ -1,14 +1,42 @@
-"""Unit of work: one database transaction; only it commits."""
+"""Unit of work: one database transaction; only it commits.
+
+Inside an ambient transaction (`ambient`, opened for each update the bot handles and each reminder it
+queues) a unit of work joins it as a savepoint: its commit releases the savepoint and its failure
+rolls back to it, while the outer transaction commits everything the update did at once (the change,
+the conversation step, the messages to send, the update marked handled)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
 
 from .db import write_gate
 from .reminders import SqlReminderRepository
 from .repositories import SqlContractRepository, SqlInviteRepository, SqlUserRepository
+
+_AMBIENT: ContextVar[AsyncSession | None] = ContextVar("ambient_session", default=None)
+
+
+@asynccontextmanager
+async def ambient(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One transaction for everything done inside (units of work join it); committed if the block
+    ends normally, rolled back if it raises. SQLite: the process's write gate is held throughout."""
+    if _AMBIENT.get() is not None:
+        raise RuntimeError("an ambient transaction is already open in this task")
+    async with write_gate(sessions.kw["bind"]), sessions() as session:
+        token = _AMBIENT.set(session)
+        try:
+            async with session.begin():
+                yield session
+        finally:
+            _AMBIENT.reset(token)
+
+
+def ambient_session() -> AsyncSession | None:
+    return _AMBIENT.get()
 
 
 class SqlUnitOfWork:
@@ -16,18 +44,31 @@ class SqlUnitOfWork:
         self._sessions = sessions
         self._gate = write_gate(sessions.kw["bind"])
         self.session: AsyncSession | None = None
+        self._savepoint: AsyncSessionTransaction | None = None
+
+    def _repositories(self, session: AsyncSession) -> None:
+        self.session = session
+        self.contracts = SqlContractRepository(session)
+        self.invites = SqlInviteRepository(session)
+        self.users = SqlUserRepository(session)
+        self.reminders = SqlReminderRepository(session)
 
     async def __aenter__(self) -> SqlUnitOfWork:
+        outer = _AMBIENT.get()
+        if outer is not None:
+            self._repositories(outer)
+            self._savepoint = await outer.begin_nested()
+            return self
         await self._gate.__aenter__()
-        self.session = self._sessions()
-        self.contracts = SqlContractRepository(self.session)
-        self.invites = SqlInviteRepository(self.session)
-        self.users = SqlUserRepository(self.session)
-        self.reminders = SqlReminderRepository(self.session)
+        self._repositories(self._sessions())
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         assert self.session is not None
+        if self._savepoint is not None:
+            if self._savepoint.is_active:
+                await self._savepoint.rollback()  # undoes anything left half-done; the outer goes on
+            return
         try:
             await self.session.rollback()  # a no-op after commit; undoes anything left half-done
         finally:
@@ -38,10 +79,18 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         assert self.session is not None
+        if self._savepoint is not None:
+            await self._savepoint.commit()  # the outer transaction commits it with the rest
+            return
         await self.session.commit()
 
     async def rollback(self) -> None:
         assert self.session is not None
+        if self._savepoint is not None:
+            await self._savepoint.rollback()
+            self.session.expire_all()  # what was read before is read again (another process may have changed it)
+            self._savepoint = await self.session.begin_nested()
+            return
         await self.session.rollback()
 
 

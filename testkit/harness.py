@@ -73,6 +73,8 @@ class Harness:
             status, payload = self.tg.call_direct("getUpdates", {"offset": self.offset, "timeout": 0})
             updates = payload["result"]
             if not updates:
+                # What the updates caused is in the outbox: delivered before the test looks.
+                await self.app.bot_data["sender"].drain()
                 return
             for raw in updates:
                 self.offset = raw["update_id"] + 1

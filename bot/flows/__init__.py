@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler
 
 from domain.actions import Action
 
@@ -13,17 +13,15 @@ from ..callbacks import NewContract, Pick, PickerPage, choice, is_a, presses
 from ..handlers import private_only
 from . import milestone_form, new_contract, settings, work
 from .base import PRIVATE_TEXT, cancel, use_buttons
+from .conversation import Conversation
 from .draft import State
 
 
-def build_conversation() -> ConversationHandler[Any]:
+def build_conversation() -> Conversation:
     text: BaseHandler[Update, Any, Any] = MessageHandler(PRIVATE_TEXT, use_buttons)
     S = State
-    return ConversationHandler(
-        name="main",
-        persistent=True,
-        per_chat=False,  # keyed by person: a button pressed in a group continues in the private chat
-        per_user=True,
+    # Keyed by person: a button pressed in a group continues in the private chat.
+    return Conversation(
         allow_reentry=True,
         entry_points=[
             CommandHandler("newcontract", private_only(new_contract.start)),

@@ -9,6 +9,8 @@ from typing import Any
 
 from telegram.ext import ContextTypes, ConversationHandler
 
+from ..turn import current_turn
+
 END = ConversationHandler.END
 
 
@@ -69,8 +71,18 @@ class Draft:
 _FIELDS = {f.name for f in fields(Draft)}
 
 
+def _data(context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any]:
+    """The person's data: read with their step at the start of the update, written with it at the end."""
+    turn = current_turn()
+    if turn is not None:
+        return turn.data
+    data = context.user_data
+    assert data is not None  # per-user handlers always have user_data
+    return data
+
+
 def load_draft(context: ContextTypes.DEFAULT_TYPE) -> Draft | None:
-    raw = context.user_data.get("draft")
+    raw = _data(context).get("draft")
     if not raw or "kind" not in raw:
         return None
     try:
@@ -80,14 +92,12 @@ def load_draft(context: ContextTypes.DEFAULT_TYPE) -> Draft | None:
 
 
 def keep_draft(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> Draft:
-    data = context.user_data
-    assert data is not None  # per-user handlers always have user_data
-    data["draft"] = {k: v for k, v in asdict(draft).items() if v is not None}
+    _data(context)["draft"] = {k: v for k, v in asdict(draft).items() if v is not None}
     return draft
 
 
 def drop_draft(context: ContextTypes.DEFAULT_TYPE) -> None:
-    context.user_data.pop("draft", None)
+    _data(context).pop("draft", None)
 
 
 class DraftGone(Exception):

@@ -1,0 +1,299 @@
+"""Durable out: the sender delivers the outbox (storage/durable.py) to Telegram.
+
+- Best first: answers to the person acting, then news, then reminders. One chat's messages go one at
+  a time in the order they were written; different chats' in parallel.
+- Pace: at most SEND_RATE_PER_SECOND overall (a token bucket). Reminders leave `RESERVE` tokens in it,
+  so an answer to someone acting never waits behind a reminder backlog; 20 a minute per group.
+- Transient faults (5xx, a dropped connection, no answer within the read timeout, 429) leave the
+  message pending: tried again with backoff (429: after `retry_after`, and the whole pace pauses).
+- Permanent ones are settled at once: 403 / "chat not found" mark the person unreachable and, for
+  news, tell the actor (the hint written with it); an edit of a message that is gone sends the text as
+  a new message; any other 400 is logged and dropped.
+- Each call holds a lease on its row. A row found with an expired lease was being sent by a process
+  that died mid-call: Telegram may have acted on it, so sending it again may repeat it. That case, and
+  calls whose answer was lost (timeout, dropped connection), are counted in `maybe_sent` and logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from storage import durable
+from storage.durable import Claimed, Outgoing, Settled
+from storage.uow import ambient
+
+from .turn import Priority
+
+log = logging.getLogger(__name__)
+
+# Nothing waits on the sender's answer, so it waits long for a slow one (a slow answer is not a lost
+# one: sending again would repeat the message). Only a call with no answer after this is tried again.
+READ_TIMEOUT_S = 30.0
+LEASE = timedelta(seconds=READ_TIMEOUT_S + 15)
+CONCURRENCY = 32
+RESERVE = 3  # tokens reminders leave for answers and news
+GROUP_INTERVAL_S = 3.0  # Telegram: about 20 messages a minute in one group
+POLL_S = 1.0  # also looks for what other processes wrote, and retries that became due
+PURGE_EVERY_S = 600.0
+KEEP_SETTLED = timedelta(days=1)
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def backoff(attempts: int) -> timedelta:
+    """0.5 s, 1 s, 2 s … up to 60 s between tries of a message Telegram could not take."""
+    return timedelta(seconds=min(60.0, 0.5 * 2 ** min(attempts, 7)))
+
+
+class Pace:
+    """A token bucket of `rate` a second (a second's worth of burst). Reminders take a token only when
+    more than `reserve` are left; a 429 empties it for `retry_after`."""
+
+    def __init__(self, rate: float, reserve: int = RESERVE, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, rate)
+        self.reserve = min(reserve, max(0, int(self.capacity) - 1))
+        self.tokens = self.capacity
+        self.clock = clock
+        self.at = clock()
+        self.paused_until = 0.0
+        self.groups: dict[int, float] = {}
+
+    def _refill(self, now: float) -> None:
+        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+
+    async def acquire(self, priority: int, chat_id: int) -> None:
+        if self.rate <= 0:
+            return
+        need = 1 + (self.reserve if priority >= Priority.REMINDER else 0)
+        while True:
+            now = self.clock()
+            self._refill(now)
+            wait = self.paused_until - now
+            if chat_id < 0:
+                wait = max(wait, self.groups.get(chat_id, 0.0) - now)
+            if wait <= 0 and self.tokens >= need:
+                self.tokens -= 1
+                if chat_id < 0:
+                    self.groups[chat_id] = now + GROUP_INTERVAL_S
+                return
+            await asyncio.sleep(max(wait, (need - self.tokens) / self.rate, 0.001))
+
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, self.clock() + seconds)
+        self.tokens = 0.0
+
+
+def _fault(err: TelegramError) -> str:
+    return f"{type(err).__name__}: {err}"[:200]
+
+
+def _gone(err: BadRequest) -> bool:
+    """The message to edit no longer exists or can't be edited (too old, deleted)."""
+    text = str(err).lower()
+    return "message to edit not found" in text or "can't be edited" in text or "message_id_invalid" in text
+
+
+class Sender:
+    def __init__(
+        self,
+        call: Callable[[str, dict[str, Any], float], Awaitable[Any]],
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        rate: float,
+        on_unreachable: Callable[[int], Awaitable[None]],
+        concurrency: int = CONCURRENCY,
+    ) -> None:
+        self.call = call
+        self.sessions = sessions
+        self.pace = Pace(rate)
+        self.on_unreachable = on_unreachable
+        self.concurrency = concurrency
+        self.me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.counts = {"sent": 0, "failed": 0, "retried": 0, "maybe_sent": 0, "fresh": 0, "hints": 0}
+        self._wake = asyncio.Event()
+        self._inflight: dict[int, asyncio.Task[None]] = {}  # chat -> its send
+        self._settled: list[Settled] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._idle = asyncio.Event()
+        self._last_purge = 0.0
+
+    # ----- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox-sender")
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    async def stop(self, grace: float) -> None:
+        """Stop claiming; calls in flight get `grace` seconds, then are cut off (their rows stay leased:
+        the next process sends them again once the lease ends, counted as maybe sent)."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        inflight = list(self._inflight.values())
+        if inflight:
+            _, late = await asyncio.wait(inflight, timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+            if late:
+                log.warning("stopping: %d message(s) cut off mid-call; the next start sends them again", len(late))
+        await self._flush()
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Until nothing is pending and due (tests and benchmarks)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._wake.set()
+            await asyncio.sleep(0)
+            if not self._inflight and not self._settled and (self._writer is None or self._writer.done()):
+                due = await durable.next_due(self.sessions)
+                if due is None or due > datetime.now(UTC):
+                    return
+            await asyncio.sleep(0.002)
+        raise TimeoutError("the outbox did not drain")
+
+    # ----- the loop ------------------------------------------------------------------------------
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                claimed = await self._claim()
+            except Exception:
+                log.warning("could not read the outbox; trying again", exc_info=True)
+                claimed = 0
+            if claimed and len(self._inflight) < self.concurrency:
+                continue  # there may be more waiting
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), POLL_S)
+            except TimeoutError:
+                pass
+            if time.monotonic() - self._last_purge > PURGE_EVERY_S:
+                self._last_purge = time.monotonic()
+                try:
+                    await durable.purge(self.sessions, datetime.now(UTC) - KEEP_SETTLED)
+                except Exception:
+                    log.warning("could not purge the inbox and outbox", exc_info=True)
+
+    async def _claim(self) -> int:
+        free = self.concurrency - len(self._inflight)
+        if free <= 0:
+            return 0
+        rows = await durable.claim(
+            self.sessions, self.me, datetime.now(UTC), LEASE, free, busy_chats=self._inflight.keys()
+        )
+        for row in rows:
+            if row.maybe_sent:
+                self.counts["maybe_sent"] += 1
+                log.warning(
+                    "message %s to chat %s was being sent by a process that stopped mid-call: sending it "
+                    "again (it may arrive twice)",
+                    row.id,
+                    row.chat_id,
+                )
+            task = asyncio.get_running_loop().create_task(self._send(row))
+            self._inflight[row.chat_id] = task
+            task.add_done_callback(lambda _t, chat=row.chat_id: self._done(chat))
+        return len(rows)
+
+    def _done(self, chat: int) -> None:
+        self._inflight.pop(chat, None)
+        self._wake.set()
+
+    # ----- one message ---------------------------------------------------------------------------
+    async def _send(self, row: Claimed) -> None:
+        await self.pace.acquire(row.priority, row.chat_id)
+        result = await self._deliver(row)
+        self._settled.append(result)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _deliver(self, row: Claimed) -> Settled:
+        now = datetime.now(UTC)
+        try:
+            try:
+                await self.call(row.method, row.params, READ_TIMEOUT_S)
+            except BadRequest as err:
+                if row.method.startswith("edit") and "not modified" in str(err).lower():
+                    pass  # it shows this already
+                elif row.method == "editMessageText" and _gone(err):
+                    self.counts["fresh"] += 1  # the card to edit is gone: a fresh one
+                    fresh = {k: v for k, v in row.params.items() if k not in ("message_id", "inline_message_id")}
+                    await self.call("sendMessage", fresh, READ_TIMEOUT_S)
+                else:
+                    raise
+        except RetryAfter as err:
+            wait = retry_seconds(err)
+            self.pace.pause(wait)
+            self.counts["retried"] += 1
+            log.info("Telegram asks to slow down for %.0f s; message %s waits", wait, row.id)
+            return Settled(row.id, "pending", now + timedelta(seconds=wait), _fault(err))
+        except (Forbidden, BadRequest) as err:
+            if isinstance(err, Forbidden) or "chat not found" in str(err).lower():
+                await self._unreachable(row)
+            else:
+                log.warning("message %s refused by Telegram (%s): dropped", row.id, err)
+            self.counts["failed"] += 1
+            return Settled(row.id, "failed", error=_fault(err))
+        except (TimedOut, NetworkError) as err:
+            # A timeout or a dropped connection may have reached Telegram: the next try may repeat it.
+            lost = isinstance(err, TimedOut) or ("(5" not in str(err) and "Bad Gateway" not in str(err))
+            if lost:
+                self.counts["maybe_sent"] += 1
+            self.counts["retried"] += 1
+            log.info("message %s not delivered (%s); trying again", row.id, err)
+            return Settled(row.id, "pending", now + backoff(row.attempts), _fault(err), maybe_sent=lost)
+        except TelegramError as err:
+            log.warning("message %s failed (%s); trying again", row.id, err)
+            self.counts["retried"] += 1
+            return Settled(row.id, "pending", now + backoff(row.attempts), _fault(err))
+        self.counts["sent"] += 1
+        return Settled(row.id, "sent")
+
+    async def _unreachable(self, row: Claimed) -> None:
+        if row.chat_id > 0:
+            try:
+                await self.on_unreachable(row.chat_id)
+            except Exception:
+                log.warning("could not mark person %s unreachable", row.chat_id, exc_info=True)
+        if row.hint_chat is not None and row.hint:
+            self.counts["hints"] += 1
+            hint = Outgoing(
+                row.hint_chat,
+                "sendMessage",
+                {"chat_id": row.hint_chat, "text": row.hint, "parse_mode": "HTML"},
+                Priority.REPLY,
+            )
+            async with ambient(self.sessions) as session:
+                await durable.add_outgoing(session, [hint], datetime.now(UTC))
+
+    async def _flush(self) -> None:
+        while self._settled:
+            batch, self._settled = self._settled, []
+            try:
+                await durable.settle(self.sessions, batch, datetime.now(UTC))
+            except Exception:
+                # The leases end by themselves: these are sent again then (counted as maybe sent).
+                log.warning("could not record %d delivered message(s)", len(batch), exc_info=True)
+            self._wake.set()

@@ -1,0 +1,350 @@
+"""Durable in: each update is a turn, one database transaction.
+
+    Telegram ──► inbox (stored before it is acknowledged) ──► turn: the person's conversation step read
+    fresh, the handlers run, the messages they send recorded as outbox rows, the step written back, the
+    update marked handled ── ONE transaction ──► the press answered (best effort), the sender woken.
+
+Handlers keep python-telegram-bot's calls (`reply_text`, `edit_text`, `send_message`, `q.answer`):
+during a turn the bot records them instead of calling Telegram (`RecordingBot`), so nothing a change
+causes can be lost to a crash or a Bot API fault between the change and its messages, and no Telegram
+call holds the transaction open. Outside a turn (the sender, start-up calls) the bot calls Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import IntEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Update
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram.error import TelegramError
+from telegram.ext import Application, ExtBot
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
+
+from storage import durable
+from storage.durable import Outgoing
+from storage.uow import ambient
+
+log = logging.getLogger(__name__)
+
+
+class Priority(IntEnum):
+    """What goes out first: the answer to the person acting, then news for others, then reminders."""
+
+    REPLY = 0
+    NEWS = 1
+    REMINDER = 2
+
+
+# Calls recorded during a turn; anything else (getMe, setMyCommands…) goes to Telegram as it is.
+_SENDS = {"sendMessage"}
+_EDITS = {"editMessageText", "editMessageReplyMarkup"}
+
+
+def person_of(update: object) -> int | None:
+    """Whose updates these are: one person's are handled in order (their conversation is keyed by them)."""
+    if isinstance(update, Update):
+        if update.effective_user is not None:
+            return update.effective_user.id
+        if update.effective_chat is not None:
+            return update.effective_chat.id
+    return None
+
+
+@dataclass
+class Turn:
+    """What one update's handling has done so far; committed as one transaction."""
+
+    update: Update | None  # None: the bot's own work (a reminder, an automatic release)
+    session: AsyncSession
+    person: int | None
+    chat: int | None
+    priority: Priority = Priority.NEWS  # of messages not to the person acting
+    state: Any = None  # the person's conversation step (None: not in a conversation)
+    data: dict[str, Any] = field(default_factory=dict)  # the person's draft
+    outbox: list[Outgoing] = field(default_factory=list)
+    answer: dict[str, Any] | None = None  # answerCallbackQuery's parameters, sent right after commit
+    failed: BaseException | None = None
+    _hint: tuple[int, str] | None = None
+
+    def record(self, method: str, params: dict[str, Any]) -> None:
+        chat_id = int(params["chat_id"]) if "chat_id" in params else (self.chat or 0)
+        ours = method in _EDITS or chat_id in (self.chat, self.person)
+        hint_chat, hint = self._hint or (None, None)
+        self.outbox.append(
+            Outgoing(chat_id, method, params, Priority.REPLY if ours else self.priority, hint_chat, hint)
+        )
+
+    @contextmanager
+    def unreachable_hint(self, chat_id: int, text: str) -> Iterator[None]:
+        """Messages recorded inside: if Telegram says their recipient blocked the bot (403), `chat_id`
+        is told `text` (the actor learns the other party can't be reached)."""
+        self._hint = (chat_id, text)
+        try:
+            yield
+        finally:
+            self._hint = None
+
+    def fail(self, err: BaseException) -> None:
+        """The handling raised: what it recorded is dropped with its transaction; only what is recorded
+        from now on (the apology) goes out."""
+        self.failed = err
+        self.outbox.clear()
+        self.answer = None
+
+
+_TURN: ContextVar[Turn | None] = ContextVar("turn", default=None)
+
+
+def current_turn() -> Turn | None:
+    return _TURN.get()
+
+
+def _json_parameters(data: dict[str, Any]) -> dict[str, Any]:
+    return RequestData([RequestParameter.from_input(k, v) for k, v in data.items()]).json_parameters
+
+
+class RecordingBot(ExtBot):
+    """During a turn, sends and edits become outbox rows and the press's answer waits for the commit;
+    the handler gets the answer Telegram would give (a message, or True for an edit)."""
+
+    async def _do_post(
+        self,
+        endpoint: str,
+        data: dict[str, Any],
+        *,
+        read_timeout: Any = DEFAULT_NONE,
+        write_timeout: Any = DEFAULT_NONE,
+        connect_timeout: Any = DEFAULT_NONE,
+        pool_timeout: Any = DEFAULT_NONE,
+    ) -> Any:
+        turn = _TURN.get()
+        if turn is None or not (endpoint in _SENDS or endpoint in _EDITS or endpoint == "answerCallbackQuery"):
+            return await super()._do_post(
+                endpoint,
+                data,
+                read_timeout=read_timeout,
+                write_timeout=write_timeout,
+                connect_timeout=connect_timeout,
+                pool_timeout=pool_timeout,
+            )
+        params = _json_parameters(data)
+        if endpoint == "answerCallbackQuery":
+            if turn.answer is None:  # Telegram takes one answer per press
+                turn.answer = params
+            return True
+        turn.record(endpoint, params)
+        if endpoint in _EDITS:
+            return True  # as for an inline message: the handler keeps the message it had
+        chat_id = int(params["chat_id"])
+        return {
+            "message_id": 0,  # not known until it is sent; nothing reads it
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            "text": "",
+        }
+
+    async def call(self, method: str, params: dict[str, Any], read_timeout: float | None = None) -> Any:
+        """The sender's call: the recorded parameters as they are, straight to Telegram."""
+        return await super()._do_post(
+            method, dict(params), read_timeout=read_timeout if read_timeout is not None else DEFAULT_NONE
+        )
+
+
+@asynccontextmanager
+async def background_turn(
+    sessions: async_sessionmaker[AsyncSession], priority: Priority, wake_sender: Callable[[], None]
+) -> AsyncIterator[Turn]:
+    """The bot's own work as a turn: its change and the messages it sends commit together."""
+    now = datetime.now(UTC)
+    async with ambient(sessions) as session:
+        turn = Turn(None, session, None, None, priority)
+        token = _TURN.set(turn)
+        try:
+            yield turn
+        finally:
+            _TURN.reset(token)
+        await durable.add_outgoing(session, turn.outbox, now)
+    if turn.outbox:
+        wake_sender()
+
+
+class DurableQueue(asyncio.Queue):
+    """Application.update_queue: an update is stored in the inbox before `put` returns, i.e. before
+    python-telegram-bot acknowledges it (polling: the next getUpdates offset; webhook: the 200)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        super().__init__()
+        self.sessions = sessions
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update):
+            payload = json.dumps(item.to_dict())
+            await durable.store_update(self.sessions, item.update_id, person_of(item), payload, datetime.now(UTC))
+        await super().put(item)
+
+    def discard_waiting(self) -> int:
+        """At shutdown: updates not begun stay in the inbox for the next process; they leave the queue."""
+        n = 0
+        while True:
+            try:
+                item = self.get_nowait()
+            except asyncio.QueueEmpty:
+                return n
+            if isinstance(item, Update):
+                n += 1
+                self.task_done()
+            else:  # the stop signal goes back
+                self.put_nowait(item)
+                self.task_done()
+                return n
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _age(update: Update, received_at: datetime, now: datetime) -> timedelta:
+    """How long ago the person did this: a message's own date, else when the bot received it."""
+    message = update.effective_message if update.message is not None else None
+    sent = message.date if message is not None and message.date is not None else received_at
+    return now - min(sent, received_at)
+
+
+class TurnRunner:
+    """Runs each update as a turn (see the module's docstring), the person's earlier ones first."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        max_age: timedelta,
+        wake_sender: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.sessions = sessions
+        self.max_age = max_age
+        self.wake_sender = wake_sender
+        self.counts = {"handled": 0, "failed": 0, "too old": 0, "again": 0}
+
+    async def handle(self, app: Application, update: Update, process: Callable[[Update], Awaitable[None]]) -> None:
+        person = person_of(update)
+        while True:
+            done = await self._one(app, update, person, process)
+            if done:
+                return
+
+    async def _one(
+        self, app: Application, update: Update, person: int | None, process: Callable[[Update], Awaitable[None]]
+    ) -> bool:
+        """Handle the person's earliest unhandled update; True once `update` itself is handled."""
+        now = datetime.now(UTC)
+        turn: Turn | None = None
+        current = update
+        try:
+            async with ambient(self.sessions) as session:
+                await durable.lock_person(session, person)
+                stored = await durable.stored_update(session, update.update_id)
+                if stored is None:  # not through the queue (tests drive process_update directly)
+                    await durable.ensure_update(session, update.update_id, person, json.dumps(update.to_dict()), now)
+                    stored = durable.StoredUpdate(update.update_id, "", now, False)
+                elif stored.handled:
+                    self.counts["again"] += 1
+                    return True  # Telegram sent it again, or another process got to it first
+                earlier = await durable.earliest_unhandled(session, person, before=update.update_id)
+                if earlier is not None:  # the person's earlier update, stored by a process that died or is slower
+                    current, stored = Update.de_json(json.loads(earlier.payload), app.bot), earlier
+                age = _age(current, stored.received_at, now)
+                if age > self.max_age:
+                    log.warning(
+                        "update %s dropped: it is %d min old, older than INBOX_MAX_AGE_MINUTES (%d): its "
+                        "person has moved on and a press that old can't be answered",
+                        current.update_id,
+                        age.total_seconds() // 60,
+                        self.max_age.total_seconds() // 60,
+                    )
+                    await durable.mark_handled(session, current.update_id, "too old", now)
+                    self.counts["too old"] += 1
+                    return current is update
+                turn = Turn(current, session, person, current.effective_chat.id if current.effective_chat else person)
+                if person is not None:
+                    turn.state, turn.data = await durable.load_person(session, person)
+                    state_before, data_before = turn.state, json.dumps(turn.data, sort_keys=True, default=str)
+                token = _TURN.set(turn)
+                try:
+                    await process(current)
+                finally:
+                    _TURN.reset(token)
+                if turn.failed is not None:
+                    raise _Rollback
+                if person is not None and (
+                    turn.state != state_before or json.dumps(turn.data, sort_keys=True, default=str) != data_before
+                ):
+                    await durable.save_person(session, person, turn.state, turn.data)
+                await durable.add_outgoing(session, turn.outbox, now)
+                await durable.mark_handled(session, current.update_id, "handled", now)
+            self.counts["handled"] += 1
+        except _Rollback:
+            # Nothing the handling did is kept; the update is marked failed with the apology to send.
+            assert turn is not None
+            async with ambient(self.sessions) as session:
+                await durable.add_outgoing(session, turn.outbox, now)
+                await durable.mark_handled(session, current.update_id, "failed", now)
+            self.counts["failed"] += 1
+        await self._after_commit(app, turn)
+        return current is update
+
+    async def _after_commit(self, app: Application, turn: Turn | None) -> None:
+        if turn is None:
+            return
+        if turn.outbox:
+            self.wake_sender()
+        if turn.answer is not None:
+            try:
+                await app.bot.call("answerCallbackQuery", turn.answer)  # type: ignore[attr-defined]
+            except TelegramError as err:  # best effort: the change stands, the spinner stops by itself
+                log.info("could not answer a button press (%s); what it did stands", err)
+
+    async def recover(self, app: Application, older_than: timedelta = timedelta(0)) -> int:
+        """Updates stored but never handled (their process died): each person's earliest goes back into
+        the queue, and handling it handles the rest of theirs in order."""
+        rows = await durable.unhandled(self.sessions, datetime.now(UTC) - older_than)
+        for row in rows:
+            # Straight into the queue: it is stored already.
+            asyncio.Queue.put_nowait(app.update_queue, Update.de_json(json.loads(row.payload), app.bot))
+        if rows:
+            log.info("%d stored update(s) not handled yet: handling them now", len(rows))
+        return len(rows)
+
+
+class DurableApplication(Application):
+    """python-telegram-bot's Application with each update handled as a turn, and a prompt stop."""
+
+    async def process_update(self, update: object) -> None:
+        runner: TurnRunner | None = self.bot_data.get("turns")
+        if runner is None or not isinstance(update, Update) or current_turn() is not None:
+            await super().process_update(update)
+            return
+        await runner.handle(self, update, super().process_update)
+
+    async def stop(self) -> None:
+        """Stop taking work: updates not begun stay in the inbox (the next process handles them),
+        those in flight finish, the sender gets what is left of the grace period."""
+        queue = self.update_queue
+        if isinstance(queue, DurableQueue):
+            left = queue.discard_waiting()
+            if left:
+                log.info("stopping: %d update(s) not begun are left to the next start", left)
+        self.bot_data["stopping"] = True  # the reminder sweep stops between batches
+        await super().stop()
+        on_stop = self.bot_data.get("on_stop")
+        if on_stop is not None:
+            await on_stop()
