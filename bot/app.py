@@ -270,9 +270,12 @@ def build_application(
     sender = Sender(bot.call, sessions, rate=rate, on_unreachable=deps.mark_unreachable)
     app.bot_data["sender"] = sender
     app.bot_data["sessions"] = sessions
-    app.bot_data["turns"] = TurnRunner(
+    runner = app.bot_data["turns"] = TurnRunner(
         sessions, timedelta(minutes=settings.inbox_max_age_minutes), wake_sender=sender.kick
     )
+    processor = app.update_processor
+    if isinstance(processor, PerUserUpdateProcessor):
+        processor.on_drop = runner.dropped
     app.bot_data["engine"] = engine
     app.bot_data["requests"] = own_requests  # closed by _post_shutdown, also after a failed start
 
@@ -364,8 +367,12 @@ async def _post_init(app: Application) -> None:
         runner: TurnRunner = app.bot_data["turns"]
         await runner.recover(app)
         if app.job_queue is not None:
+
+            async def recover(_context: ContextTypes.DEFAULT_TYPE) -> None:
+                await runner.recover(app, timedelta(seconds=RECOVER_AFTER_S))
+
             app.job_queue.run_repeating(
-                lambda _ctx: runner.recover(app, timedelta(seconds=RECOVER_AFTER_S)),
+                recover,
                 interval=RECOVER_AFTER_S,
                 first=RECOVER_AFTER_S,
                 name="inbox-recovery",
@@ -375,8 +382,6 @@ async def _post_init(app: Application) -> None:
 
 async def _post_shutdown(app: Application) -> None:
     try:
-        if not app.bot_data.get("stopping"):  # never started (a failed start, or tests): nothing in flight
-            await app.bot_data["sender"].stop(0)
         checkpointer = app.bot_data.get("checkpointer")
         if checkpointer is not None:
             checkpointer.stop()

@@ -170,12 +170,15 @@ async def safe_send(
     """Send; a person who never started the bot (or blocked it) is marked, never crashes the handler.
 
     During an update the message is recorded for the sender (bot/turn.py), so Telegram's answer is not
-    known yet: None then means the person is known to be unreachable (never opened a private chat with
-    the bot, or blocked it); a 403 found later is handled by the sender."""
+    known yet. None then means the person is known to be unreachable: they blocked the bot, or they are
+    the person acting and have never opened a private chat with it (each private update marks that).
+    A 403 found later is handled by the sender."""
     turn = current_turn()
     if turn is not None and chat_id > 0:
         profile = await deps(context).svc.profile(chat_id)
-        if profile is None or not profile.started or profile.blocked:
+        if profile is not None and profile.blocked:
+            return None
+        if chat_id == turn.person and (profile is None or not profile.started):
             return None
     try:
         return await context.bot.send_message(chat_id, text, reply_markup=markup)

@@ -124,9 +124,15 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     `max_concurrent_updates` slots. A person's own queue therefore waits on their lock, not in a slot,
     and a flood never holds the slots everyone else needs."""
 
-    def __init__(self, max_concurrent_updates: int, guard: PersonGuard | None = None) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int,
+        guard: PersonGuard | None = None,
+        on_drop: Callable[[object], Awaitable[None]] | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
         self.guard = guard
+        self.on_drop = on_drop  # a dropped update is settled (the inbox marks it), never handled later
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._busy = 0
         self._locks: dict[int | None, list] = {}  # key -> [lock, updates holding or waiting]
@@ -146,6 +152,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
                 if inspect.iscoroutine(coroutine):
                     coroutine.close()  # never awaited on purpose
                 await self._refuse(update, verdict)
+                if self.on_drop is not None:
+                    await self.on_drop(update)
                 return
         entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
         entry[1] += 1

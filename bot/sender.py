@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
@@ -161,21 +162,30 @@ class Sender:
                 log.warning("stopping: %d message(s) cut off mid-call; the next start sends them again", len(late))
         await self._flush()
 
-    async def drain(self, timeout: float = 10.0) -> None:
-        """Until nothing is pending and due (tests and benchmarks)."""
+    async def drain(self, timeout: float = 10.0, *, retries: bool = False) -> None:
+        """Until nothing is pending and due; retries=True: until nothing is pending at all, messages
+        waiting for their next try included (tests and benchmarks)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self._wake.set()
             await asyncio.sleep(0)
             if not self._inflight and not self._settled and (self._writer is None or self._writer.done()):
                 due = await durable.next_due(self.sessions)
-                if due is None or due > datetime.now(UTC):
+                if due is None or (not retries and due > datetime.now(UTC)):
                     return
             await asyncio.sleep(0.002)
         raise TimeoutError("the outbox did not drain")
 
     # ----- the loop ------------------------------------------------------------------------------
     async def _run(self) -> None:
+        if self.sessions.kw["bind"].dialect.name == "sqlite":
+            try:
+                ended = await durable.end_leases(self.sessions, datetime.now(UTC))
+            except Exception:
+                log.warning("could not end the leases of an earlier process", exc_info=True)
+            else:
+                if ended:
+                    log.warning("%d message(s) were mid-call when the last process stopped: sending them again", ended)
         while not self._stopping:
             try:
                 claimed = await self._claim()
@@ -214,10 +224,10 @@ class Sender:
                 )
             task = asyncio.get_running_loop().create_task(self._send(row))
             self._inflight[row.chat_id] = task
-            task.add_done_callback(lambda _t, chat=row.chat_id: self._done(chat))
+            task.add_done_callback(functools.partial(self._done, row.chat_id))
         return len(rows)
 
-    def _done(self, chat: int) -> None:
+    def _done(self, chat: int, _task: asyncio.Task[None]) -> None:
         self._inflight.pop(chat, None)
         self._wake.set()
 

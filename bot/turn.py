@@ -234,6 +234,7 @@ class TurnRunner:
         self.max_age = max_age
         self.wake_sender = wake_sender
         self.counts = {"handled": 0, "failed": 0, "too old": 0, "again": 0}
+        self._answers: set[asyncio.Task[None]] = set()
 
     async def handle(self, app: Application, update: Update, process: Callable[[Update], Awaitable[None]]) -> None:
         person = person_of(update)
@@ -302,16 +303,39 @@ class TurnRunner:
         await self._after_commit(app, turn)
         return current is update
 
+    async def dropped(self, update: object) -> None:
+        """An update the per-person guard dropped: settled, so no recovery handles it later."""
+        if isinstance(update, Update):
+            now = datetime.now(UTC)
+            async with ambient(self.sessions) as session:
+                if await durable.stored_update(session, update.update_id) is None:
+                    await durable.ensure_update(
+                        session, update.update_id, person_of(update), json.dumps(update.to_dict()), now
+                    )
+                await durable.mark_handled(session, update.update_id, "dropped", now)
+
     async def _after_commit(self, app: Application, turn: Turn | None) -> None:
         if turn is None:
             return
         if turn.outbox:
             self.wake_sender()
         if turn.answer is not None:
-            try:
-                await app.bot.call("answerCallbackQuery", turn.answer)  # type: ignore[attr-defined]
-            except TelegramError as err:  # best effort: the change stands, the spinner stops by itself
-                log.info("could not answer a button press (%s); what it did stands", err)
+            # Not awaited here: a slow answer must not hold up the person's next update.
+            task = asyncio.get_running_loop().create_task(self._answer(app, turn.answer))
+            self._answers.add(task)
+            task.add_done_callback(self._answers.discard)
+
+    @staticmethod
+    async def _answer(app: Application, params: dict[str, Any]) -> None:
+        try:
+            await app.bot.call("answerCallbackQuery", params)
+        except TelegramError as err:  # best effort: the change stands, the spinner stops by itself
+            log.info("could not answer a button press (%s); what it did stands", err)
+
+    async def settle_answers(self) -> None:
+        """Wait for the answers to presses still on their way (a test's view, a clean stop)."""
+        while self._answers:
+            await asyncio.gather(*list(self._answers), return_exceptions=True)
 
     async def recover(self, app: Application, older_than: timedelta = timedelta(0)) -> int:
         """Updates stored but never handled (their process died): each person's earliest goes back into
@@ -348,3 +372,9 @@ class DurableApplication(Application):
         on_stop = self.bot_data.get("on_stop")
         if on_stop is not None:
             await on_stop()
+
+    async def shutdown(self) -> None:
+        sender = self.bot_data.get("sender")
+        if sender is not None:
+            await sender.stop(0)  # stopped already after a run; in tests, never started by `stop`
+        await super().shutdown()

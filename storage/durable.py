@@ -299,10 +299,25 @@ async def settle(sessions: async_sessionmaker[AsyncSession], results: Sequence[S
             await session.execute(update(_OUT).where(_OUT.c.id == r.id).values(**values))
 
 
+async def end_leases(sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
+    """SQLite is one process: at start, every lease is a dead process's, ended now instead of waiting
+    (claimed_by stays, so those messages count as maybe sent)."""
+    async with write_gate(sessions.kw["bind"]), sessions() as session, session.begin():
+        result = await session.execute(
+            update(_OUT)
+            .where(_OUT.c.status == "pending", _OUT.c.claimed_by.is_not(None))
+            .values(claimed_until=now - timedelta(seconds=1))
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def next_due(sessions: async_sessionmaker[AsyncSession]) -> datetime | None:
     """When the earliest pending message may go (for the sender's sleep)."""
     async with sessions() as session:
-        return (await session.execute(select(func.min(_OUT.c.not_before)).where(_OUT.c.status == "pending"))).scalar()
+        due: datetime | None = (
+            await session.execute(select(func.min(_OUT.c.not_before)).where(_OUT.c.status == "pending"))
+        ).scalar()
+        return due
 
 
 async def outbox_counts(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:

@@ -74,6 +74,7 @@ class Harness:
             updates = payload["result"]
             if not updates:
                 # What the updates caused is in the outbox: delivered before the test looks.
+                await self.app.bot_data["turns"].settle_answers()
                 await self.app.bot_data["sender"].drain()
                 return
             for raw in updates:

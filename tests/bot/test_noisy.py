@@ -42,6 +42,8 @@ async def deliver_all(h: Harness) -> None:
                 asyncio.create_task(h.app.update_processor.process_update(update, h.app.process_update(update)))
             )
     await asyncio.gather(*tasks)
+    await h.app.bot_data["turns"].settle_answers()
+    await h.app.bot_data["sender"].drain()
 
 
 async def test_a_burst_above_the_limit_gets_one_notice_and_the_excess_is_not_handled_while_others_are(guarded, people):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -122,7 +123,13 @@ def test_sigkill_mid_drain_neither_repeats_nor_floods(tg, tmp_path):
     proc.start()
     expected = 2 * (n_before + n_during)
     try:
-        tg.wait_for(lambda: delivered() >= expected - 8, timeout=60, description="the drain to finish")
+        tg.wait_for(
+            lambda: (
+                len({(c.params["chat_id"], c.params["text"]) for c in tg.calls_of("sendMessage") if c.ok}) >= expected
+            ),
+            timeout=60,
+            description="the drain to finish",
+        )
         time.sleep(2.0)  # several more sweeps: anything repeated or late would show now
     finally:
         tg.abort_check = None
@@ -135,7 +142,11 @@ def test_sigkill_mid_drain_neither_repeats_nor_floods(tg, tmp_path):
         f"\nSIGKILL restart: {expected} reminders due, {at_kill} delivered before the kill, "
         f"{len(texts)} delivered in all, duplicated {duplicated}, lost {lost}, 429s {tg.stats['too_many_requests']}"
     )
-    assert duplicated == 0
-    # At most the few in flight at the kill (claimed, unconfirmed: never resent) can be missing.
-    assert 0 <= lost <= 4
+    # Nothing is lost. A message whose call was cut off by the kill is sent again: it may arrive twice,
+    # and each such case is counted (PRODUCT §6); nothing else repeats.
+    assert lost == 0
+    with sqlite3.connect(db) as conn:
+        maybe_sent = conn.execute("SELECT coalesce(sum(maybe_sent), 0) FROM outbox").fetchone()[0]
+    print(f"maybe sent (counted): {maybe_sent}")
+    assert duplicated <= maybe_sent
     assert all("overdue" in text for _, text in texts)
