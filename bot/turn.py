@@ -297,6 +297,9 @@ class TurnRunner:
             # Nothing the handling did is kept; the update is marked failed with the apology to send.
             assert turn is not None
             async with ambient(self.sessions) as session:
+                if await durable.stored_update(session, current.update_id) is None:  # stored by the rolled back turn
+                    payload = json.dumps(current.to_dict())
+                    await durable.ensure_update(session, current.update_id, person, payload, now)
                 await durable.add_outgoing(session, turn.outbox, now)
                 await durable.mark_handled(session, current.update_id, "failed", now)
             self.counts["failed"] += 1

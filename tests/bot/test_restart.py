@@ -26,8 +26,8 @@ pytestmark = pytest.mark.usefixtures("every_press_is_answered")
 
 
 async def restart(harness, tg, db_url, clock) -> None:
-    """Persist, shut the running app down, and start a new one on the same database."""
-    await harness.app.update_persistence()
+    """Shut the running app down and start a new one on the same database (no flush: each step is
+    committed with the update that took it)."""
     await harness.app.shutdown()
     await harness.app.bot_data["engine"].dispose()
     harness.app = await make_app(tg, db_url, clock)
