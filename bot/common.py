@@ -84,8 +84,13 @@ async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         profile.started = True
         profile.blocked = False  # they are talking to us again
     await d.svc.save_profile(profile)
-    d.known_users[user.id] = (profile.first_name, profile.username, profile.started)
     d.name_cache.pop(user.id, None)
+    remembered = (profile.first_name, profile.username, profile.started)
+    turn = current_turn()
+    if turn is None:
+        d.known_users[user.id] = remembered
+    else:  # only once it is stored: a turn rolled back stores nothing
+        turn.committed.append(lambda: d.known_users.__setitem__(user.id, remembered))
 
 
 NAME_TTL_S = 60.0

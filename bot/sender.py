@@ -187,6 +187,7 @@ class Sender:
                 if ended:
                     log.warning("%d message(s) were mid-call when the last process stopped: sending them again", ended)
         while not self._stopping:
+            self._wake.clear()  # before looking: a kick from now on is not missed
             try:
                 claimed = await self._claim()
             except Exception:
@@ -194,7 +195,6 @@ class Sender:
                 claimed = 0
             if claimed and len(self._inflight) < self.concurrency:
                 continue  # there may be more waiting
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), POLL_S)
             except TimeoutError:

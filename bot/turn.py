@@ -75,6 +75,7 @@ class Turn:
     outbox: list[Outgoing] = field(default_factory=list)
     answer: dict[str, Any] | None = None  # answerCallbackQuery's parameters, sent right after commit
     failed: BaseException | None = None
+    committed: list[Callable[[], None]] = field(default_factory=list)  # run once the turn is committed
     _hint: tuple[int, str] | None = None
 
     def record(self, method: str, params: dict[str, Any]) -> None:
@@ -320,6 +321,9 @@ class TurnRunner:
     async def _after_commit(self, app: Application, turn: Turn | None) -> None:
         if turn is None:
             return
+        if turn.failed is None:
+            for done in turn.committed:
+                done()
         if turn.outbox:
             self.wake_sender()
         if turn.answer is not None:
