@@ -100,6 +100,15 @@ class Pace:
         self.tokens = 0.0
 
 
+# Telegram's 5xx answers, as python-telegram-bot words them: the answer's description, else "<phrase> (<code>)".
+_SERVER_ANSWERS = ("(5", "Internal Server Error", "Bad Gateway", "Service Unavailable", "Gateway Timeout")
+
+
+def _answered(err: NetworkError) -> bool:
+    """Telegram answered (a 5xx): it did not take the message, so trying again can't repeat it."""
+    return any(words in str(err) for words in _SERVER_ANSWERS)
+
+
 def _fault(err: TelegramError) -> str:
     return f"{type(err).__name__}: {err}"[:200]
 
@@ -130,6 +139,7 @@ class Sender:
         self._wake = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}  # chat -> its send
         self._settled: list[Settled] = []
+        self._unsent: list[int] = []  # claimed, then given up by a stop before their call began
         self._writer: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -149,17 +159,29 @@ class Sender:
         the next process sends them again once the lease ends, counted as maybe sent)."""
         self._stopping = True
         self._wake.set()
+        deadline = time.monotonic() + grace
         if self._task is not None:
-            self._task.cancel()
+            # The loop ends by itself once a claim in progress is done: cancelled in the middle of one, the
+            # rows it leased would have no task to send them or give them back.
+            done, _ = await asyncio.wait({self._task}, timeout=grace)
+            if not done:
+                self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         inflight = list(self._inflight.values())
         if inflight:
-            _, late = await asyncio.wait(inflight, timeout=grace)
+            _, late = await asyncio.wait(inflight, timeout=max(0.0, deadline - time.monotonic()))
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-            if late:
-                log.warning("stopping: %d message(s) cut off mid-call; the next start sends them again", len(late))
+            cut = len(late) - len(self._unsent)
+            if cut:
+                log.warning("stopping: %d message(s) cut off mid-call; the next start sends them again", cut)
+        if self._unsent:
+            unsent, self._unsent = self._unsent, []
+            try:
+                await durable.release(self.sessions, unsent, self.me)
+            except Exception:
+                log.warning("could not give back %d unsent message(s); their leases end by themselves", len(unsent))
         await self._flush()
 
     async def drain(self, timeout: float = 10.0, *, retries: bool = False) -> None:
@@ -193,6 +215,8 @@ class Sender:
             except Exception:
                 log.warning("could not read the outbox; trying again", exc_info=True)
                 claimed = 0
+            if self._stopping:
+                break
             if claimed and len(self._inflight) < self.concurrency:
                 continue  # there may be more waiting
             try:
@@ -233,7 +257,11 @@ class Sender:
 
     # ----- one message ---------------------------------------------------------------------------
     async def _send(self, row: Claimed) -> None:
-        await self.pace.acquire(row.priority, row.chat_id)
+        try:
+            await self.pace.acquire(row.priority, row.chat_id)
+        except asyncio.CancelledError:
+            self._unsent.append(row.id)  # stopped before its call began: nothing reached Telegram
+            raise
         result = await self._deliver(row)
         self._settled.append(result)
         if self._writer is None or self._writer.done():
@@ -268,7 +296,7 @@ class Sender:
             return Settled(row.id, "failed", error=_fault(err))
         except (TimedOut, NetworkError) as err:
             # A timeout or a dropped connection may have reached Telegram: the next try may repeat it.
-            lost = isinstance(err, TimedOut) or ("(5" not in str(err) and "Bad Gateway" not in str(err))
+            lost = isinstance(err, TimedOut) or not _answered(err)
             if lost:
                 self.counts["maybe_sent"] += 1
             self.counts["retried"] += 1

@@ -299,6 +299,16 @@ async def settle(sessions: async_sessionmaker[AsyncSession], results: Sequence[S
             await session.execute(update(_OUT).where(_OUT.c.id == r.id).values(**values))
 
 
+async def release(sessions: async_sessionmaker[AsyncSession], ids: Sequence[int], me: str) -> None:
+    """Give back claims whose call never began (a stop): pending again at once, not counted as maybe sent."""
+    async with write_gate(sessions.kw["bind"]), sessions() as session, session.begin():
+        await session.execute(
+            update(_OUT)
+            .where(_OUT.c.id.in_(ids), _OUT.c.claimed_by == me, _OUT.c.status == "pending")
+            .values(claimed_by=None, claimed_until=None)
+        )
+
+
 async def end_leases(sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
     """SQLite is one process: at start, every lease is a dead process's, ended now instead of waiting
     (claimed_by stays, so those messages count as maybe sent)."""

@@ -535,9 +535,10 @@ class Call:
 @dataclass
 class _Fault:
     remaining: int
-    code: int | None  # None: drop the connection without answering
+    code: int | None  # None: drop the connection without answering (unless `delay`)
     description: str = ""
     parameters: dict[str, Any] | None = None
+    delay: float = 0.0  # > 0: the call runs, its answer comes this many seconds later (slow_next)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -824,6 +825,7 @@ class FakeTelegram:
         match = re.fullmatch(r"/bot([^/]*)/([^/]*)", parts.path)
         method = match[2] if match else parts.path
         params: dict[str, Any] = {}
+        delay = 0.0
         try:
             params = _parse_params(handler, parts.query)
             if not match or not match[2]:
@@ -831,7 +833,8 @@ class FakeTelegram:
             if match[1] != self.token:
                 raise ApiError(401, "Unauthorized")
             method, function = self._method(method)
-            if self._take_fault(method, handler, params):
+            delay = self._take_fault(method, handler, params)
+            if delay is None:
                 return
             self._check_rate(method)
             self._local.connection = handler.connection
@@ -846,6 +849,8 @@ class FakeTelegram:
             status, payload = error.code, error.payload()
         self._record(method, params, status, payload)
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        if delay:
+            time.sleep(delay)  # done already; the answer is late
         try:
             handler.send_response(status)
             handler.send_header("Content-Type", "application/json")
@@ -858,9 +863,18 @@ class FakeTelegram:
     def call_direct(self, method: str, raw_params: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
         """Serve one API call without HTTP (for in-process handler tests); same checks and faults.
 
-        Returns (status, payload); status 0 stands for a dropped connection.
+        Returns (status, payload); status 0 stands for a dropped connection. A slow answer (slow_next)
+        blocks this thread for its delay: an event loop's caller should use call_direct_delayed.
         """
+        status, payload, delay = self.call_direct_delayed(method, raw_params)
+        if delay:
+            time.sleep(delay)
+        return status, payload
+
+    def call_direct_delayed(self, method: str, raw_params: dict[str, Any]) -> tuple[int, dict[str, Any] | None, float]:
+        """call_direct without the wait: (status, payload, seconds until the answer is due, from slow_next)."""
         params = dict(raw_params)
+        delay = 0.0
         try:
             for key in _JSON_PARAMS & params.keys():
                 if isinstance(params[key], str):
@@ -870,17 +884,19 @@ class FakeTelegram:
                         raise ApiError(400, MARKUP_JSON_INVALID) from exc
             method, function = self._method(method)
             fault = self._pop_fault(method)
-            if fault is not None:
+            if fault is not None and fault.delay:
+                delay = fault.delay
+            elif fault is not None:
                 if fault.code is None:
                     self._record(method, params, 0, None)
-                    return 0, None
+                    return 0, None, 0.0
                 raise ApiError(fault.code, fault.description, fault.parameters)
             self._check_rate(method)
             status, payload = 200, {"ok": True, "result": function(params)}
         except ApiError as error:
             status, payload = error.code, error.payload()
         self._record(method, params, status, payload)
-        return status, payload
+        return status, payload, delay
 
     def _method(self, name: str) -> tuple[str, Callable[[dict[str, Any]], Any]]:
         """A Bot API method by name, case-insensitive as Telegram's: (its proper name, its implementation)."""
@@ -922,10 +938,14 @@ class FakeTelegram:
                     return fault
         return None
 
-    def _take_fault(self, method: str, handler: _Handler, params: dict[str, Any]) -> bool:
+    def _take_fault(self, method: str, handler: _Handler, params: dict[str, Any]) -> float | None:
+        """Apply the next injected fault: None when the connection was dropped, else the seconds the
+        answer is to be held back (0.0 without a slow fault); an error fault raises its ApiError."""
         fault = self._pop_fault(method)
         if fault is None:
-            return False
+            return 0.0
+        if fault.delay:
+            return fault.delay
         if fault.code is None:
             self._record(method, params, 0, None)
             handler.close_connection = True
@@ -933,7 +953,7 @@ class FakeTelegram:
                 handler.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-            return True
+            return None
         raise ApiError(fault.code, fault.description, fault.parameters)
 
     def _check_rate(self, method: str) -> None:
@@ -1470,6 +1490,14 @@ class FakeTelegram:
         """The next `count` calls of `method` get their connection closed without an answer (a network error)."""
         with self._lock:
             self._faults.setdefault(method.lower(), deque()).append(_Fault(count, None))
+
+    def slow_next(self, method: str, seconds: float, count: int = 1) -> None:
+        """The next `count` calls of `method` ("*" = any method) run, but their answer comes `seconds` later
+        (in-process, testkit.harness.InProcessRequest waits, and past its read timeout raises TimedOut)."""
+        if seconds <= 0:
+            raise ValueError("seconds must be positive")
+        with self._lock:
+            self._faults.setdefault(method.lower(), deque()).append(_Fault(count, None, delay=seconds))
 
     def clear_faults(self) -> None:
         with self._lock:

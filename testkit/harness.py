@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timedelta
 
 from telegram import Update
-from telegram.error import NetworkError
+from telegram._utils.defaultvalue import DefaultValue
+from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest
 
 from bot.app import _post_init, build_application
@@ -19,7 +21,11 @@ TOKEN = "123456:TEST-token-for-in-process"
 
 
 class InProcessRequest(BaseRequest):
-    """A request class that never touches the network: each call is served by the fake directly."""
+    """A request class that never touches the network: each call is served by the fake directly.
+
+    A slow answer (FakeTelegram.slow_next) is waited for as an HTTP client would: up to the read timeout
+    (the call's, else `read_timeout`, 5 s as python-telegram-bot's HTTPXRequest); past it, TimedOut
+    after that wait, though the call ran (its answer was lost)."""
 
     def __init__(self, fake: FakeTelegram) -> None:
         self.fake = fake
@@ -46,9 +52,15 @@ class InProcessRequest(BaseRequest):
     ):
         api_method = url.rsplit("/", 1)[1]
         params = request_data.json_parameters if request_data else {}
-        status, payload = self.fake.call_direct(api_method, params)
+        status, payload, delay = self.fake.call_direct_delayed(api_method, params)
         if status == 0:
             raise NetworkError("connection dropped")
+        if delay:
+            timeout = self.read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
+            if timeout is not None and delay > timeout:
+                await asyncio.sleep(timeout)
+                raise TimedOut(f"no answer within the read timeout ({timeout:g} s)")
+            await asyncio.sleep(delay)
         return status, json.dumps(payload).encode()
 
 

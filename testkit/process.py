@@ -61,13 +61,22 @@ def free_port() -> int:
 class BotProcess:
     """`python -m bot` against the fake; output (stdout and stderr, all runs) goes to one log file.
 
-    extra_env: settings on top of the defaults below (e.g. LOG_LEVEL=DEBUG)."""
+    database_url: the database to use instead of the SQLite file at db_path (e.g. a PostgreSQL database
+    several processes share). extra_env: settings on top of the defaults below (e.g. LOG_LEVEL=DEBUG)."""
 
     def __init__(
-        self, tg: FakeTelegram, db_path: Path, log_path: Path, *, extra_env: dict[str, str] | None = None
+        self,
+        tg: FakeTelegram,
+        db_path: Path | None,
+        log_path: Path,
+        *,
+        database_url: str | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
+        assert db_path is not None or database_url is not None, "a database: db_path or database_url"
         self.tg = tg
         self.db_path = db_path
+        self.database_url = database_url or f"sqlite+aiosqlite:///{db_path}"
         self.log_path = log_path
         self.extra_env = dict(extra_env or {})
         self.proc: subprocess.Popen | None = None
@@ -79,7 +88,7 @@ class BotProcess:
         env.update(
             BOT_TOKEN=TOKEN,
             BOT_API_BASE_URL=self.tg.base_url,
-            DATABASE_URL=f"sqlite+aiosqlite:///{self.db_path}",
+            DATABASE_URL=self.database_url,
             LOG_LEVEL="INFO",
             # Test drivers press faster than people can; the per-person guard has tests of its own.
             UPDATES_PER_PERSON_PER_SECOND="0",
@@ -161,14 +170,15 @@ class WebhookBotProcess(BotProcess):
     def __init__(
         self,
         tg: FakeTelegram,
-        db_path: Path,
+        db_path: Path | None,
         log_path: Path,
         *,
         secret: str,
         port: int | None = None,
+        database_url: str | None = None,
         extra_env: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(tg, db_path, log_path, extra_env=extra_env)
+        super().__init__(tg, db_path, log_path, database_url=database_url, extra_env=extra_env)
         self.secret = secret
         self.port = port or free_port()
 

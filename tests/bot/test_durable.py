@@ -19,7 +19,7 @@ from domain.model import MilestoneStatus
 from storage import durable
 from testkit.harness import Harness, make_app
 
-from .helpers import milestones, story_so_far, svc
+from .helpers import story_so_far, svc
 
 APOLOGY = "Sorry, something went wrong"
 
