@@ -78,6 +78,12 @@ class Pace:
         self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
         self.at = now
 
+    def available(self) -> float:
+        """Tokens there are now (0 while a 429 pause lasts)."""
+        now = self.clock()
+        self._refill(now)
+        return 0.0 if now < self.paused_until else self.tokens
+
     async def acquire(self, priority: int, chat_id: int) -> None:
         if self.rate <= 0:
             return
@@ -232,6 +238,10 @@ class Sender:
 
     async def _claim(self) -> int:
         free = self.concurrency - len(self._inflight)
+        if self.pace.rate > 0:
+            # No more than the pace lets go now: a claimed row waits for its call holding a lease, and a
+            # kill then would count it as maybe sent although no call began.
+            free = min(free, max(1, int(self.pace.available())))
         if free <= 0:
             return 0
         rows = await durable.claim(
