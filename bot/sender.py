@@ -23,12 +23,14 @@ import os
 import socket
 import time
 import uuid
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.warnings import PTBDeprecationWarning
 
 from storage import durable
 from storage.durable import Claimed, Outgoing, Settled
@@ -51,7 +53,9 @@ KEEP_SETTLED = timedelta(days=1)
 
 
 def retry_seconds(exc: RetryAfter) -> float:
-    value = exc.retry_after
+    with warnings.catch_warnings():  # PTB 22.2+ warns that the int will become a timedelta: both are read
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
