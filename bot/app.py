@@ -276,6 +276,7 @@ def build_application(
     processor = app.update_processor
     if isinstance(processor, PerUserUpdateProcessor):
         processor.on_drop = runner.dropped
+        processor.exempt = runner.exempt
     app.bot_data["engine"] = engine
     app.bot_data["requests"] = own_requests  # closed by _post_shutdown, also after a failed start
 

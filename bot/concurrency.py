@@ -133,6 +133,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self.guard = guard
         self.on_drop = on_drop  # a dropped update is settled (the inbox marks it), never handled later
+        self.exempt: Callable[[object], bool] = lambda _update: False  # e.g. an update a recovery put back
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._busy = 0
         self._locks: dict[int | None, list] = {}  # key -> [lock, updates holding or waiting]
@@ -146,7 +147,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     # calls `update_processor.process_update(update, coroutine)` for every update, which is this.
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:  # type: ignore[misc]
         key = _key(update)
-        if self.guard is not None and key is not None and _for_the_bot(update):
+        if self.guard is not None and key is not None and _for_the_bot(update) and not self.exempt(update):
             verdict = self.guard.admit(key)
             if verdict is not Verdict.HANDLE:
                 if inspect.iscoroutine(coroutine):

@@ -151,6 +151,9 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE, service: ReminderService, 
             except DomainError:
                 await service.finished([item.log_id], LogStatus.SKIPPED, now)  # approved or changed meanwhile
                 return "skipped"
+            except Exception:
+                log.exception("automatic release of milestone %s failed; retrying at the next sweep", item.milestone_id)
+                return "retry"
             await service.finished([item.log_id], LogStatus.SENT, now)
             turn.priority = Priority.NEWS
             await notify(context, outcome)

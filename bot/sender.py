@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
 from storage import durable
@@ -47,7 +47,8 @@ LEASE = timedelta(seconds=READ_TIMEOUT_S + 15)
 CONCURRENCY = 32
 RESERVE = 3  # tokens reminders leave for answers and news
 GROUP_INTERVAL_S = 3.0  # Telegram: about 20 messages a minute in one group
-POLL_S = 1.0  # also looks for what other processes wrote, and retries that became due
+POLL_S = 1.0
+MAX_ATTEMPTS = 20  # an error that is neither transient nor known to be permanent: given up after this many  # also looks for what other processes wrote, and retries that became due
 PURGE_EVERY_S = 600.0
 KEEP_SETTLED = timedelta(days=1)
 
@@ -192,6 +193,8 @@ class Sender:
                 await durable.release(self.sessions, unsent, self.me)
             except Exception:
                 log.warning("could not give back %d unsent message(s); their leases end by themselves", len(unsent))
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)  # marks being written now
         await self._flush()
 
     async def drain(self, timeout: float = 10.0, *, retries: bool = False) -> None:
@@ -229,8 +232,10 @@ class Sender:
                 break
             if claimed and len(self._inflight) < self.concurrency:
                 continue  # there may be more waiting
+            # Out of tokens: look again when the next one is due (nothing else would wake the loop then).
+            wait = POLL_S if self.pace.rate <= 0 or self.pace.available() >= 1 else min(POLL_S, 1 / self.pace.rate)
             try:
-                await asyncio.wait_for(self._wake.wait(), POLL_S)
+                await asyncio.wait_for(self._wake.wait(), wait)
             except TimeoutError:
                 pass
             if time.monotonic() - self._last_purge > PURGE_EVERY_S:
@@ -245,7 +250,7 @@ class Sender:
         if self.pace.rate > 0:
             # No more than the pace lets go now: a claimed row waits for its call holding a lease, and a
             # kill then would count it as maybe sent although no call began.
-            free = min(free, max(1, int(self.pace.available())))
+            free = min(free, int(self.pace.available()))
         if free <= 0:
             return 0
         rows = await durable.claim(
@@ -316,7 +321,16 @@ class Sender:
             self.counts["retried"] += 1
             log.info("message %s not delivered (%s); trying again", row.id, err)
             return Settled(row.id, "pending", now + backoff(row.attempts), _fault(err), maybe_sent=lost)
+        except ChatMigrated as err:
+            # A group became a supergroup: its old id takes nothing any more.
+            log.warning("message %s not sent: chat %s moved to %s; dropped", row.id, row.chat_id, err.new_chat_id)
+            self.counts["failed"] += 1
+            return Settled(row.id, "failed", error=_fault(err))
         except TelegramError as err:
+            if row.attempts + 1 >= MAX_ATTEMPTS:
+                log.warning("message %s failed %d times (%s); dropped", row.id, row.attempts + 1, err)
+                self.counts["failed"] += 1
+                return Settled(row.id, "failed", error=_fault(err))
             log.warning("message %s failed (%s); trying again", row.id, err)
             self.counts["retried"] += 1
             return Settled(row.id, "pending", now + backoff(row.attempts), _fault(err))
@@ -344,7 +358,7 @@ class Sender:
         while self._settled:
             batch, self._settled = self._settled, []
             try:
-                await durable.settle(self.sessions, batch, datetime.now(UTC))
+                await durable.settle(self.sessions, batch, datetime.now(UTC), self.me)
             except Exception:
                 # The leases end by themselves: these are sent again then (counted as maybe sent).
                 log.warning("could not record %d delivered message(s)", len(batch), exc_info=True)

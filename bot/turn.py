@@ -191,7 +191,20 @@ class DurableQueue(asyncio.Queue):
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
             payload = json.dumps(item.to_dict())
-            await durable.store_update(self.sessions, item.update_id, person_of(item), payload, datetime.now(UTC))
+            # Until it is stored, nothing acknowledges it. A database that fails is tried again here:
+            # python-telegram-bot's polling would end for good on an error from this call (webhook mode:
+            # the request waits, and Telegram sends the update again if it gives up first).
+            wait = 0.5
+            while True:
+                try:
+                    await durable.store_update(
+                        self.sessions, item.update_id, person_of(item), payload, datetime.now(UTC)
+                    )
+                    break
+                except Exception as err:
+                    log.warning("could not store update %s (%s); trying again in %.1f s", item.update_id, err, wait)
+                    await asyncio.sleep(wait)
+                    wait = min(wait * 2, 10.0)
         await super().put(item)
 
     def discard_waiting(self) -> int:
@@ -209,10 +222,6 @@ class DurableQueue(asyncio.Queue):
                 self.put_nowait(item)
                 self.task_done()
                 return n
-
-
-class _Rollback(Exception):
-    pass
 
 
 def _age(update: Update, received_at: datetime, now: datetime) -> timedelta:
@@ -234,15 +243,21 @@ class TurnRunner:
         self.sessions = sessions
         self.max_age = max_age
         self.wake_sender = wake_sender
-        self.counts = {"handled": 0, "failed": 0, "too old": 0, "again": 0}
+        self.counts = {"handled": 0, "failed": 0, "too old": 0, "again": 0, "left": 0}
         self._answers: set[asyncio.Task[None]] = set()
+        self.stopping = False  # set by a stop: updates not begun stay in the inbox for the next process
+        self.requeued: set[int] = set()  # put back by a recovery: already counted by the per-person guard
 
     async def handle(self, app: Application, update: Update, process: Callable[[Update], Awaitable[None]]) -> None:
         person = person_of(update)
-        while True:
-            done = await self._one(app, update, person, process)
-            if done:
-                return
+        try:
+            while not self.stopping:
+                done = await self._one(app, update, person, process)
+                if done:
+                    return
+            self.counts["left"] += 1
+        finally:
+            self.requeued.discard(update.update_id)
 
     async def _one(
         self, app: Application, update: Update, person: int | None, process: Callable[[Update], Awaitable[None]]
@@ -251,64 +266,67 @@ class TurnRunner:
         now = datetime.now(UTC)
         turn: Turn | None = None
         current = update
-        try:
-            async with ambient(self.sessions) as session:
-                await durable.lock_person(session, person)
-                stored = await durable.stored_update(session, update.update_id)
-                if stored is None:  # not through the queue (tests drive process_update directly)
-                    await durable.ensure_update(session, update.update_id, person, json.dumps(update.to_dict()), now)
-                    stored = durable.StoredUpdate(update.update_id, "", now, False)
-                elif stored.handled:
-                    self.counts["again"] += 1
-                    return True  # Telegram sent it again, or another process got to it first
-                earlier = await durable.earliest_unhandled(session, person, before=update.update_id)
-                if earlier is not None:  # the person's earlier update, stored by a process that died or is slower
-                    current, stored = Update.de_json(json.loads(earlier.payload), app.bot), earlier
-                age = _age(current, stored.received_at, now)
-                if age > self.max_age:
-                    log.warning(
-                        "update %s dropped: it is %d min old, older than INBOX_MAX_AGE_MINUTES (%d): its "
-                        "person has moved on and a press that old can't be answered",
-                        current.update_id,
-                        age.total_seconds() // 60,
-                        self.max_age.total_seconds() // 60,
-                    )
-                    await durable.mark_handled(session, current.update_id, "too old", now)
-                    self.counts["too old"] += 1
-                    return current is update
-                turn = Turn(current, session, person, current.effective_chat.id if current.effective_chat else person)
-                if person is not None:
-                    turn.state, turn.data = await durable.load_person(session, person)
-                    state_before, data_before = turn.state, json.dumps(turn.data, sort_keys=True, default=str)
-                token = _TURN.set(turn)
-                try:
-                    await process(current)
-                finally:
-                    _TURN.reset(token)
-                if turn.failed is not None:
-                    raise _Rollback
+        async with ambient(self.sessions) as session:
+            await durable.lock_person(session, person)
+            stored = await durable.stored_update(session, update.update_id)
+            if stored is None:  # not through the queue (tests drive process_update directly)
+                await durable.ensure_update(session, update.update_id, person, json.dumps(update.to_dict()), now)
+                stored = durable.StoredUpdate(update.update_id, "", now, False)
+            elif stored.handled:
+                self.counts["again"] += 1
+                return True  # Telegram sent it again, or another process got to it first
+            earlier = await durable.earliest_unhandled(session, person, before=update.update_id)
+            if earlier is not None:  # the person's earlier update, stored by a process that died or is slower
+                current, stored = Update.de_json(json.loads(earlier.payload), app.bot), earlier
+            age = _age(current, stored.received_at, now)
+            if age > self.max_age:
+                log.warning(
+                    "update %s dropped: it is %d min old, older than INBOX_MAX_AGE_MINUTES (%d): its "
+                    "person has moved on and a press that old can't be answered",
+                    current.update_id,
+                    age.total_seconds() // 60,
+                    self.max_age.total_seconds() // 60,
+                )
+                await durable.mark_handled(session, current.update_id, "too old", now)
+                self.counts["too old"] += 1
+                return current is update
+            turn = Turn(current, session, person, current.effective_chat.id if current.effective_chat else person)
+            if person is not None:
+                turn.state, turn.data = await durable.load_person(session, person)
+                state_before, data_before = turn.state, json.dumps(turn.data, sort_keys=True, default=str)
+            # The handling in a savepoint: if it fails, it is undone and the update is marked failed with
+            # the apology in the same transaction, the person's lock still held (no other process can
+            # take the update in between).
+            handling = await session.begin_nested()
+            token = _TURN.set(turn)
+            try:
+                await process(current)
+            finally:
+                _TURN.reset(token)
+            if turn.failed is not None:
+                await handling.rollback()
+                await durable.add_outgoing(session, turn.outbox, now)
+                await durable.mark_handled(session, current.update_id, "failed", now)
+                self.counts["failed"] += 1
+            else:
+                await handling.commit()
                 if person is not None and (
                     turn.state != state_before or json.dumps(turn.data, sort_keys=True, default=str) != data_before
                 ):
                     await durable.save_person(session, person, turn.state, turn.data)
                 await durable.add_outgoing(session, turn.outbox, now)
                 await durable.mark_handled(session, current.update_id, "handled", now)
-            self.counts["handled"] += 1
-        except _Rollback:
-            # Nothing the handling did is kept; the update is marked failed with the apology to send.
-            assert turn is not None
-            async with ambient(self.sessions) as session:
-                if await durable.stored_update(session, current.update_id) is None:  # stored by the rolled back turn
-                    payload = json.dumps(current.to_dict())
-                    await durable.ensure_update(session, current.update_id, person, payload, now)
-                await durable.add_outgoing(session, turn.outbox, now)
-                await durable.mark_handled(session, current.update_id, "failed", now)
-            self.counts["failed"] += 1
+                self.counts["handled"] += 1
         await self._after_commit(app, turn)
         return current is update
 
+    def exempt(self, update: object) -> bool:
+        """An update a recovery put back was counted by the per-person guard when it first came."""
+        return isinstance(update, Update) and update.update_id in self.requeued
+
     async def dropped(self, update: object) -> None:
-        """An update the per-person guard dropped: settled, so no recovery handles it later."""
+        """An update the per-person guard dropped: settled, so no recovery handles it later (one already
+        handled keeps its outcome)."""
         if isinstance(update, Update):
             now = datetime.now(UTC)
             async with ambient(self.sessions) as session:
@@ -345,11 +363,12 @@ class TurnRunner:
             await asyncio.gather(*list(self._answers), return_exceptions=True)
 
     async def recover(self, app: Application, older_than: timedelta = timedelta(0)) -> int:
-        """Updates stored but never handled (their process died): each person's earliest goes back into
-        the queue, and handling it handles the rest of theirs in order."""
+        """Updates stored but never handled (their process died) go back into the queue, in order (a
+        person's later one handles their earlier ones first anyway)."""
         rows = await durable.unhandled(self.sessions, datetime.now(UTC) - older_than)
         for row in rows:
             # Straight into the queue: it is stored already.
+            self.requeued.add(row.update_id)
             asyncio.Queue.put_nowait(app.update_queue, Update.de_json(json.loads(row.payload), app.bot))
         if rows:
             log.info("%d stored update(s) not handled yet: handling them now", len(rows))
@@ -364,7 +383,13 @@ class DurableApplication(Application):
         if runner is None or not isinstance(update, Update) or current_turn() is not None:
             await super().process_update(update)
             return
-        await runner.handle(self, update, super().process_update)
+        try:
+            await runner.handle(self, update, super().process_update)
+        except Exception:
+            # The database failed around the handling (the handling's own errors are the turn's): the
+            # update stays unhandled in the inbox and a recovery tries it again; no apology, since it may
+            # yet take effect.
+            log.exception("update %s could not be handled now; it stays in the inbox", update.update_id)
 
     async def stop(self) -> None:
         """Stop taking work: updates not begun stay in the inbox (the next process handles them),
@@ -375,6 +400,9 @@ class DurableApplication(Application):
             if left:
                 log.info("stopping: %d update(s) not begun are left to the next start", left)
         self.bot_data["stopping"] = True  # the reminder sweep stops between batches
+        runner = self.bot_data.get("turns")
+        if runner is not None:
+            runner.stopping = True
         await super().stop()
         on_stop = self.bot_data.get("on_stop")
         if on_stop is not None:

@@ -97,25 +97,23 @@ async def earliest_unhandled(session: AsyncSession, person_id: int | None, befor
 
 
 async def mark_handled(session: AsyncSession, update_id: int, outcome: str, now: datetime) -> None:
-    await session.execute(update(_IN).where(_IN.c.update_id == update_id).values(handled_at=now, outcome=outcome))
+    """Marks it handled; one handled already keeps its outcome."""
+    await session.execute(
+        update(_IN)
+        .where(_IN.c.update_id == update_id, _IN.c.handled_at.is_(None))
+        .values(handled_at=now, outcome=outcome)
+    )
 
 
 async def unhandled(
-    sessions: async_sessionmaker[AsyncSession], received_before: datetime, limit: int = 500
+    sessions: async_sessionmaker[AsyncSession], received_before: datetime, limit: int = 1000
 ) -> list[StoredUpdate]:
-    """Updates stored but not handled (their process died, or it is still at work on them): each
-    person's earliest, for a recovery to pick up."""
+    """Updates stored but not handled (their process died, or it is still at work on them), oldest first."""
     async with sessions() as session:
-        first = (
-            select(_IN.c.person_id, func.min(_IN.c.update_id).label("first"))
-            .where(_IN.c.handled_at.is_(None), _IN.c.received_at < received_before)
-            .group_by(_IN.c.person_id)
-            .subquery()
-        )
         rows = (
             await session.execute(
                 select(_IN.c.update_id, _IN.c.payload, _IN.c.received_at)
-                .join(first, _IN.c.update_id == first.c.first)
+                .where(_IN.c.handled_at.is_(None), _IN.c.received_at < received_before)
                 .order_by(_IN.c.update_id)
                 .limit(limit)
             )
@@ -164,6 +162,9 @@ async def save_person(session: AsyncSession, person_id: int, state: Any, data: d
 
 
 # ----- outbox ------------------------------------------------------------------------------------------
+REMINDER_PRIORITY = 2  # bot/turn.py Priority.REMINDER: the lowest
+
+
 @dataclass(slots=True)
 class Outgoing:
     """A Bot API call to make once the transaction that wrote it commits."""
@@ -230,8 +231,13 @@ async def claim(
             _OUT.c.status == "pending",
             _OUT.c.not_before <= now,
             or_(_OUT.c.claimed_until.is_(None), _OUT.c.claimed_until < now),
+            # One chat's messages in the order written, except that a reminder waiting never holds up an
+            # answer or news to the same person (those keep their order among themselves).
             ~exists().where(
-                earlier.c.status == "pending", earlier.c.chat_id == _OUT.c.chat_id, earlier.c.id < _OUT.c.id
+                earlier.c.status == "pending",
+                earlier.c.chat_id == _OUT.c.chat_id,
+                earlier.c.id < _OUT.c.id,
+                or_(earlier.c.priority < REMINDER_PRIORITY, _OUT.c.priority >= REMINDER_PRIORITY),
             ),
         )
         .order_by(_OUT.c.priority, _OUT.c.id)
@@ -281,7 +287,9 @@ class Settled:
     maybe_sent: bool = False  # the call timed out: Telegram may have acted on it
 
 
-async def settle(sessions: async_sessionmaker[AsyncSession], results: Sequence[Settled], now: datetime) -> None:
+async def settle(
+    sessions: async_sessionmaker[AsyncSession], results: Sequence[Settled], now: datetime, me: str
+) -> None:
     if not results:
         return
     async with write_gate(sessions.kw["bind"]), sessions() as session, session.begin():
@@ -296,7 +304,8 @@ async def settle(sessions: async_sessionmaker[AsyncSession], results: Sequence[S
                 values["error"] = r.error[:200]
             if r.maybe_sent:
                 values["maybe_sent"] = _OUT.c.maybe_sent + 1
-            await session.execute(update(_OUT).where(_OUT.c.id == r.id).values(**values))
+            # Only while the lease is ours: a row another sender took over after our lease ran out is theirs.
+            await session.execute(update(_OUT).where(_OUT.c.id == r.id, _OUT.c.claimed_by == me).values(**values))
 
 
 async def release(sessions: async_sessionmaker[AsyncSession], ids: Sequence[int], me: str) -> None:

@@ -271,3 +271,13 @@ Index(
     sqlite_where=OutboxRow.status == "pending",
     postgresql_where=OutboxRow.status == "pending",
 )
+# The sender's claim reads pending rows best priority first; the purge finds old rows by date.
+Index(
+    "ix_outbox_pending_priority",
+    OutboxRow.priority,
+    OutboxRow.id,
+    sqlite_where=OutboxRow.status == "pending",
+    postgresql_where=OutboxRow.status == "pending",
+)
+Index("ix_outbox_created_at", OutboxRow.created_at)
+Index("ix_inbox_handled_at", InboxRow.handled_at)

@@ -15,6 +15,8 @@ import pytest
 from telegram import Update
 
 import bot.handlers
+from bot.sender import Sender
+from bot.turn import Priority
 from domain.model import MilestoneStatus
 from storage import durable
 from testkit.harness import Harness, make_app
@@ -151,3 +153,52 @@ async def test_updates_the_guard_drops_are_settled_and_never_handled_later(guard
     assert found == ["dropped", "dropped", "handled", "handled"]
     # Nothing is left for a recovery to pick up.
     assert await durable.unhandled(guarded.app.bot_data["sessions"], datetime.now(UTC) + timedelta(seconds=1)) == []
+
+
+async def test_a_stop_leaves_updates_not_begun_in_the_inbox(harness, people):
+    ann, _, _ = people
+    harness.tg.send_text(ann, "/help")
+    (update,) = await fetch(harness)
+    harness.app.bot_data["turns"].stopping = True  # SIGTERM came before this update began
+    before = len(harness.tg.messages(ann))
+    await harness.app.process_update(update)
+    await harness.pump()
+    assert len(harness.tg.messages(ann)) == before
+    assert list((await outcomes(harness)).values()) == []  # not even stored by the turn: the queue stores it
+    harness.app.bot_data["turns"].stopping = False
+    await harness.app.process_update(update)  # the next process
+    await harness.pump()
+    assert len(harness.tg.messages(ann)) == before + 1
+
+
+async def test_an_answer_to_the_person_acting_is_not_held_up_by_their_queued_reminders(harness, people):
+    """Reminders are queued for the sender; the person presses meanwhile: the answer goes out first,
+    though the reminders to the same chat were written before it."""
+    ann, _, _ = people
+    await harness.send(ann, "/start")
+    app = harness.app
+    await app.bot_data["sender"].stop(0)  # hold the outbox while it fills
+    now = datetime.now(UTC)
+    reminders = [
+        durable.Outgoing(ann.id, "sendMessage", {"chat_id": ann.id, "text": f"reminder {i}"}, Priority.REMINDER)
+        for i in range(60)
+    ]
+    async with app.bot_data["sessions"]() as session, session.begin():
+        await durable.add_outgoing(session, reminders, now)
+    harness.tg.send_text(ann, "/help")
+    (update,) = await fetch(harness)
+    await app.process_update(update)
+    sender = Sender(
+        app.bot.call, app.bot_data["sessions"], rate=0, on_unreachable=app.bot_data["deps"].mark_unreachable
+    )
+    sender.concurrency = 1  # one call at a time: the order is the claim's
+    sender.start()
+    try:
+        await sender.drain(retries=True)
+    finally:
+        await sender.stop(0)
+    texts = [m.plain_text for m in harness.tg.messages(ann)]
+    first_reminder = next(i for i, t in enumerate(texts) if t.startswith("reminder"))
+    help_at = max(i for i, t in enumerate(texts) if not t.startswith("reminder"))
+    assert help_at < first_reminder, texts[-62:][:3]
+    assert sum(t.startswith("reminder") for t in texts) == 60

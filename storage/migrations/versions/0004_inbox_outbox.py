@@ -66,9 +66,22 @@ def upgrade() -> None:
         sqlite_where=sa.text("status = 'pending'"),
         postgresql_where=sa.text("status = 'pending'"),
     )
+    op.create_index(
+        "ix_outbox_pending_priority",
+        "outbox",
+        ["priority", "id"],
+        unique=False,
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    )
+    op.create_index("ix_outbox_created_at", "outbox", ["created_at"], unique=False)
+    op.create_index("ix_inbox_handled_at", "inbox", ["handled_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_inbox_handled_at", table_name="inbox")
+    op.drop_index("ix_outbox_created_at", table_name="outbox")
+    op.drop_index("ix_outbox_pending_priority", table_name="outbox")
     op.drop_index("ix_outbox_pending", table_name="outbox")
     op.drop_table("outbox")
     op.drop_index("ix_inbox_unhandled", table_name="inbox")
