@@ -75,7 +75,9 @@ async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     d = deps(context)
     seen = d.known_users.get(user.id)
     key = (user.first_name, user.username, private or (seen[2] if seen else False))
-    if seen == key:
+    # Kept a minute: another process may have marked them unreachable meanwhile (PostgreSQL), and a
+    # private message from them must then clear that.
+    if seen is not None and seen[:3] == key and seen[3] > time.monotonic():
         return
     profile = await d.svc.profile(user.id) or UserProfile(id=user.id)
     profile.first_name = without_control(user.first_name or "")
@@ -85,7 +87,7 @@ async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         profile.blocked = False  # they are talking to us again
     await d.svc.save_profile(profile)
     d.name_cache.pop(user.id, None)
-    remembered = (profile.first_name, profile.username, profile.started)
+    remembered = (profile.first_name, profile.username, profile.started, time.monotonic() + NAME_TTL_S)
     turn = current_turn()
     if turn is None:
         d.known_users[user.id] = remembered
