@@ -9,5 +9,6 @@ echo "== 2. latency per kind of update";         $PY -m bench.latency $mode --po
 echo "== 3. reminder sweep at scale";            $PY -m bench.sweep_scale $mode
 echo "== 4. drain 2,000 due reminders";          $PY -m bench.drain $mode
 echo "== 5. one noisy person vs everyone else";   $PY -m bench.noisy $mode
+echo "== 6. an answer during a 2,000-reminder drain"; $PY -m bench.answer_during_drain $mode
 echo "== supporting: one statement, one API call"; $PY -m bench.io_costs $mode
 echo "== supporting: the sweep's claim part by part"; $PY -m bench.sweep_parts $mode

@@ -5,7 +5,9 @@ Both bots poll the same strict fake Bot API server on 127.0.0.1. A driver plays 
 pairs concurrently; a round trip is one user action and the bot's answer to it (a message, an edit
 or a button answer). Our bot does the whole milestone flow (create contract, invite, accept, add a
 milestone, activate, submit, approve: 17 round trips per pair); the echo bot answers 17 texts per pair.
-Each figure is the median of R runs; the ratio is taken within the same repeat.
+A round trip ends when the answer reaches the fake: for our bot (since issue 10) that is after the
+update was stored in the inbox, handled in one transaction and its messages delivered from the outbox
+by the sender. Each figure is the median of R runs; the ratio is taken within the same repeat.
 """
 
 from __future__ import annotations
@@ -161,10 +163,10 @@ def main() -> None:
     echo_aiohttp, _ = run_once("echo", pairs, conc, {"ECHO_TRANSPORT": "aiohttp"})
     print(f"\n{pairs} pairs, {conc} at a time, {repeats} repeats (medians):")
     print(f"  echo bot:                      {statistics.median(echo):7.1f} round trips/s")
-    print(f"  milestone bot (no send limit): {statistics.median(ours):7.1f} round trips/s")
+    print(f"  milestone bot (no send pace):  {statistics.median(ours):7.1f} round trips/s")
     print(f"  ratio ours / echo:             {statistics.median(ratios):7.2f}   (target >= 0.8)")
     print(f"  Bot API calls per round trip (besides polling): echo {e_calls:.2f}, ours {o_calls:.2f}")
-    print(f"  milestone bot with its 30 msg/s flood limiter on: {lim:.1f} round trips/s (one run)")
+    print(f"  milestone bot with its 30 msg/s send pace on: {lim:.1f} round trips/s (one run)")
     print(
         f"  for context, echo bot on the milestone bot's aiohttp transport: {echo_aiohttp:.1f} round trips/s "
         f"(one run; ours / it = {statistics.median(ours) / echo_aiohttp:.2f})"

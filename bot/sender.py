@@ -24,6 +24,7 @@ import socket
 import time
 import uuid
 import warnings
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,7 +46,9 @@ log = logging.getLogger(__name__)
 READ_TIMEOUT_S = 30.0
 LEASE = timedelta(seconds=READ_TIMEOUT_S + 15)
 CONCURRENCY = 32
-RESERVE = 3  # tokens reminders leave for answers and news
+RESERVE = 1  # places in each second reminders leave for answers and news
+SPAN = 1.01  # seconds: Telegram's second, with a margin for the time a call takes to reach it
+REMINDER_SLOTS = 8  # of the calls in flight, at most this many reminders: answers always find a place
 GROUP_INTERVAL_S = 3.0  # Telegram: about 20 messages a minute in one group
 POLL_S = 1.0
 MAX_ATTEMPTS = 20  # an error that is neither transient nor known to be permanent: given up after this many  # also looks for what other processes wrote, and retries that became due
@@ -66,49 +69,54 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Pace:
-    """A token bucket of `rate` a second (a second's worth of burst). Reminders take a token only when
-    more than `reserve` are left; a 429 empties it for `retry_after`."""
+    """At most `rate` sends in any `SPAN` seconds, counted by send time as Telegram counts them (a token
+    bucket let a full bucket plus a second's refill go out in one second, and Telegram answered 429).
+    Reminders may fill all but `reserve` of those places, so an answer or news never waits for one.
+    A 429 stops everything for its `retry_after`. Below 1 a second: one send per 1/rate seconds."""
 
     def __init__(self, rate: float, reserve: int = RESERVE, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
-        self.capacity = max(1.0, rate)
-        self.reserve = min(reserve, max(0, int(self.capacity) - 1))
-        self.tokens = self.capacity
+        self.limit = max(1, int(rate))
+        self.span = SPAN if rate >= 1 else 1 / max(rate, 1e-9)
+        self.reserve = min(reserve, self.limit - 1)
         self.clock = clock
-        self.at = clock()
+        self.recent: deque[float] = deque()
         self.paused_until = 0.0
         self.groups: dict[int, float] = {}
 
-    def _refill(self, now: float) -> None:
-        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
-        self.at = now
+    def _prune(self, now: float) -> None:
+        while self.recent and self.recent[0] <= now - self.span:
+            self.recent.popleft()
 
     def available(self) -> float:
-        """Tokens there are now (0 while a 429 pause lasts)."""
+        """Places free now (0 while a 429 pause lasts)."""
+        if self.rate <= 0:
+            return float("inf")
         now = self.clock()
-        self._refill(now)
-        return 0.0 if now < self.paused_until else self.tokens
+        self._prune(now)
+        return 0.0 if now < self.paused_until else float(self.limit - len(self.recent))
 
     async def acquire(self, priority: int, chat_id: int) -> None:
         if self.rate <= 0:
             return
-        need = 1 + (self.reserve if priority >= Priority.REMINDER else 0)
+        limit = self.limit - (self.reserve if priority >= Priority.REMINDER else 0)
         while True:
             now = self.clock()
-            self._refill(now)
+            self._prune(now)
             wait = self.paused_until - now
             if chat_id < 0:
                 wait = max(wait, self.groups.get(chat_id, 0.0) - now)
-            if wait <= 0 and self.tokens >= need:
-                self.tokens -= 1
+            if len(self.recent) >= limit:  # until enough of the last sends leave the window
+                wait = max(wait, self.recent[len(self.recent) - limit] + self.span - now)
+            if wait <= 0:
+                self.recent.append(now)
                 if chat_id < 0:
                     self.groups[chat_id] = now + GROUP_INTERVAL_S
                 return
-            await asyncio.sleep(max(wait, (need - self.tokens) / self.rate, 0.001))
+            await asyncio.sleep(max(wait, 0.001))
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, self.clock() + seconds)
-        self.tokens = 0.0
 
 
 # Telegram's 5xx answers, as python-telegram-bot words them: the answer's description, else "<phrase> (<code>)".
@@ -149,6 +157,7 @@ class Sender:
         self.counts = {"sent": 0, "failed": 0, "retried": 0, "maybe_sent": 0, "fresh": 0, "hints": 0}
         self._wake = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}  # chat -> its send
+        self._priorities: dict[int, int] = {}  # chat -> the priority of its send in flight
         self._settled: list[Settled] = []
         self._unsent: list[int] = []  # claimed, then given up by a stop before their call began
         self._writer: asyncio.Task[None] | None = None
@@ -250,11 +259,16 @@ class Sender:
         if self.pace.rate > 0:
             # No more than the pace lets go now: a claimed row waits for its call holding a lease, and a
             # kill then would count it as maybe sent although no call began.
-            free = min(free, int(self.pace.available()))
+            free = min(free, int(min(self.pace.available(), self.concurrency)))
         if free <= 0:
             return 0
+        reminder_room = REMINDER_SLOTS - sum(1 for p in self._priorities.values() if p >= Priority.REMINDER)
+        if reminder_room > 0:
+            limit, below = min(free, reminder_room), None
+        else:  # reminders hold their share of the places: only answers and news now
+            limit, below = free, int(Priority.REMINDER)
         rows = await durable.claim(
-            self.sessions, self.me, datetime.now(UTC), LEASE, free, busy_chats=self._inflight.keys()
+            self.sessions, self.me, datetime.now(UTC), LEASE, limit, busy_chats=self._inflight.keys(), below=below
         )
         for row in rows:
             if row.maybe_sent:
@@ -267,12 +281,13 @@ class Sender:
                 )
             task = asyncio.get_running_loop().create_task(self._send(row))
             self._inflight[row.chat_id] = task
+            self._priorities[row.chat_id] = row.priority
             task.add_done_callback(functools.partial(self._done, row.chat_id))
-        return len(rows)
+        return len(rows) if len(rows) >= limit else 0  # filled every place asked for: look again at once
 
     def _done(self, chat: int, _task: asyncio.Task[None]) -> None:
         self._inflight.pop(chat, None)
-        self._wake.set()
+        self._priorities.pop(chat, None)  # its settle wakes the loop
 
     # ----- one message ---------------------------------------------------------------------------
     async def _send(self, row: Claimed) -> None:

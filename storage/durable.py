@@ -221,6 +221,7 @@ async def claim(
     lease: timedelta,
     limit: int,
     busy_chats: Iterable[int] = (),
+    below: int | None = None,
 ) -> list[Claimed]:
     """Each chat's oldest pending message that is due and not leased to a live sender, best priority
     first; leased to `me`. One chat's messages go one at a time, in the order they were written."""
@@ -246,6 +247,8 @@ async def claim(
     busy = set(busy_chats)
     if busy:
         heads = heads.where(_OUT.c.chat_id.not_in(busy))
+    if below is not None:
+        heads = heads.where(_OUT.c.priority < below)
     out: list[Claimed] = []
     async with write_gate(sessions.kw["bind"]), sessions() as session, session.begin():
         rows = (await session.execute(heads)).mappings().all()
