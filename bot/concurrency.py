@@ -17,6 +17,8 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import BaseUpdateProcessor
 
+from .turn import person_of
+
 if TYPE_CHECKING:
     from .settings import Settings
 
@@ -26,15 +28,6 @@ NOTICE = (
     "You are sending faster than I can answer, so I skipped some of your last messages and button "
     "presses. Please wait a few seconds, then send again what you need."
 )
-
-
-def _key(update: object) -> int | None:
-    if isinstance(update, Update):
-        if update.effective_user is not None:
-            return update.effective_user.id
-        if update.effective_chat is not None:
-            return update.effective_chat.id
-    return None
 
 
 def _for_the_bot(update: object) -> bool:
@@ -146,7 +139,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     # the guard and the per-person wait. It is marked @final for type checkers only; Application
     # calls `update_processor.process_update(update, coroutine)` for every update, which is this.
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:  # type: ignore[misc]
-        key = _key(update)
+        key = person_of(update)
         if self.guard is not None and key is not None and _for_the_bot(update) and not self.exempt(update):
             verdict = self.guard.admit(key)
             if verdict is not Verdict.HANDLE:
