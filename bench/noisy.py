@@ -36,8 +36,9 @@ from telegram import Update  # noqa: E402
 from telegram.ext import BaseUpdateProcessor  # noqa: E402
 
 from bot.app import _post_init, build_application  # noqa: E402
-from bot.concurrency import NOTICE, _key  # noqa: E402
+from bot.concurrency import NOTICE  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from bot.turn import person_of  # noqa: E402
 from domain.model import Role  # noqa: E402
 from storage.db import create_engine  # noqa: E402
 from storage.migrate import upgrade_to_head  # noqa: E402
@@ -65,7 +66,7 @@ class BeforeTheGuard(BaseUpdateProcessor):
         self._locks: dict[int | None, list] = {}
 
     async def do_process_update(self, update, coroutine) -> None:
-        key = _key(update)
+        key = person_of(update)
         entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
         entry[1] += 1
         try:
