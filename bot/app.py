@@ -249,11 +249,13 @@ def build_application(
         get_updates_request=requests[1],
         defaults=Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)),
     )
+    queue = DurableQueue(sessions)
+    bot.store_updates_with(queue.store_batch)  # polling: each getUpdates answer in one transaction
     builder = (
         ApplicationBuilder()
         .application_class(DurableApplication)
         .bot(bot)
-        .update_queue(DurableQueue(sessions))
+        .update_queue(queue)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         # One person's flood is dropped before it takes a slot (bot/concurrency.py).
@@ -271,7 +273,7 @@ def build_application(
     app.bot_data["sender"] = sender
     app.bot_data["sessions"] = sessions
     runner = app.bot_data["turns"] = TurnRunner(
-        sessions, timedelta(minutes=settings.inbox_max_age_minutes), wake_sender=sender.kick
+        sessions, timedelta(minutes=settings.inbox_max_age_minutes), wake_sender=sender.kick, sender=sender
     )
     processor = app.update_processor
     if isinstance(processor, PerUserUpdateProcessor):

@@ -71,6 +71,8 @@ def backoff(attempts: int) -> timedelta:
 class Pace:
     """At most `rate` sends in any `SPAN` seconds, counted by send time as Telegram counts them (a token
     bucket let a full bucket plus a second's refill go out in one second, and Telegram answered 429).
+    A send's place counts from when it began until `SPAN` after its answer came back (`done`): Telegram
+    counted it somewhere in between, so a call slow to reach it can't bunch up with later ones.
     Reminders may fill all but `reserve` of those places, so an answer or news never waits for one.
     A 429 stops everything for its `retry_after`. Below 1 a second: one send per 1/rate seconds."""
 
@@ -80,12 +82,12 @@ class Pace:
         self.span = SPAN if rate >= 1 else 1 / max(rate, 1e-9)
         self.reserve = min(reserve, self.limit - 1)
         self.clock = clock
-        self.recent: deque[float] = deque()
+        self.recent: deque[list[float]] = deque()  # [the time it began, or its answer came back]
         self.paused_until = 0.0
         self.groups: dict[int, float] = {}
 
     def _prune(self, now: float) -> None:
-        while self.recent and self.recent[0] <= now - self.span:
+        while self.recent and self.recent[0][0] <= now - self.span:
             self.recent.popleft()
 
     def available(self) -> float:
@@ -96,9 +98,10 @@ class Pace:
         self._prune(now)
         return 0.0 if now < self.paused_until else float(self.limit - len(self.recent))
 
-    async def acquire(self, priority: int, chat_id: int) -> None:
+    async def acquire(self, priority: int, chat_id: int) -> list[float] | None:
+        """Waits for a place; pass what it returns to `done` when the call's answer comes back."""
         if self.rate <= 0:
-            return
+            return None
         limit = self.limit - (self.reserve if priority >= Priority.REMINDER else 0)
         while True:
             now = self.clock()
@@ -107,13 +110,19 @@ class Pace:
             if chat_id < 0:
                 wait = max(wait, self.groups.get(chat_id, 0.0) - now)
             if len(self.recent) >= limit:  # until enough of the last sends leave the window
-                wait = max(wait, self.recent[len(self.recent) - limit] + self.span - now)
+                wait = max(wait, self.recent[len(self.recent) - limit][0] + self.span - now)
             if wait <= 0:
-                self.recent.append(now)
+                place = [now]
+                self.recent.append(place)
                 if chat_id < 0:
                     self.groups[chat_id] = now + GROUP_INTERVAL_S
-                return
+                return place
             await asyncio.sleep(max(wait, 0.001))
+
+    def done(self, place: list[float] | None) -> None:
+        """The call's answer came back: its place in the window counts from now."""
+        if place is not None:
+            place[0] = max(place[0], self.clock())
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, self.clock() + seconds)
@@ -154,9 +163,19 @@ class Sender:
         self.on_unreachable = on_unreachable
         self.concurrency = concurrency
         self.me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lease = LEASE
         self.counts = {"sent": 0, "failed": 0, "retried": 0, "maybe_sent": 0, "fresh": 0, "hints": 0}
         self._wake = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}  # chat -> its send
+        self._queued: dict[int, deque[Claimed]] = {}  # chat -> rows handed over, behind its send in flight
+        self._giveback: list[int] = []  # handed over, then held back behind a message to try again
+        # chat -> its messages this sender will try again (id -> until when it counts them): a message
+        # handed over for such a chat goes through the claim, which keeps it behind them.
+        self._retrying: dict[int, dict[int, float]] = {}
+        # A claimed message (not one handed over) was settled since the last look: its chat's next message,
+        # if any, is for the claim now. Handed-over messages need no look (nothing waits behind them in
+        # the database that their turn did not hand over too; a reminder is found by the next poll).
+        self._look_again = False
         self._priorities: dict[int, int] = {}  # chat -> the priority of its send in flight
         self._settled: list[Settled] = []
         self._unsent: list[int] = []  # claimed, then given up by a stop before their call began
@@ -172,7 +191,28 @@ class Sender:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox-sender")
 
     def kick(self) -> None:
+        """Messages wait for a claim: look now, and again once a send ends."""
+        self._look_again = True
         self._wake.set()
+
+    def lease_holder(self) -> str | None:
+        """Whom a turn may lease its messages to as it writes them (`hand` takes them after the commit):
+        this sender while it runs and has room; else None (they wait for a claim)."""
+        running = self._task is not None and not self._task.done() and not self._stopping
+        return self.me if running and len(self._inflight) < self.concurrency else None
+
+    def hand(self, rows: list[Claimed]) -> None:
+        """Messages a committed turn leased to this sender: sent with no claim, each chat's in order."""
+        for row in rows:
+            if self._stopping:
+                self._unsent.append(row.id)  # given back by the stop (or their lease ends by itself)
+            elif self._waits_for_retry(row.chat_id):
+                self._giveback.append(row.id)
+                self._write()
+            elif row.chat_id in self._inflight:
+                self._queued.setdefault(row.chat_id, deque()).append(row)
+            else:
+                self._start(row)
 
     async def stop(self, grace: float) -> None:
         """Stop claiming; calls in flight get `grace` seconds, then are cut off (their rows stay leased:
@@ -187,6 +227,9 @@ class Sender:
             if not done:
                 self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        for rows in self._queued.values():
+            self._unsent.extend(row.id for row in rows)  # handed over, their call not begun
+        self._queued.clear()
         inflight = list(self._inflight.values())
         if inflight:
             _, late = await asyncio.wait(inflight, timeout=max(0.0, deadline - time.monotonic()))
@@ -213,7 +256,12 @@ class Sender:
         while time.monotonic() < deadline:
             self._wake.set()
             await asyncio.sleep(0)
-            if not self._inflight and not self._settled and (self._writer is None or self._writer.done()):
+            if (
+                not self._inflight
+                and not self._settled
+                and not self._giveback
+                and (self._writer is None or self._writer.done())
+            ):
                 due = await durable.next_due(self.sessions)
                 if due is None or (not retries and due > datetime.now(UTC)):
                     return
@@ -279,27 +327,76 @@ class Sender:
                     row.id,
                     row.chat_id,
                 )
-            task = asyncio.get_running_loop().create_task(self._send(row))
-            self._inflight[row.chat_id] = task
-            self._priorities[row.chat_id] = row.priority
-            task.add_done_callback(functools.partial(self._done, row.chat_id))
+            self._start(row)
         return len(rows) if len(rows) >= limit else 0  # filled every place asked for: look again at once
 
-    def _done(self, chat: int, _task: asyncio.Task[None]) -> None:
-        self._inflight.pop(chat, None)
-        self._priorities.pop(chat, None)  # its settle wakes the loop
+    def _waits_for_retry(self, chat: int) -> bool:
+        retrying = self._retrying.get(chat)
+        if retrying is None:
+            return False
+        now = time.monotonic()
+        for row_id in [i for i, until in retrying.items() if until < now]:
+            del retrying[row_id]  # another process's sender may have taken it: the claim keeps the order
+        if not retrying:
+            del self._retrying[chat]
+        return bool(retrying)
+
+    def _write(self) -> None:
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._flush())
+
+    def _start(self, row: Claimed) -> None:
+        retrying = self._retrying.get(row.chat_id)
+        if retrying is not None:
+            retrying.pop(row.id, None)
+            if not retrying:
+                del self._retrying[row.chat_id]
+        task = asyncio.get_running_loop().create_task(self._send(row))
+        self._inflight[row.chat_id] = task
+        self._priorities[row.chat_id] = row.priority
+        task.add_done_callback(functools.partial(self._done, row.chat_id))
+
+    def _done(self, chat: int, task: asyncio.Task[Any] | None) -> None:
+        if self._inflight.get(chat) is task:  # not a later send to the same chat
+            del self._inflight[chat]
+            self._priorities.pop(chat, None)  # its settle wakes the loop
 
     # ----- one message ---------------------------------------------------------------------------
     async def _send(self, row: Claimed) -> None:
-        try:
-            await self.pace.acquire(row.priority, row.chat_id)
-        except asyncio.CancelledError:
-            self._unsent.append(row.id)  # stopped before its call began: nothing reached Telegram
-            raise
-        result = await self._deliver(row)
-        self._settled.append(result)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._flush())
+        """Send the row, then the rows handed over for its chat meanwhile, in order."""
+        chat = row.chat_id
+        while True:
+            try:
+                place = await self.pace.acquire(row.priority, chat)
+            except asyncio.CancelledError:
+                self._unsent.append(row.id)  # stopped before its call began: nothing reached Telegram
+                raise
+            self._priorities[chat] = row.priority
+            try:
+                result = await self._deliver(row)
+            finally:
+                self.pace.done(place)
+            self._settled.append(result)
+            queued = self._queued.get(chat)
+            if result.status == "pending":
+                # To be tried again later: what is handed over after it waits its turn behind it (a claim
+                # takes the chat's rows in order once it is due).
+                until = (result.not_before or datetime.now(UTC)) - datetime.now(UTC) + LEASE
+                self._retrying.setdefault(chat, {})[row.id] = time.monotonic() + until.total_seconds()
+                if queued:
+                    self._giveback.extend(r.id for r in queued)
+                    queued.clear()
+            if not row.handed or result.status != "sent":
+                self._look_again = True
+            self._write()
+            if not queued or self._stopping:
+                self._queued.pop(chat, None)
+                if queued:
+                    self._unsent.extend(r.id for r in queued)
+                # The chat is free from now: a row handed over next starts its own send.
+                self._done(chat, asyncio.current_task())
+                return
+            row = queued.popleft()
 
     async def _deliver(self, row: Claimed) -> Settled:
         now = datetime.now(UTC)
@@ -370,11 +467,15 @@ class Sender:
                 await durable.add_outgoing(session, [hint], datetime.now(UTC))
 
     async def _flush(self) -> None:
-        while self._settled:
+        while self._settled or self._giveback:
             batch, self._settled = self._settled, []
+            giveback, self._giveback = self._giveback, []
             try:
                 await durable.settle(self.sessions, batch, datetime.now(UTC), self.me)
+                await durable.release(self.sessions, giveback, self.me)
             except Exception:
                 # The leases end by themselves: these are sent again then (counted as maybe sent).
                 log.warning("could not record %d delivered message(s)", len(batch), exc_info=True)
-            self._wake.set()
+            if self._look_again or giveback:
+                self._look_again = False
+                self._wake.set()

@@ -32,7 +32,7 @@ from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from storage import durable
-from storage.durable import Outgoing
+from storage.durable import Claimed, Outgoing
 from storage.uow import ambient
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,7 @@ class Turn:
     answer: dict[str, Any] | None = None  # answerCallbackQuery's parameters, sent right after commit
     failed: BaseException | None = None
     committed: list[Callable[[], None]] = field(default_factory=list)  # run once the turn is committed
+    handed: list[Claimed] = field(default_factory=list)  # its messages leased to this process's sender
     _hint: tuple[int, str] | None = None
 
     def record(self, method: str, params: dict[str, Any]) -> None:
@@ -155,6 +156,20 @@ class RecordingBot(ExtBot):
             "text": "",
         }
 
+    _on_updates: Callable[[tuple[Update, ...]], Awaitable[None]] | None = None
+
+    def store_updates_with(self, store: Callable[[tuple[Update, ...]], Awaitable[None]]) -> None:
+        """Each getUpdates answer is stored in the inbox by `store` (in one transaction) before it
+        reaches the update queue (whose `put` then finds each update stored already)."""
+        with self._unfrozen():
+            self._on_updates = store
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        updates = await super().get_updates(*args, **kwargs)
+        if updates and self._on_updates is not None:
+            await self._on_updates(updates)
+        return updates
+
     async def call(self, method: str, params: dict[str, Any], read_timeout: float | None = None) -> Any:
         """The sender's call: the recorded parameters as they are, straight to Telegram."""
         return await super()._do_post(
@@ -187,9 +202,24 @@ class DurableQueue(asyncio.Queue):
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         super().__init__()
         self.sessions = sessions
+        self._stored: set[int] = set()  # stored with their getUpdates batch, not yet put
+
+    async def store_batch(self, updates: tuple[Update, ...]) -> None:
+        """Polling: one getUpdates answer stored in one transaction (RecordingBot.on_updates). If that
+        fails, each is stored by `put`, which tries until it succeeds."""
+        now = datetime.now(UTC)
+        rows = [(u.update_id, person_of(u), json.dumps(u.to_dict())) for u in updates]
+        try:
+            await durable.store_updates(self.sessions, rows, now)
+        except Exception as err:
+            log.warning("could not store %d update(s) together (%s); storing them one by one", len(rows), err)
+            return
+        self._stored.update(u.update_id for u in updates)
 
     async def put(self, item: object) -> None:
-        if isinstance(item, Update):
+        if isinstance(item, Update) and item.update_id in self._stored:
+            self._stored.discard(item.update_id)
+        elif isinstance(item, Update):
             payload = json.dumps(item.to_dict())
             # Until it is stored, nothing acknowledges it. A database that fails is tried again here:
             # python-telegram-bot's polling would end for good on an error from this call (webhook mode:
@@ -239,10 +269,14 @@ class TurnRunner:
         sessions: async_sessionmaker[AsyncSession],
         max_age: timedelta,
         wake_sender: Callable[[], None] = lambda: None,
+        sender: Any = None,
     ) -> None:
         self.sessions = sessions
         self.max_age = max_age
         self.wake_sender = wake_sender
+        # bot/sender.py's Sender: a turn leases its messages to it as it writes them, and hands them over
+        # once it commits (no claim needed). None: they wait for a claim.
+        self.sender = sender
         self.counts = {"handled": 0, "failed": 0, "too old": 0, "again": 0, "left": 0}
         self._answers: set[asyncio.Task[None]] = set()
         self.stopping = False  # set by a stop: updates not begun stay in the inbox for the next process
@@ -305,7 +339,7 @@ class TurnRunner:
                 _TURN.reset(token)
             if turn.failed is not None:
                 await handling.rollback()
-                await durable.add_outgoing(session, turn.outbox, now)
+                turn.handed = await self._write_outbox(session, turn, now)
                 await durable.mark_handled(session, current.update_id, "failed", now)
                 self.counts["failed"] += 1
             else:
@@ -314,11 +348,18 @@ class TurnRunner:
                     turn.state != state_before or json.dumps(turn.data, sort_keys=True, default=str) != data_before
                 ):
                     await durable.save_person(session, person, turn.state, turn.data)
-                await durable.add_outgoing(session, turn.outbox, now)
+                turn.handed = await self._write_outbox(session, turn, now)
                 await durable.mark_handled(session, current.update_id, "handled", now)
                 self.counts["handled"] += 1
         await self._after_commit(app, turn)
         return current is update
+
+    async def _write_outbox(self, session: AsyncSession, turn: Turn, now: datetime) -> list[Claimed]:
+        holder = self.sender.lease_holder() if self.sender is not None and turn.outbox else None
+        if holder is None:
+            await durable.add_outgoing(session, turn.outbox, now)
+            return []
+        return await durable.add_outgoing(session, turn.outbox, now, lease_to=holder, lease=self.sender.lease)
 
     def exempt(self, update: object) -> bool:
         """An update a recovery put back was counted by the per-person guard when it first came."""
@@ -342,8 +383,10 @@ class TurnRunner:
         if turn.failed is None:
             for done in turn.committed:
                 done()
-        if turn.outbox:
-            self.wake_sender()
+        if turn.handed:
+            self.sender.hand(turn.handed)
+        if len(turn.outbox) > len(turn.handed):
+            self.wake_sender()  # some wait for a claim
         if turn.answer is not None:
             # Not awaited here: a slow answer must not hold up the person's next update.
             task = asyncio.get_running_loop().create_task(self._answer(app, turn.answer))

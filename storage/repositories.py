@@ -318,6 +318,21 @@ class SqlInviteRepository:
 
 
 _PROFILE_FIELDS = ("first_name", "username", "timezone", "quiet_start", "quiet_end", "started", "blocked")
+_U = UserRow.__table__
+# Read on most updates (who is this, may they be messaged): built once, run on the connection.
+_USER_COLUMNS = [_U.c.id, *(_U.c[name] for name in _PROFILE_FIELDS)]
+_USER_GET = select(*_USER_COLUMNS).where(_U.c.id == bindparam("b_id"))
+_USERS_GET = select(*_USER_COLUMNS).where(_U.c.id.in_(bindparam("b_ids", expanding=True)))
+
+
+def _user_upsert(insert_for: Any) -> Any:
+    stmt = insert_for(_U).values(id=bindparam("b_id"), **_values(_U, _PROFILE_FIELDS))
+    return stmt.on_conflict_do_update(
+        index_elements=["id"], set_={name: stmt.excluded[name] for name in _PROFILE_FIELDS}
+    )
+
+
+_USER_UPSERT = {"postgresql": _user_upsert(pg_insert), "sqlite": _user_upsert(sqlite_insert)}
 
 
 class SqlUserRepository:
@@ -325,15 +340,19 @@ class SqlUserRepository:
         self.session = session
 
     async def get(self, user_id: int) -> UserProfile | None:
-        row = await self.session.get(UserRow, user_id, populate_existing=True)
+        conn = await self.session.connection()
+        row = (await conn.execute(_USER_GET, {"b_id": user_id})).first()
         return None if row is None else self._profile(row)
 
     async def get_many(self, user_ids: set[int]) -> dict[int, UserProfile]:
-        rows = (await self.session.execute(select(UserRow).where(UserRow.id.in_(user_ids)))).scalars()
+        if not user_ids:
+            return {}
+        conn = await self.session.connection()
+        rows = (await conn.execute(_USERS_GET, {"b_ids": sorted(user_ids)})).all()
         return {row.id: self._profile(row) for row in rows}
 
     @staticmethod
-    def _profile(row: UserRow) -> UserProfile:
+    def _profile(row: Any) -> UserProfile:
         return UserProfile(
             id=row.id,
             first_name=row.first_name,
@@ -347,9 +366,6 @@ class SqlUserRepository:
 
     async def upsert(self, profile: UserProfile) -> None:
         """One INSERT … ON CONFLICT: two processes meeting a new person at once both succeed."""
-        values = {name: getattr(profile, name) for name in _PROFILE_FIELDS}
+        values = {f"v_{name}": getattr(profile, name) for name in _PROFILE_FIELDS}
         conn = await self.session.connection()
-        dialect = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        stmt = dialect(UserRow.__table__).values(id=profile.id, **values)
-        await conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
-        # The session's copy, if it holds one, is read again next time (get() populates existing).
+        await conn.execute(_USER_UPSERT[conn.dialect.name], {"b_id": profile.id, **values})

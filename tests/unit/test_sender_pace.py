@@ -136,3 +136,18 @@ async def test_a_pause_stops_everything_for_its_duration(vt):
     pace.pause(2.0)
     await vt.run(granted(vt, pace, Priority.REPLY, log, "reply"))
     assert log[1][0] == pytest.approx(start + 3.0 + 0.5 + 2.0)
+
+
+async def test_a_send_slow_to_answer_holds_its_place_until_a_span_after_its_answer(vt):
+    """Telegram counts a send when it reaches it, somewhere between the call's start and its answer: a
+    place is free again only SPAN after the answer, so a slow call can't bunch up with the next ones."""
+    pace = Pace(RATE, clock=vt)
+    places = [await pace.acquire(Priority.REPLY, PERSON) for _ in range(int(RATE))]
+    vt.now = 0.3  # the first call's answer comes back now; the others' at once
+    pace.done(places[0])
+    for place in places[1:]:
+        pace.done(place)
+    log: list[tuple[float, str]] = []
+    vt.now = 0.0 + SPAN  # a second after they began: the first is still in the window
+    await vt.run(granted(vt, pace, Priority.REPLY, log, "next"))
+    assert log[0][0] == pytest.approx(0.3 + SPAN)
