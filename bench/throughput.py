@@ -4,7 +4,7 @@ Run: .venv/bin/python -m bench.throughput [--quick] [--pairs N] [--concurrency C
 Both bots poll the same strict fake Bot API server on 127.0.0.1. A driver plays client/freelancer
 pairs concurrently; a round trip is one user action and the bot's answer to it (a message, an edit
 or a button answer). Our bot does the whole milestone flow (create contract, invite, accept, add a
-milestone, activate, submit, approve: 17 round trips per pair); the echo bot answers 17 texts per pair.
+milestone, activate, submit, approve and confirm: 18 round trips per pair); the echo bot answers 18 texts per pair.
 A round trip ends when the answer reaches the fake: for our bot (since issue 10) that is after the
 update was stored in the inbox, handled in one transaction and its messages delivered from the outbox
 by the sender. Each figure is the median of R runs; the ratio is taken within the same repeat.
@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from testkit.fake_telegram import FakeTelegram  # noqa: E402
 
 TOKEN = "123456:bench-throughput"
-STEPS = 17
+STEPS = 18
 POLL = 0.003
 
 
@@ -82,7 +82,8 @@ class Driver:
         mark = tg.mark()
         self.say(freelancer, "Here it is", "submitted")
         self.wait(client, "submitted work", mark)
-        self.tap(client, "Approve", "Released $1,500.00")
+        self.tap(client, "Approve", "Release $1,500.00 to")  # asks once (issue 12)
+        self.tap(client, "Release", "Released $1,500.00")
         return STEPS
 
     def echo_flow(self, i: int) -> int:

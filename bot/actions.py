@@ -3,7 +3,8 @@
 Which actions a person may use is the domain's answer (`Contract.allowed_actions`); this table only
 says how each looks. In labels: {t} / {t20} the milestone's title shortened for a button, {as_proposal}
 " (proposal)" for a freelancer. In news: {who} the actor, {m} the milestone, {c} the contract, {amt} the
-amount, {due} the due date (all escaped)."""
+amount, {due} the due date (all escaped). In a confirmation also {title} the contract's title and {other}
+the other party's name; in `turn` (the card's "Waiting for Ann to fund «Design»") {m}."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class ActionView:
     in_group: bool = True  # pressable in a group by the party it belongs to
     paged: bool = False  # on the card only for the milestones of the page shown
     only_beside: Action | None = None  # off the person's own card, shown only next to this action
+    turn: str = ""  # the move it names, when it is the first of what a contract waits for (domain/moves.py)
 
 
 ACTIONS: dict[Action, ActionView] = {
@@ -38,6 +40,7 @@ ACTIONS: dict[Action, ActionView] = {
         "activated",
         "activated & funded",
         "🟢 {who} activated and funded {m} ({amt}) in {c}. You can start work; submit it when it's ready.",
+        turn="fund {m}",
     ),
     Action.APPROVE: ActionView(
         "apr",
@@ -46,6 +49,9 @@ ACTIONS: dict[Action, ActionView] = {
         "released",
         "approved & released",
         "✅ {who} approved {m} and released {amt} in {c}.",
+        confirm="Release {amt} to {other} for {m}?",
+        confirm_label="Release",
+        turn="review {m}: approve &amp; release, or request changes",
     ),
     Action.REQUEST_CHANGES: ActionView(
         "chg",
@@ -63,6 +69,8 @@ ACTIONS: dict[Action, ActionView] = {
         "refund_requested",
         "requested a refund of",
         "↩️ {who} requests a refund of {m} ({amt}) in {c}. Accept or decline it.",
+        confirm="Ask {other} to refund {amt} for {m}?",
+        confirm_label="Request refund",
         in_group=False,
     ),
     Action.ACCEPT_PROPOSAL: ActionView(
@@ -73,6 +81,7 @@ ACTIONS: dict[Action, ActionView] = {
         "accepted the proposal",
         "✅ {who} accepted your proposal {m} in {c}.",
         row="proposal",
+        turn="accept or reject the proposal {m}",
     ),
     Action.REJECT_PROPOSAL: ActionView(
         "rej",
@@ -100,6 +109,7 @@ ACTIONS: dict[Action, ActionView] = {
         "submitted work for",
         "📤 {who} submitted work for {m} ({amt}) in {c}. Approve &amp; release the payment, or request changes.",
         asks_text=True,
+        turn="submit work for {m}",
     ),
     Action.ACCEPT_REFUND: ActionView(
         "rya",
@@ -109,6 +119,7 @@ ACTIONS: dict[Action, ActionView] = {
         "accepted the refund of",
         "↩️ {who} accepted the refund of {m} ({amt}) in {c}.",
         row="refund_answer",
+        turn="accept or decline the refund of {m}",
     ),
     Action.DECLINE_REFUND: ActionView(
         "ryn",
@@ -126,6 +137,8 @@ ACTIONS: dict[Action, ActionView] = {
         "refunded",
         "refunded",
         "↩️ {who} refunded {m} ({amt}) in {c}.",
+        confirm="Refund {amt} to {other} for {m}?",
+        confirm_label="Refund",
         in_group=False,
     ),
     Action.KEEP_OPEN: ActionView(
@@ -136,6 +149,7 @@ ACTIONS: dict[Action, ActionView] = {
         "kept the contract open",
         "{who} keeps {c} open for more milestones.",
         row="close",
+        turn="keep the contract open or end it",
     ),
     Action.NEW_INVITE: ActionView(
         "invl", "New invite link", "Here is a new invite link.", "", "", "", primary=False, in_group=False
@@ -175,6 +189,7 @@ ACTIONS: dict[Action, ActionView] = {
         asks_text=True,
         primary=False,
         in_group=False,
+        turn="add a milestone",
     ),
     Action.END: ActionView(
         "end",

@@ -23,7 +23,9 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     Defaults,
+    MessageHandler,
     TypeHandler,
+    filters,
 )
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
@@ -33,7 +35,7 @@ from storage.db import create_engine, normalize_url, session_factory, start_wal_
 from storage.migrate import upgrade_to_head
 from storage.uow import uow_factory
 
-from . import handlers
+from . import details, handlers, hints, texts
 from .common import Deps, remember_user, utc_now
 from .concurrency import PersonGuard, PerUserUpdateProcessor
 from .flows import build_conversation
@@ -269,7 +271,9 @@ def build_application(
     deps = app.bot_data["deps"] = Deps(svc=svc, settings=settings, clock=clock)
     # rate_limiter=False (tests): the sender sends as fast as it can.
     rate = settings.send_rate_per_second if rate_limiter else 0.0
-    sender = Sender(bot.call, sessions, rate=rate, on_unreachable=deps.mark_unreachable)
+    sender = Sender(
+        bot.call, sessions, rate=rate, on_unreachable=deps.mark_unreachable, retired_card=texts.CARD_REPLACED
+    )
     app.bot_data["sender"] = sender
     app.bot_data["sessions"] = sessions
     runner = app.bot_data["turns"] = TurnRunner(
@@ -291,7 +295,9 @@ def build_application(
     app.add_handler(CommandHandler("milestones", handlers.private_only(handlers.milestones_command)))
     app.add_handler(CommandHandler("link", handlers.link_command))
     app.add_handler(CommandHandler("cancel", handlers.cancel_nothing))
+    app.add_handler(CallbackQueryHandler(details.on_press, pattern=details.is_details_press))
     app.add_handler(CallbackQueryHandler(handlers.on_button))
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, hints.stray))  # last: what nothing took
     app.add_error_handler(on_error)
     if app.job_queue is not None:
         install_reminders(app)

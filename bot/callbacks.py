@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -66,10 +68,54 @@ class View(_Fixed):
 
 
 @dataclass(frozen=True)
+class Refresh(_Fixed):
+    """The card's own Refresh: as View, and it marks the message as the contract's card (one live card
+    per chat: bot/turn.py reads it from the keyboard of what is sent)."""
+
+    FORMAT: ClassVar[str] = "c:rf:{contract_id}:{page}"
+    contract_id: int
+    page: int = 0
+
+
+@dataclass(frozen=True)
+class OpenCard(_Fixed):
+    """Open a contract's card as a new message (from news or a reminder, whose text stays as it was)."""
+
+    FORMAT: ClassVar[str] = "c:open:{contract_id}"
+    contract_id: int
+
+
+@dataclass(frozen=True)
 class History(_Fixed):
     FORMAT: ClassVar[str] = "c:hist:{contract_id}:{page}"
     contract_id: int
     page: int = 0
+
+
+@dataclass(frozen=True)
+class DetailsList(_Fixed):
+    """The card's Details: which milestone of the card's page (skipped when the page shows one)."""
+
+    FORMAT: ClassVar[str] = "md:l:{contract_id}:{page}"
+    contract_id: int
+    page: int = 0  # the card's page
+
+
+@dataclass(frozen=True)
+class Details(_Fixed):
+    """One milestone's details at a page (long notes and many revisions take more than one message)."""
+
+    FORMAT: ClassVar[str] = "md:{milestone_id}:{page}"
+    milestone_id: int
+    page: int = 0
+
+
+@dataclass(frozen=True)
+class SendFile(_Fixed):
+    """Send again a file submitted with a milestone (by its row id; the press is checked like any other)."""
+
+    FORMAT: ClassVar[str] = "fl:{file_id}"
+    file_id: int
 
 
 @dataclass(frozen=True)
@@ -131,7 +177,23 @@ class Choice(_Fixed):
     value: str
 
 
-Callback = Press | View | History | ContractList | NewContract | InviteAnswer | LinkGroup | PickerPage | Pick | Choice
+Callback = (
+    Press
+    | View
+    | Refresh
+    | OpenCard
+    | History
+    | DetailsList
+    | Details
+    | SendFile
+    | ContractList
+    | NewContract
+    | InviteAnswer
+    | LinkGroup
+    | PickerPage
+    | Pick
+    | Choice
+)
 
 
 def _press(m: re.Match[str]) -> Press | None:
@@ -147,7 +209,12 @@ def _press(m: re.Match[str]) -> Press | None:
 
 _ROUTES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Callback | None]]] = [
     (re.compile(rf"c:view:{_ID}(?::{_PAGE})?"), lambda m: View(int(m.group(1)), int(m.group(2) or 0))),
+    (re.compile(rf"c:open:{_ID}"), lambda m: OpenCard(int(m.group(1)))),
+    (re.compile(rf"c:rf:{_ID}:{_PAGE}"), lambda m: Refresh(int(m.group(1)), int(m.group(2)))),
     (re.compile(rf"c:hist:{_ID}(?::{_PAGE})?"), lambda m: History(int(m.group(1)), int(m.group(2) or 0))),
+    (re.compile(rf"md:l:{_ID}:{_PAGE}"), lambda m: DetailsList(int(m.group(1)), int(m.group(2)))),
+    (re.compile(rf"md:{_ID}:{_PAGE}"), lambda m: Details(int(m.group(1)), int(m.group(2)))),
+    (re.compile(rf"fl:{_ID}"), lambda m: SendFile(int(m.group(1)))),
     (re.compile(rf"c:list(?::{_PAGE})?"), lambda m: ContractList(int(m.group(1) or 0))),
     (re.compile(r"c:new"), lambda m: NewContract()),
     (re.compile(rf"(m|c):([a-z]{{1,8}}):{_ID}"), _press),
@@ -207,3 +274,28 @@ def choice(kind: str, value: str | None = None, prefix: str | None = None) -> Ca
         )
 
     return match
+
+
+def card_digest(text: str, markup: object) -> str:
+    """What a card shows, as a short digest (text and buttons): an edit to the same is skipped."""
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    elif markup is not None and not isinstance(markup, dict):
+        markup = markup.to_dict()  # type: ignore[attr-defined]
+    return hashlib.sha1(f"{text}\n{json.dumps(markup, sort_keys=True)}".encode()).hexdigest()
+
+
+def card_of(markup: object) -> int | None:
+    """The contract whose card this keyboard is (its Refresh button), if it is a card's: an
+    InlineKeyboardMarkup or its JSON form (`{"inline_keyboard": [[{"callback_data": ...}]]}`)."""
+    if markup is None:
+        return None
+    rows = markup.get("inline_keyboard", []) if isinstance(markup, dict) else getattr(markup, "inline_keyboard", ())
+    for row in rows:
+        for button in row:
+            data = button.get("callback_data") if isinstance(button, dict) else getattr(button, "callback_data", None)
+            if isinstance(data, str) and data.startswith("c:rf:"):
+                cb = decode(data)
+                if isinstance(cb, Refresh):
+                    return cb.contract_id
+    return None

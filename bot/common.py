@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 from domain.model import Contract, without_control
 from domain.ports import UserProfile
 from domain.services import ContractService
+from domain.zones import zone
 
 from .keyboards import card_keyboard
 from .parsing import zone_for
@@ -57,6 +58,17 @@ async def user_zone(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> tuple[s
     profile = await d.svc.profile(user_id)
     name = (profile.timezone if profile and profile.timezone else None) or d.settings.default_timezone
     return name, zone_for(name)
+
+
+async def viewer_zone(context: ContextTypes.DEFAULT_TYPE, viewer_id: int | None) -> tzinfo:
+    """The zone a message's times are shown in: the person's (the configured default when they set none,
+    or theirs is no longer known); a group's (None) is UTC, named as such: its members live in different
+    zones, and no one's zone is right for all."""
+    if viewer_id is None:
+        return UTC
+    d = deps(context)
+    profile = await d.svc.profile(viewer_id)
+    return zone(profile.timezone if profile else None, d.settings.default_timezone)
 
 
 async def user_today(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> date:
@@ -123,7 +135,8 @@ async def names_of(context: ContextTypes.DEFAULT_TYPE, contract: Contract) -> di
 async def render_card(context, contract: Contract, viewer_id: int | None, page: int = 0):
     role = contract.role_of(viewer_id) if viewer_id is not None else None
     names = await names_of(context, contract)
-    return card_text(contract, role, names, page), card_keyboard(contract, role, page)
+    tz = await viewer_zone(context, viewer_id)
+    return card_text(contract, role, names, page, tz), card_keyboard(contract, role, page)
 
 
 async def answer_press(update: Update, text: str | None = None, alert: bool = False) -> None:
@@ -168,6 +181,18 @@ def shows_already(message: Message, text: str, markup: InlineKeyboardMarkup | No
     return getattr(message, "text", None) == plain and current == (markup or InlineKeyboardMarkup([]))
 
 
+async def known_unreachable(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> bool:
+    """During an update: the person blocked the bot, or is the person acting and has never opened a
+    private chat with it (a message recorded for them now could never be delivered)."""
+    turn = current_turn()
+    if turn is None or chat_id <= 0:
+        return False
+    profile = await deps(context).svc.profile(chat_id)
+    if profile is not None and profile.blocked:
+        return True
+    return chat_id == turn.person and (profile is None or not profile.started)
+
+
 async def safe_send(
     context: ContextTypes.DEFAULT_TYPE,
     chat_id: int,
@@ -180,13 +205,8 @@ async def safe_send(
     known yet. None then means the person is known to be unreachable: they blocked the bot, or they are
     the person acting and have never opened a private chat with it (each private update marks that).
     A 403 found later is handled by the sender."""
-    turn = current_turn()
-    if turn is not None and chat_id > 0:
-        profile = await deps(context).svc.profile(chat_id)
-        if profile is not None and profile.blocked:
-            return None
-        if chat_id == turn.person and (profile is None or not profile.started):
-            return None
+    if await known_unreachable(context, chat_id):
+        return None
     try:
         return await context.bot.send_message(chat_id, text, reply_markup=markup)
     except Forbidden:

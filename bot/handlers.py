@@ -19,13 +19,16 @@ from .callbacks import (
     History,
     InviteAnswer,
     LinkGroup,
+    OpenCard,
     Pick,
     PickerPage,
     Press,
+    Refresh,
     View,
+    card_of,
     decode,
 )
-from .common import answer_press, deps, edit_or_send, names_of, render_card, safe_send, user_zone
+from .common import answer_press, deps, edit_or_send, names_of, render_card, safe_send, viewer_zone
 from .keyboards import (
     PICK_PAGE_SIZE,
     choose_contract_keyboard,
@@ -35,7 +38,8 @@ from .keyboards import (
     start_keyboard,
 )
 from .notify import tell_others
-from .texts import HELP, WELCOME, e, history_text
+from .reminders import reminder_settings
+from .texts import WELCOME, confirmation, e, help_text, history_text
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +108,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text(HELP.format(review_days=deps(context).settings.review_days))
+    d = deps(context)
+    service = d.extra.get("reminders")  # the reminder job's own policy, when it runs
+    policy = service.settings if service is not None else reminder_settings(context.application)
+    await update.effective_message.reply_text(help_text(d.settings.review_days, policy))
 
 
 async def cancel_nothing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -268,7 +275,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     cb = decode(q.data)
     if isinstance(cb, Press) and not ACTIONS[cb.action].asks_text:
         await action_pressed(update, context, cb)
-    elif isinstance(cb, View):
+    elif isinstance(cb, View | Refresh | OpenCard):
         await view_pressed(update, context, cb)
     elif isinstance(cb, History):
         await history_pressed(update, context, cb)
@@ -321,7 +328,9 @@ async def refuse_press(
         except DomainError:
             contract_id = None
     await refuse(update, context, err, contract_id, RULES[press.action].role)
-    if refresh and on_ms and contract_id is not None and not in_group(update):
+    # A press on a card (its own buttons) shows the card as it is now, whatever the action was.
+    pressed_card = card_of(getattr(update.callback_query.message, "reply_markup", None)) == contract_id
+    if refresh and (on_ms or pressed_card) and contract_id is not None and not in_group(update):
         await refresh_card(update, context, contract_id)
 
 
@@ -337,7 +346,9 @@ async def action_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, pre
             contract = await d.svc.require(press.action, q.from_user.id, **where)
             ms = contract.milestone(press.target) if on_ms else None
             await q.answer()
-            question = view.confirm.format(title=e(contract.title), m=e(ms.title) if ms else "")
+            other = contract.party_id(contract.require_party(q.from_user.id).other)
+            names = await names_of(context, contract)
+            question = confirmation(view.confirm, contract, ms, names.get(other or 0, "the other party"))
             await edit_or_send(
                 context,
                 q.message,
@@ -383,7 +394,8 @@ async def refresh_card(update: Update, context: ContextTypes.DEFAULT_TYPE, contr
     await edit_or_send(context, update.callback_query.message, chat_of(update), text, markup)
 
 
-async def view_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: View) -> None:
+async def view_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: View | Refresh | OpenCard) -> None:
+    """The card in place of the pressed message; OpenCard (on news, a reminder) as a new one below it."""
     q = update.callback_query
     try:
         contract = await deps(context).svc.view(cb.contract_id, q.from_user.id)
@@ -392,6 +404,10 @@ async def view_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: V
         return
     await q.answer()
     viewer = None if in_group(update) else q.from_user.id
+    if isinstance(cb, OpenCard):
+        text, markup = await render_card(context, contract, viewer)
+        await safe_send(context, chat_of(update), text, markup)
+        return
     text, markup = await render_card(context, contract, viewer, cb.page)
     await edit_or_send(context, q.message, chat_of(update), text, markup)
 
@@ -404,7 +420,7 @@ async def history_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, cb
         await refuse(update, context, err, cb.contract_id)
         return
     await q.answer()
-    _, tz = await user_zone(context, q.from_user.id)
+    tz = await viewer_zone(context, None if in_group(update) else q.from_user.id)  # a group reads UTC
     names = await names_of(context, contract)
     text, pages = history_text(contract, entries, names, tz, cb.page)
     await edit_or_send(

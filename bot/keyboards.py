@@ -7,10 +7,22 @@ from telegram import InlineKeyboardMarkup
 
 from domain.actions import Action, Allowed
 from domain.model import Contract, Milestone, Role
+from domain.moves import move_after
 
 from .actions import ACTIONS
-from .callbacks import ContractList, History, NewContract, Press, View
-from .texts import CARD_PAGE_SIZE, card_milestones, card_pages, short
+from .callbacks import (
+    ContractList,
+    Details,
+    DetailsList,
+    History,
+    NewContract,
+    OpenCard,
+    Press,
+    Refresh,
+    SendFile,
+    View,
+)
+from .texts import CARD_PAGE_SIZE, DetailsPage, card_milestones, card_page_of, card_pages, short
 
 
 def action_button(
@@ -76,7 +88,12 @@ def card_keyboard(contract: Contract, role: Role | None, page: int = 0) -> Inlin
         page_ids={ms.id for _, ms in listed if ms.id is not None},
     )
     pages = card_pages(contract)
-    nav = [Btn("History", callback_data=History(cid).encode()), Btn("Refresh", callback_data=View(cid, page).encode())]
+    nav = [
+        Btn("History", callback_data=History(cid).encode()),
+        Btn("Refresh", callback_data=Refresh(cid, page).encode()),
+    ]
+    if listed:  # each milestone's description, notes, files and history, one tap away
+        nav.insert(0, Btn("Details", callback_data=DetailsList(cid, page).encode()))
     if pages > 1:
         if page > 0:
             nav.insert(0, Btn("◀", callback_data=View(cid, page - 1).encode()))
@@ -86,10 +103,18 @@ def card_keyboard(contract: Contract, role: Role | None, page: int = 0) -> Inlin
     return InlineKeyboardMarkup(rows)
 
 
-def notification_keyboard(contract: Contract, role: Role | None) -> InlineKeyboardMarkup:
-    rows = action_rows(contract, allowed_for(contract, role), role, card=False)
+def notification_keyboard(
+    contract: Contract, role: Role | None, about: Milestone | None = None
+) -> InlineKeyboardMarkup:
+    """News carries the buttons of the step the change leads to (domain/moves.py: the milestone it is about,
+    or what follows once that one is released or refunded), as far as this viewer may use them, and
+    Open contract."""
     assert contract.id is not None
-    rows.append([Btn("Open contract", callback_data=View(contract.id).encode())])
+    move = move_after(contract, contract.party_id(role) if role is not None else None, about)
+    wanted = {(a, move.milestone.id if move.milestone else None) for a in move.actions} if move else set()
+    allowed = [a for a in allowed_for(contract, role) if (a.action, a.milestone.id if a.milestone else None) in wanted]
+    rows = action_rows(contract, allowed, role, card=False)
+    rows.append([Btn("Open contract", callback_data=OpenCard(contract.id).encode())])
     return InlineKeyboardMarkup(rows)
 
 
@@ -150,3 +175,32 @@ def start_keyboard() -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def details_list_keyboard(contract: Contract, page: int) -> InlineKeyboardMarkup:
+    """The milestones of the card's page, numbered as the card numbers them, and the way back."""
+    assert contract.id is not None
+    listed = card_milestones(contract)[page * CARD_PAGE_SIZE : (page + 1) * CARD_PAGE_SIZE]
+    rows = [
+        [Btn(f"{num}{'.' if num.isdigit() else ''} {short(ms.title, 40)}", callback_data=Details(ms.id).encode())]
+        for num, ms in listed
+        if ms.id is not None
+    ]
+    rows.append([Btn("Back to contract", callback_data=View(contract.id, page).encode())])
+    return InlineKeyboardMarkup(rows)
+
+
+def details_keyboard(contract: Contract, ms: Milestone, shown: DetailsPage) -> InlineKeyboardMarkup:
+    """A button per file listed on this page (sends it again), ◀ ▶ between pages, Back to contract."""
+    assert contract.id is not None and ms.id is not None
+    files = [Btn(label, callback_data=SendFile(file_id).encode()) for file_id, label in shown.files]
+    rows = [files[i : i + 2] for i in range(0, len(files), 2)]
+    nav = []
+    if shown.page > 0:
+        nav.append(Btn("◀", callback_data=Details(ms.id, shown.page - 1).encode()))
+    if shown.page < shown.pages - 1:
+        nav.append(Btn("▶", callback_data=Details(ms.id, shown.page + 1).encode()))
+    if nav:
+        rows.append(nav)
+    rows.append([Btn("Back to contract", callback_data=View(contract.id, card_page_of(contract, ms)).encode())])
+    return InlineKeyboardMarkup(rows)

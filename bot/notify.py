@@ -7,12 +7,14 @@ import logging
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from domain.model import Role
+from domain.model import Contract, Role
 from domain.services import Outcome
+from storage import durable
 
-from .common import deps, names_of, safe_send
+from .callbacks import card_digest
+from .common import deps, names_of, render_card, safe_send, viewer_zone
 from .keyboards import notification_keyboard
-from .texts import e, notification
+from .texts import e, files_line, fit, notification
 from .turn import current_turn
 
 log = logging.getLogger(__name__)
@@ -40,28 +42,61 @@ async def notify(
         # Someone who is not a party (yet): e.g. the invited person who declined.
         names.update(await deps(context).svc.names([outcome.actor_id]))
     actor = names.get(outcome.actor_id, "The bot") if outcome.actor_id is not None else "The bot"
-    text = notification(outcome.action, c, outcome.milestone, actor)
+
+    async def text_for(chat: int | None) -> str:
+        """The news as this recipient reads it: its times in their zone (None, a group: UTC)."""
+        tz = await viewer_zone(context, chat)
+        text = notification(outcome.action, c, outcome.milestone, actor, outcome.changes, tz=tz)
+        return fit(f"{text}\n{files_line(outcome.files)}") if outcome.files else text
+
     unreachable = []
     for role in recipients(outcome):
         user_id = c.party_id(role)
         if user_id is None:
             continue
+        text = await text_for(user_id)
         turn = current_turn()
         if turn is not None and hint_chat is not None and c.id is not None:
             name = names.get(user_id, str(user_id))
             with turn.unreachable_hint(hint_chat, unreachable_hint(context.bot.username, c.id, [name])):
-                sent = await safe_send(context, user_id, text, notification_keyboard(c, role))
+                sent = await safe_send(context, user_id, text, notification_keyboard(c, role, outcome.milestone))
         else:
-            sent = await safe_send(context, user_id, text, notification_keyboard(c, role))
+            sent = await safe_send(context, user_id, text, notification_keyboard(c, role, outcome.milestone))
         if sent is None:
             unreachable.append(names.get(user_id, str(user_id)))
     if to_group and c.group_chat_id is not None:
+        text = await text_for(None)
         try:
-            if await safe_send(context, c.group_chat_id, text, notification_keyboard(c, None)) is None:
+            if (
+                await safe_send(context, c.group_chat_id, text, notification_keyboard(c, None, outcome.milestone))
+                is None
+            ):
                 log.info("could not post to the linked group of contract %s", c.id)
         except TelegramError as err:  # e.g. the group became a supergroup (ChatMigrated)
             log.warning("could not post to the linked group of contract %s: %s", c.id, err)
+    others = [(c.party_id(role), c.party_id(role)) for role in recipients(outcome)]
+    await refresh_live_cards(context, c, [*others, *([(c.group_chat_id, None)] if to_group else [])])
     return unreachable
+
+
+async def refresh_live_cards(
+    context: ContextTypes.DEFAULT_TYPE, contract: Contract, chats: list[tuple[int | None, int | None]]
+) -> None:
+    """Each (chat, viewer)'s live card of the contract (one live card per chat), edited to show the
+    contract as it is now. A card gone meanwhile is sent afresh by the sender."""
+    turn = current_turn()
+    if turn is None or contract.id is None:
+        return
+    for chat, viewer in chats:
+        if chat is None:
+            continue
+        live = await durable.live_card(turn.session, chat, contract.id)
+        if live is None:
+            continue
+        message_id, shows = live
+        text, markup = await render_card(context, contract, viewer)
+        if card_digest(text, markup) != shows:  # else Telegram would answer "message is not modified"
+            await context.bot.edit_message_text(text, chat_id=chat, message_id=message_id, reply_markup=markup)
 
 
 async def tell_others(

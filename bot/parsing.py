@@ -10,7 +10,7 @@ from functools import cache, lru_cache
 from babel import numbers as _babel_numbers
 
 from domain.errors import InvalidInput
-from domain.money import MAX_MAJOR_UNITS, currency_decimals, is_currency, known_currencies
+from domain.money import MAX_MAJOR_UNITS, currency_decimals, format_money, is_currency, known_currencies
 from domain.zones import UnknownZone, offset_name, parse_offset, zone_named
 
 __all__ = [
@@ -167,6 +167,30 @@ def _split_number(num: str, decimals: int) -> tuple[str, str] | None:
     return int_part, fraction
 
 
+_DOT_THREE_RE = re.compile(r"(?P<head>[1-9][0-9]{0,2})\.(?P<tail>[0-9]{3})")
+
+
+def _thousands_or_decimals(num: str, currency: str) -> InvalidInput | None:
+    """'12.345' in a currency with 1 or 2 decimals: a typo of 12.35, or 12,345 written the European
+    way? Read as thousands it would be 1,000 times the other, so the person is asked which one
+    (None: the number is not like that). Without decimals (JPY) the dot can only group thousands;
+    with 3 (KWD) it is the decimal point."""
+    decimals = currency_decimals(currency)
+    found = _DOT_THREE_RE.fullmatch(num)
+    if found is None or not 0 < decimals < 3:
+        return None
+    major = int(found["head"] + found["tail"])
+    thousands = major * 10**decimals
+    # Rounded half up, on the digits (no floats): 12.345 -> 12.35, 3.999 -> 4.00.
+    exact = int(found["head"]) * 1000 + int(found["tail"])  # in thousandths
+    rounded = (exact * 10**decimals + 500) // 1000
+    typed = format_amount_plain(rounded, currency).replace(",", "")
+    return InvalidInput(
+        f"Did you mean {format_money(thousands, currency)} or {format_money(rounded, currency)}? "
+        f"Type it as {major} or {typed}."
+    )
+
+
 def parse_amount(text: str, currency: str) -> int:
     """Read an amount in the contract currency and return integer minor units.
 
@@ -177,9 +201,13 @@ def parse_amount(text: str, currency: str) -> int:
     Separators: spaces only ever group thousands. If both "," and "." occur, the last
     one is the decimal separator and the other groups thousands. If only one of them
     occurs: several times -> thousands; once and followed by exactly 3 digits ->
-    thousands ("1,500" = "1.500" = 1500), unless the currency has 3+ decimals (KWD
-    "1.500" = 1.5) or the number starts with 0 ("0.500"); otherwise it is the
-    decimal separator. Thousands groups must be 1-3 digits then groups of exactly 3.
+    thousands ("1,500" = 1500), unless the currency has 3+ decimals (KWD "1.500" = 1.5)
+    or the number starts with 0 ("0.500"); otherwise it is the decimal separator.
+    Thousands groups must be 1-3 digits then groups of exactly 3. One exception: a
+    single dot followed by exactly 3 digits ("12.345") in a currency with 1 or 2
+    decimals is refused with both readings ("Did you mean $12,345.00 or $12.35?"):
+    read as thousands, a typo would cost 1,000 times the amount. Without decimals
+    (JPY) "12.345" can only be 12,345.
 
     Refused: anything else, more decimals than the currency has, zero or negative,
     more than 1,000,000,000 major units. No floats: digits are handled as strings.
@@ -211,6 +239,9 @@ def parse_amount(text: str, currency: str) -> int:
         raise _amount_format_error(code)
     if (match["sign"] or match["sign2"] or "+") != "+":
         raise InvalidInput("Amount must be greater than zero.")
+    ambiguous = _thousands_or_decimals(match["num"], code)
+    if ambiguous is not None:
+        raise ambiguous
     too_big = InvalidInput(f"Amount must be at most {MAX_MAJOR_UNITS:,} {code}.")
     # length check first: int() of thousands of digits is slow and may be refused
     if len(int_digits.lstrip("0")) > len(str(MAX_MAJOR_UNITS)):

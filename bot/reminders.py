@@ -12,17 +12,17 @@ from telegram.ext import Application, ContextTypes
 
 from domain.actions import Action
 from domain.errors import DomainError
-from domain.model import Role
+from domain.model import Contract, Role
 from domain.reminder_service import DueReminder, ReminderService
 from domain.reminders import LogStatus, ReminderKind, ReminderSettings, Verdict, days_left
 from domain.services import Busy
 from domain.zones import zone
 
-from .callbacks import View
+from .callbacks import OpenCard
 from .common import deps
-from .keyboards import action_button
+from .keyboards import action_rows
 from .notify import notify
-from .texts import e, fmt_date, money
+from .texts import e, fmt_date, fmt_time, money
 from .turn import Priority, background_turn
 
 log = logging.getLogger(__name__)
@@ -56,23 +56,57 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def render(due: DueReminder, settings: ReminderSettings, now) -> tuple[str, InlineKeyboardMarkup]:
+# Of what the domain allows the recipient now, what each reminder offers: the actions that help with it.
+REMINDER_ACTIONS: dict[ReminderKind, tuple[Action, ...]] = {
+    ReminderKind.DUE_SOON: (Action.SUBMIT, Action.ACCEPT_REFUND, Action.DECLINE_REFUND, Action.REQUEST_REFUND),
+    ReminderKind.DUE_TODAY: (Action.SUBMIT, Action.ACCEPT_REFUND, Action.DECLINE_REFUND, Action.REQUEST_REFUND),
+    ReminderKind.OVERDUE: (
+        Action.SUBMIT,
+        Action.ACCEPT_REFUND,
+        Action.DECLINE_REFUND,
+        Action.REFUND,
+        Action.REQUEST_REFUND,
+    ),
+    ReminderKind.REVIEW_WAITING: (Action.APPROVE, Action.REQUEST_CHANGES),
+    ReminderKind.NEXT_WAITING: (Action.ACTIVATE,),
+}
+
+
+def reminder_rows(
+    contract: Contract | None, kind: ReminderKind, recipient_id: int, milestone_id: int | None, role: Role
+) -> list[list[Btn]]:
+    """The buttons of a reminder about `milestone_id`: the domain's allowed actions, those that help."""
+    if contract is None or milestone_id is None:
+        return []
+    wanted = REMINDER_ACTIONS.get(kind, ())
+    allowed = [
+        a
+        for a in contract.allowed_actions(recipient_id)
+        if a.action in wanted and a.milestone is not None and a.milestone.id == milestone_id
+    ]
+    return action_rows(contract, allowed, role, card=False)
+
+
+def render(
+    due: DueReminder, settings: ReminderSettings, now, contract: Contract | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The reminder's text and buttons; `contract` (as it is now) gives the buttons and the next
+    milestone's facts."""
     s, r = due.subject, due.reminder
     assert s is not None and r is not None  # filled in by ReminderService.take when it says SEND
     rcp = next(x for x in s.recipients if x.user_id == r.recipient_id)
     tz = zone(rcp.timezone, settings.default_timezone)
-    title, contract = f"«{e(s.title)}»", f"«{e(s.contract_title)}»"
+    title, contract_title = f"«{e(s.title)}»", f"«{e(s.contract_title)}»"
     amount = money(s.amount, s.currency)
-    open_btn = [Btn("Open contract", callback_data=View(s.contract_id).encode())]
-    rows: list[list[Btn]] = []
+    open_btn = [Btn("Open contract", callback_data=OpenCard(s.contract_id).encode())]  # the reminder stays
     left = days_left(s, tz, now)
     if r.kind is ReminderKind.DUE_SOON:
-        text = f"⏰ {title} ({amount}) in {contract} is due in {plural(left, 'day')}, on {fmt_date(s.due_date)}."
+        text = f"⏰ {title} ({amount}) in {contract_title} is due in {plural(left, 'day')}, on {fmt_date(s.due_date)}."
     elif r.kind is ReminderKind.DUE_TODAY:
-        text = f"⏰ {title} ({amount}) in {contract} is due today, {fmt_date(s.due_date)}."
+        text = f"⏰ {title} ({amount}) in {contract_title} is due today, {fmt_date(s.due_date)}."
     elif r.kind is ReminderKind.OVERDUE:
         text = (
-            f"⚠️ {title} ({amount}) in {contract} is {plural(-left, 'day')} overdue: it was due on "
+            f"⚠️ {title} ({amount}) in {contract_title} is {plural(-left, 'day')} overdue: it was due on "
             f"{fmt_date(s.due_date)}."
         )
     elif r.kind is ReminderKind.REVIEW_WAITING:
@@ -80,23 +114,18 @@ def render(due: DueReminder, settings: ReminderSettings, now) -> tuple[str, Inli
         release_at = s.submitted_at + timedelta(days=s.review_days)
         days = max(1, -(-int((release_at - now).total_seconds()) // 86400))
         text = (
-            f"⏳ Work on {title} ({amount}) in {contract} waits for your review. Unless you approve or "
-            f"request changes, it is released automatically in {plural(days, 'day')} "
-            f"({release_at.astimezone(tz).strftime('%d %b %Y %H:%M')} your time)."
+            f"⏳ Work on {title} ({amount}) in {contract_title} waits for your review. Unless you approve or "
+            f"request changes, it is released automatically in {plural(days, 'day')}, on {fmt_time(release_at, tz)}."
         )
-        rows = [
-            [action_button(Action.APPROVE, s.milestone_id, s.title)],
-            [action_button(Action.REQUEST_CHANGES, s.milestone_id, s.title)],
-        ]
     else:  # NEXT_WAITING
+        nxt = next((m for m in contract.milestones if m.id == s.next_unfunded_id), None) if contract else None
+        facts = f" ({money(nxt.amount, s.currency)}, due {fmt_date(nxt.due_date)})" if nxt is not None else ""
         text = (
-            f"{title} in {contract} was released {plural(r.days, 'day')} ago. The next milestone "
-            f"«{e(s.next_unfunded_title)}» is waiting to be activated and funded."
+            f"⏭️ {title} in {contract_title} was released {plural(r.days, 'day')} ago. The next milestone "
+            f"«{e(s.next_unfunded_title)}»{facts} is waiting to be activated and funded."
         )
-        if s.next_unfunded_id:
-            rows = [[action_button(Action.ACTIVATE, s.next_unfunded_id, s.next_unfunded_title)]]
-    if r.kind in (ReminderKind.DUE_SOON, ReminderKind.DUE_TODAY, ReminderKind.OVERDUE) and rcp.role is Role.FREELANCER:
-        rows = [[action_button(Action.SUBMIT, s.milestone_id, s.title)]]
+    about = s.next_unfunded_id if r.kind is ReminderKind.NEXT_WAITING else s.milestone_id
+    rows = reminder_rows(contract, r.kind, r.recipient_id, about, rcp.role)
     return text, InlineKeyboardMarkup(rows + [open_btn])
 
 
@@ -129,6 +158,22 @@ async def run_sweep(context: ContextTypes.DEFAULT_TYPE) -> dict[str, int]:
 
 
 async def deliver(context: ContextTypes.DEFAULT_TYPE, service: ReminderService, item: DueReminder) -> str:
+    """Deliver one due reminder (`deliver_one`), and tell the operator what became of it: one INFO line of
+    ids, kind and decision (with the reason for a skip or a hold), no personal text."""
+    outcome = await deliver_one(context, service, item)
+    log.info(
+        "reminder log=%s kind=%s milestone=%s recipient=%s decision=%s%s",
+        item.log_id,
+        item.kind,
+        item.milestone_id,
+        item.recipient_id,
+        outcome,
+        f" reason={item.reason}" if item.reason and outcome in ("skipped", "waiting") else "",
+    )
+    return outcome
+
+
+async def deliver_one(context: ContextTypes.DEFAULT_TYPE, service: ReminderService, item: DueReminder) -> str:
     """Check the reminder against the milestone as it is now, and either queue it for the sender or run
     the automatic release with its news: the reminder marked sent and its message (or the release and
     its news) commit together, so a crash can neither lose nor repeat it."""
@@ -150,6 +195,7 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE, service: ReminderService, 
                 return "retry"  # still planned and due: the next sweep tries again
             except DomainError:
                 await service.finished([item.log_id], LogStatus.SKIPPED, now)  # approved or changed meanwhile
+                item.reason = "changed_meanwhile"
                 return "skipped"
             except Exception:
                 log.exception("automatic release of milestone %s failed; retrying at the next sweep", item.milestone_id)
@@ -158,7 +204,9 @@ async def deliver(context: ContextTypes.DEFAULT_TYPE, service: ReminderService, 
             turn.priority = Priority.NEWS
             await notify(context, outcome)
             return "released"
-        text, markup = render(item, service.settings, now)
+        assert item.subject is not None  # filled in by take when it says SEND
+        contract = await d.svc.peek(item.subject.contract_id)  # for the buttons the domain allows now
+        text, markup = render(item, service.settings, now, contract)
         await context.bot.send_message(item.recipient_id, text, reply_markup=markup)
         await service.finished([item.log_id], LogStatus.SENT, now)
         return "sent"

@@ -37,6 +37,7 @@ from storage import durable
 from storage.durable import Claimed, Outgoing, Settled
 from storage.uow import ambient
 
+from .callbacks import card_digest
 from .turn import Priority
 
 log = logging.getLogger(__name__)
@@ -156,11 +157,13 @@ class Sender:
         rate: float,
         on_unreachable: Callable[[int], Awaitable[None]],
         concurrency: int = CONCURRENCY,
+        retired_card: str = "⬇️ This card was replaced by the one below.",
     ) -> None:
         self.call = call
         self.sessions = sessions
         self.pace = Pace(rate)
         self.on_unreachable = on_unreachable
+        self.retired_card = retired_card  # what a chat's card becomes when a newer one is delivered
         self.concurrency = concurrency
         self.me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease = LEASE
@@ -400,16 +403,22 @@ class Sender:
 
     async def _deliver(self, row: Claimed) -> Settled:
         now = datetime.now(UTC)
+        message_id = row.params.get("message_id")  # an edit's; a send's comes with its answer
         try:
             try:
-                await self.call(row.method, row.params, READ_TIMEOUT_S)
+                answer = await self.call(row.method, row.params, READ_TIMEOUT_S)
+                if isinstance(answer, dict) and "message_id" in answer:
+                    message_id = answer["message_id"]
             except BadRequest as err:
                 if row.method.startswith("edit") and "not modified" in str(err).lower():
                     pass  # it shows this already
-                elif row.method == "editMessageText" and _gone(err):
+                elif row.method == "editMessageText" and _gone(err) and (row.card or 0) >= 0:
                     self.counts["fresh"] += 1  # the card to edit is gone: a fresh one
                     fresh = {k: v for k, v in row.params.items() if k not in ("message_id", "inline_message_id")}
-                    await self.call("sendMessage", fresh, READ_TIMEOUT_S)
+                    answer = await self.call("sendMessage", fresh, READ_TIMEOUT_S)
+                    message_id = answer.get("message_id") if isinstance(answer, dict) else None
+                elif (row.card or 0) < 0 and _gone(err):
+                    return Settled(row.id, "sent")  # a retired card that is gone: nothing to retire
                 else:
                     raise
         except RetryAfter as err:
@@ -447,7 +456,15 @@ class Sender:
             self.counts["retried"] += 1
             return Settled(row.id, "pending", now + backoff(row.attempts), _fault(err))
         self.counts["sent"] += 1
+        if row.card is not None and row.card > 0 and message_id is not None:
+            digest = card_digest(str(row.params.get("text", "")), row.params.get("reply_markup"))
+            return Settled(row.id, "sent", card=(row.chat_id, row.card, int(message_id), digest))
         return Settled(row.id, "sent")
+
+    def _retire(self, chat: int, contract: int, message: int) -> Outgoing:
+        """A chat's card of a contract, replaced by a newer one: its text says so, its buttons go."""
+        params = {"chat_id": chat, "message_id": message, "text": self.retired_card}
+        return Outgoing(chat, "editMessageText", params, Priority.REPLY, card=-contract)
 
     async def _unreachable(self, row: Claimed) -> None:
         if row.chat_id > 0:
@@ -471,7 +488,7 @@ class Sender:
             batch, self._settled = self._settled, []
             giveback, self._giveback = self._giveback, []
             try:
-                await durable.settle(self.sessions, batch, datetime.now(UTC), self.me)
+                await durable.settle(self.sessions, batch, datetime.now(UTC), self.me, self._retire)
                 await durable.release(self.sessions, giveback, self.me)
             except Exception:
                 # The leases end by themselves: these are sent again then (counted as maybe sent).

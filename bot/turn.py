@@ -35,6 +35,8 @@ from storage import durable
 from storage.durable import Claimed, Outgoing
 from storage.uow import ambient
 
+from .callbacks import card_of
+
 log = logging.getLogger(__name__)
 
 
@@ -47,7 +49,7 @@ class Priority(IntEnum):
 
 
 # Calls recorded during a turn; anything else (getMe, setMyCommands…) goes to Telegram as it is.
-_SENDS = {"sendMessage"}
+_SENDS = {"sendMessage", "sendDocument", "sendPhoto"}
 _EDITS = {"editMessageText", "editMessageReplyMarkup"}
 
 
@@ -83,8 +85,12 @@ class Turn:
         chat_id = int(params["chat_id"]) if "chat_id" in params else (self.chat or 0)
         ours = method in _EDITS or chat_id in (self.chat, self.person)
         hint_chat, hint = self._hint or (None, None)
+        card = None
+        if method in ("sendMessage", "editMessageText") and "reply_markup" in params:
+            markup = params["reply_markup"]
+            card = card_of(json.loads(markup) if isinstance(markup, str) else markup)
         self.outbox.append(
-            Outgoing(chat_id, method, params, Priority.REPLY if ours else self.priority, hint_chat, hint)
+            Outgoing(chat_id, method, params, Priority.REPLY if ours else self.priority, hint_chat, hint, card)
         )
 
     @contextmanager

@@ -192,6 +192,7 @@ _STATE_PHRASE = {
     _S.REFUNDED: "was refunded",
     _S.REJECTED: "was rejected",
     _S.CANCELLED: "was deleted",
+    _S.CANCELLED_AT_END: "was cancelled when the contract ended",
 }
 
 

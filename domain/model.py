@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from .actions import (
@@ -41,6 +41,7 @@ __all__ = [
     "Milestone",
     "MilestoneStatus",
     "Role",
+    "SubmittedFile",
     "Totals",
     "UNFUNDED_STATES",
     "check_due_date",
@@ -52,6 +53,11 @@ DESCRIPTION_MAX = 2_000
 REASON_MAX = 1_000
 CONTRACT_TITLE_MAX = 100
 DEFAULT_REVIEW_DAYS = 14
+FILES_PER_SUBMISSION = 10  # as many as one Telegram album
+FILE_KINDS = ("document", "photo")
+FILE_NAME_MAX = 255
+CAPTION_MAX = 1_024  # Telegram's own limit for a caption
+FILE_ID_MAX = 255
 
 
 # C0 and C1 control characters other than tab and line breaks.
@@ -114,6 +120,39 @@ class Milestone:
         return self.status in FUNDED_STATES
 
 
+@dataclass(frozen=True)
+class SubmittedFile:
+    """A document or photo sent with a submission, kept as Telegram's file_id (nothing is downloaded).
+    `submission`: which submission of the milestone it came with (1 = the first; a resubmission after a
+    change request is the next)."""
+
+    kind: str  # "document" or "photo"
+    file_id: str
+    file_unique_id: str = ""
+    name: str = ""  # a document's file name; photos have none
+    caption: str = ""
+    size: int | None = None
+    milestone_id: int | None = None
+    submission: int = 0
+    actor_id: int | None = None
+    at: datetime | None = None
+    id: int | None = None
+
+
+def check_files(files: tuple[SubmittedFile, ...] | list[SubmittedFile]) -> None:
+    """What one submission may carry: at most FILES_PER_SUBMISSION documents or photos, each with a
+    Telegram file id, a name and a caption within limits."""
+    if len(files) > FILES_PER_SUBMISSION:
+        raise InvalidInput(f"A submission takes at most {FILES_PER_SUBMISSION} files (this one has {len(files)}).")
+    for f in files:
+        if f.kind not in FILE_KINDS:
+            raise InvalidInput("Only documents and photos can be attached.")
+        if not f.file_id or len(f.file_id) > FILE_ID_MAX or _CONTROL.search(f.file_id):
+            raise InvalidInput("That file can't be attached.")
+        check_text(f.name, "file name", min_len=0, max_len=FILE_NAME_MAX)
+        check_text(f.caption, "caption", min_len=0, max_len=CAPTION_MAX)
+
+
 @dataclass
 class LedgerEntry:
     kind: LedgerKind
@@ -125,16 +164,26 @@ class LedgerEntry:
     id: int | None = None
 
 
+@dataclass(frozen=True)
+class FieldChange:
+    """One field an edit changed: 'title', 'amount' (minor units), 'due_date' or 'description'."""
+
+    field: str
+    old: str | int | date
+    new: str | int | date
+
+
 @dataclass
 class HistoryEntry:
     action: str
     at: datetime
-    actor_id: int | None  # None: the bot itself (automatic release, contract end clean-up)
+    actor_id: int | None  # None: the bot itself (automatic release)
     note: str = ""
     milestone: Milestone | None = None
     milestone_id: int | None = None
     milestone_title: str = ""
     id: int | None = None
+    changes: tuple[FieldChange, ...] = ()  # an edit's old -> new, for the news (not stored: the note names them)
 
 
 @dataclass(frozen=True)
@@ -184,6 +233,7 @@ class Contract:
     # Changes not stored yet; the repository writes them in the same transaction as the contract.
     new_ledger: list[LedgerEntry] = field(default_factory=list, repr=False)
     new_history: list[HistoryEntry] = field(default_factory=list, repr=False)
+    new_files: list[SubmittedFile] = field(default_factory=list, repr=False)
 
     # ----- creation and joining -----------------------------------------------------------
     @classmethod
@@ -448,7 +498,7 @@ class Contract:
         description: str | None = None,
     ) -> Milestone:
         ms = self._require_ms(Action.EDIT, actor_id, milestone_id)
-        changes = []
+        changes: list[FieldChange] = []
         if title is not None:
             check_text(title, "title", min_len=1, max_len=TITLE_MAX)
         if description is not None:
@@ -461,10 +511,11 @@ class Contract:
         for name, value in (("title", title), ("amount", amount), ("due date", due_date), ("description", description)):
             attr = name.replace(" ", "_")
             if value is not None and getattr(ms, attr) != value:
+                changes.append(FieldChange(attr, getattr(ms, attr), value))
                 setattr(ms, attr, value)
-                changes.append(name)
         if changes:
-            self._log("milestone_edited", actor_id, now, ms, ", ".join(changes))
+            note = ", ".join(c.field.replace("_", " ") for c in changes)
+            self._log("milestone_edited", actor_id, now, ms, note, changes=tuple(changes))
         return ms
 
     def delete_milestone(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
@@ -481,12 +532,21 @@ class Contract:
         self._log("activated", actor_id, now, ms)
         return ms
 
-    def submit(self, actor_id: int, milestone_id: int, note: str, now: datetime) -> Milestone:
+    def submit(
+        self, actor_id: int, milestone_id: int, note: str, now: datetime, files: tuple[SubmittedFile, ...] = ()
+    ) -> Milestone:
+        """The freelancer delivers: a note and/or files (documents, photos; links go in the note)."""
         ms = self._require_ms(Action.SUBMIT, actor_id, milestone_id)
         check_text(note, "note", min_len=0, max_len=REASON_MAX)
+        check_files(files)
         ms.status = MilestoneStatus.SUBMITTED
         ms.submitted_at = now  # R6: a resubmission restarts the review period
         ms.submission_note = note
+        # Only a change request returns a milestone to `active` after its first submission (R6).
+        number = ms.revision_count + 1
+        self.new_files.extend(
+            replace(f, milestone_id=ms.id, submission=number, actor_id=actor_id, at=now, id=None) for f in files
+        )
         self._log("submitted", actor_id, now, ms, note)
         return ms
 
@@ -550,9 +610,9 @@ class Contract:
         cancelled = []
         for ms in self.milestones:
             if ms.status in UNFUNDED_STATES:
-                ms.status = MilestoneStatus.CANCELLED
+                ms.status = MilestoneStatus.CANCELLED_AT_END
                 cancelled.append(ms)
-                self._log("milestone_cancelled", None, now, ms, "contract ended")
+                self._log("milestone_cancelled", actor_id, now, ms, "contract ended")  # who ended it
         self.status = ContractStatus.ENDED
         self.ended_at = now
         self._log("contract_ended", actor_id, now)
@@ -607,7 +667,13 @@ class Contract:
         self._next_waiting_changed(now)
 
     def _log(
-        self, action: str, actor_id: int | None, now: datetime, ms: Milestone | None = None, note: str = ""
+        self,
+        action: str,
+        actor_id: int | None,
+        now: datetime,
+        ms: Milestone | None = None,
+        note: str = "",
+        changes: tuple[FieldChange, ...] = (),
     ) -> None:
         if ms is not None:
             ms.next_reminder_at = now
@@ -619,5 +685,6 @@ class Contract:
                 note=note,
                 milestone=ms,
                 milestone_title=ms.title if ms else "",
+                changes=changes,
             )
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Protocol
 
-from .model import Contract, ContractStatus, HistoryEntry, Invite, LedgerEntry, Role
+from .model import Contract, ContractStatus, HistoryEntry, Invite, LedgerEntry, Role, SubmittedFile
 from .reminders import DueRow, LogStatus, Planned, ReminderSubject
 
 
@@ -52,6 +52,11 @@ class ContractRepository(Protocol):
     async def history(self, contract_id: int) -> list[HistoryEntry]: ...
 
     async def ledger(self, contract_id: int) -> list[LedgerEntry]: ...
+
+    async def files(self, milestone_id: int) -> list[SubmittedFile]:
+        """The files submitted with a milestone, in the order they came."""
+
+    async def file(self, file_id: int) -> SubmittedFile | None: ...
 
 
 class InviteRepository(Protocol):

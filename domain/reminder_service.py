@@ -34,6 +34,7 @@ class DueReminder:
     recipient_id: int
     subject: ReminderSubject | None = None
     reminder: Reminder | None = None
+    reason: str = ""  # why `take` skipped or held it, for the operator's log
 
     @classmethod
     def from_row(cls, row: DueRow) -> DueReminder:
@@ -100,9 +101,13 @@ class ReminderService:
         async with self.uow_factory() as uow:
             reminders = uow.reminders
             subject = await reminders.subject(due.milestone_id)
-            decision = (
-                Decision(Verdict.SKIP) if subject is None else sweep_plan(subject, now, self.settings).decide(due.key)
-            )
+            if subject is None:
+                decision, due.reason = Decision(Verdict.SKIP), "no_milestone"
+            else:
+                plan = sweep_plan(subject, now, self.settings)
+                decision = plan.decide(due.key)
+                if decision.verdict is Verdict.SKIP:
+                    due.reason = plan.skip_reason(due.key, subject.recipients)
             verdict = decision.verdict
             if verdict is Verdict.SEND:
                 due.subject, due.reminder = subject, decision.reminder
@@ -110,6 +115,7 @@ class ReminderService:
                     verdict = Verdict.GONE
             elif verdict is Verdict.WAIT:
                 assert decision.until is not None  # decide gives WAIT with its moment
+                due.reason = f"until {decision.until.isoformat()}"
                 if not await reminders.reschedule(due.log_id, decision.until):
                     verdict = Verdict.GONE
             elif not await reminders.skip(due.log_id, now):

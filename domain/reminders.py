@@ -159,6 +159,18 @@ class SweepPlan:
                 return Decision(Verdict.WAIT, until=r.at)
         return Decision(Verdict.SKIP)
 
+    def skip_reason(self, key: tuple[str, str, int], recipients: tuple[Recipient, ...]) -> str:
+        """Why `decide` says SKIP, in a word for the operator's log (no personal text)."""
+        if any(r.key == key for r in self.superseded):
+            return "superseded"  # a newer one of its kind is due: only the latest goes out
+        for r in self.skip:
+            if r.key == key:
+                person = next((x for x in recipients if x.user_id == r.recipient_id), None)
+                if person is None:
+                    return "not_a_party"
+                return "blocked" if person.blocked else "no_longer_true"
+        return "not_planned"  # the milestone moved on (submitted, released, ...): no such reminder now
+
 
 def in_quiet_hours(local: datetime, start: time | None, end: time | None) -> bool:
     if start is None or end is None or start == end:

@@ -10,7 +10,17 @@ from typing import Any, TypeVar
 
 from .actions import RULES, Action
 from .errors import NOT_YOURS, ConcurrentUpdate, DomainError, InviteInvalid, NotFound
-from .model import DEFAULT_REVIEW_DAYS, Contract, HistoryEntry, Invite, LedgerEntry, Milestone, Role
+from .model import (
+    DEFAULT_REVIEW_DAYS,
+    Contract,
+    FieldChange,
+    HistoryEntry,
+    Invite,
+    LedgerEntry,
+    Milestone,
+    Role,
+    SubmittedFile,
+)
 from .ports import ContractSummary, UnitOfWork, UserProfile
 
 INVITE_TTL = timedelta(days=7)
@@ -35,6 +45,19 @@ class Outcome:
     cancelled: list[Milestone] | None = None
     done: Action | None = None  # the table's action, when a person did one
     invite: Invite | None = None
+    changes: tuple[FieldChange, ...] = ()  # an edit's fields, old -> new
+    files: tuple[SubmittedFile, ...] = ()  # what a submission carried
+
+
+@dataclass
+class MilestoneDetails:
+    """One milestone as its details show it: the contract it belongs to, what happened to it (oldest
+    first) and the files submitted with it (in the order they came)."""
+
+    contract: Contract
+    milestone: Milestone
+    history: list[HistoryEntry]
+    files: list[SubmittedFile]
 
 
 def new_invite_token() -> str:
@@ -152,6 +175,26 @@ class ContractService:
             contract.require_party(viewer_id)
             return contract, await uow.contracts.history(contract_id)
 
+    async def milestone_details(self, milestone_id: int, viewer_id: int) -> MilestoneDetails:
+        """R3: only the parties may see a milestone's details (a stranger learns nothing, not even that it exists)."""
+        async with self.uow_factory() as uow:
+            contract = await self._load(uow, None, milestone_id)
+            contract.require_party(viewer_id)
+            assert contract.id is not None
+            history = [h for h in await uow.contracts.history(contract.id) if h.milestone_id == milestone_id]
+            files = await uow.contracts.files(milestone_id)
+        return MilestoneDetails(contract, contract.milestone(milestone_id), history, files)
+
+    async def submitted_file(self, file_id: int, viewer_id: int) -> tuple[Contract, SubmittedFile]:
+        """A file submitted with a milestone, for one of the contract's parties to open again."""
+        async with self.uow_factory() as uow:
+            found = await uow.contracts.file(file_id)
+            if found is None or found.milestone_id is None:
+                raise NotFound(NOT_YOURS)
+            contract = await self._load(uow, None, found.milestone_id)
+        contract.require_party(viewer_id)
+        return contract, found
+
     async def ledger(self, contract_id: int) -> list[LedgerEntry]:
         async with self.uow_factory() as uow:
             return await uow.contracts.ledger(contract_id)
@@ -181,14 +224,16 @@ class ContractService:
                 result = method(actor_id=actor_id, milestone_id=milestone_id, now=now, **args)
             else:
                 result = method(actor_id=actor_id, now=now, **args)
-            event = c.new_history[-1].action if c.new_history else ""
+            last = c.new_history[-1] if c.new_history else None
             return Outcome(
-                event,
+                last.action if last else "",
                 c,
                 actor_id,
                 result if isinstance(result, Milestone) else None,
                 cancelled=result if isinstance(result, list) else None,
                 done=action,
+                changes=last.changes if last else (),
+                files=tuple(c.new_files),
             )
 
         if rule.on_milestone:

@@ -29,7 +29,8 @@ class MilestoneStatus(StrEnum):
     RELEASED = "released"
     REFUNDED = "refunded"
     REJECTED = "rejected"
-    CANCELLED = "cancelled"
+    CANCELLED = "cancelled"  # deleted by the client (not funded) or withdrawn by the freelancer (proposed)
+    CANCELLED_AT_END = "cancelled_at_end"  # not funded when the client ended the contract (R9): stays listed
 
 
 class LedgerKind(StrEnum):

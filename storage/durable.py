@@ -14,7 +14,7 @@ than running it."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,11 +25,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .db import write_gate
-from .models import ConversationRow, InboxRow, OutboxRow
+from .models import ConversationRow, InboxRow, LiveCardRow, OutboxRow
 
 _IN = InboxRow.__table__
 _OUT = OutboxRow.__table__
 _STATE = ConversationRow.__table__
+_CARDS = LiveCardRow.__table__
 
 # The keys python-telegram-bot's persistence used for a person's conversation and data: kept, so a step
 # begun before an upgrade goes on after it.
@@ -102,6 +103,7 @@ _OUTGOING_COLUMNS = (
     "not_before",
     "claimed_by",
     "claimed_until",
+    "card_contract_id",
 )
 _ADD_OUTGOING = _OUT.insert().values(
     {**{c: bindparam(c) for c in _OUTGOING_COLUMNS}, "attempts": 0, "status": "pending", "maybe_sent": 0}
@@ -130,6 +132,7 @@ _HEADS = (
         _OUT.c.hint_chat,
         _OUT.c.hint,
         _OUT.c.claimed_by,
+        _OUT.c.card_contract_id,
     )
     .where(
         _OUT.c.status == "pending",
@@ -175,6 +178,25 @@ _SENT = (
         sent_at=bindparam("now"),
     )
 )
+_LIVE_CARD = select(_CARDS.c.message_id, _CARDS.c.digest).where(
+    _CARDS.c.chat_id == bindparam("chat_id"), _CARDS.c.contract_id == bindparam("contract_id")
+)
+
+
+def _card_upsert(ins: Any) -> Any:
+    stmt = ins(_CARDS).values(
+        chat_id=bindparam("chat_id"),
+        contract_id=bindparam("contract_id"),
+        message_id=bindparam("message_id"),
+        digest=bindparam("digest"),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["chat_id", "contract_id"],
+        set_={"message_id": stmt.excluded.message_id, "digest": stmt.excluded.digest},
+    )
+
+
+_SET_LIVE_CARD: dict[str, Insert] = _by_dialect(_card_upsert)
 _RELEASE = (
     update(_OUT)
     .where(
@@ -310,6 +332,7 @@ class Outgoing:
     priority: int
     hint_chat: int | None = None
     hint: str | None = None
+    card: int | None = None  # OutboxRow.card_contract_id: a contract's card, or (negative) a card's retirement
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +347,7 @@ class Claimed:
     hint: str | None
     maybe_sent: bool  # an earlier call's answer was lost: this one may repeat it
     handed: bool = False  # leased by the turn that wrote it (no claim)
+    card: int | None = None
 
 
 def _outgoing_row(o: Outgoing, now: datetime, me: str | None, until: datetime | None) -> dict[str, Any]:
@@ -338,6 +362,7 @@ def _outgoing_row(o: Outgoing, now: datetime, me: str | None, until: datetime | 
         "not_before": now,
         "claimed_by": me,
         "claimed_until": until,
+        "card_contract_id": o.card,
     }
 
 
@@ -368,7 +393,7 @@ async def add_outgoing(
     until = now + lease
     ids = (await conn.execute(_ADD_LEASED, [_outgoing_row(o, now, lease_to, until) for o in mine])).scalars().all()
     return [
-        Claimed(i, o.chat_id, o.method, o.params, o.priority, 0, o.hint_chat, o.hint, False, handed=True)
+        Claimed(i, o.chat_id, o.method, o.params, o.priority, 0, o.hint_chat, o.hint, False, True, o.card)
         for i, o in zip(ids, mine, strict=True)
     ]
 
@@ -407,6 +432,7 @@ async def claim(
             r.hint_chat,
             r.hint,
             r.claimed_by is not None,
+            card=r.card_contract_id,
         )
         for r in rows
         if r.id in taken
@@ -420,15 +446,38 @@ class Settled:
     not_before: datetime | None = None
     error: str | None = None
     maybe_sent: bool = False  # the call timed out: Telegram may have acted on it
+    card: tuple[int, int, int, str] | None = None  # (chat, contract, message, digest): this card was delivered
 
 
 async def settle(
-    sessions: async_sessionmaker[AsyncSession], results: Sequence[Settled], now: datetime, me: str
+    sessions: async_sessionmaker[AsyncSession],
+    results: Sequence[Settled],
+    now: datetime,
+    me: str,
+    retire: Callable[[int, int, int], Outgoing] | None = None,
 ) -> None:
+    """Record what the calls did. A card delivered becomes its chat's live card of its contract; the
+    live card before it, if another message, is retired (`retire(chat, contract, message)` says how) in
+    the same transaction."""
     if not results:
         return
     async with write_gate(sessions.kw["bind"]), sessions() as session, session.begin():
         conn = await session.connection()
+        retirements = []
+        for r in results:
+            if r.card is None:
+                continue
+            chat, contract, message, digest = r.card
+            key = {"chat_id": chat, "contract_id": contract}
+            live = (await conn.execute(_LIVE_CARD, key)).first()
+            before = live[0] if live is not None else None
+            if live is not None and tuple(live) == (message, digest):
+                continue
+            await conn.execute(_SET_LIVE_CARD[conn.dialect.name], {**key, "message_id": message, "digest": digest})
+            if before is not None and before != message and retire is not None:
+                retirements.append(_outgoing_row(retire(chat, contract, before), now, None, None))
+        if retirements:
+            await conn.execute(_ADD_OUTGOING, retirements)
         # Only while the lease is ours: a row another sender took over after our lease ran out is theirs.
         sent = [r.id for r in results if r.status == "sent" and r.error is None and not r.maybe_sent]
         if sent:
@@ -447,6 +496,14 @@ async def settle(
             if r.maybe_sent:
                 values["maybe_sent"] = _OUT.c.maybe_sent + 1
             await conn.execute(update(_OUT).where(_OUT.c.id == r.id, _OUT.c.claimed_by == me).values(**values))
+
+
+async def live_card(session: AsyncSession, chat_id: int, contract_id: int) -> tuple[int, str | None] | None:
+    """The chat's live card of the contract, if one was delivered: its message and the digest of what
+    it shows."""
+    conn = await session.connection()
+    row = (await conn.execute(_LIVE_CARD, {"chat_id": chat_id, "contract_id": contract_id})).first()
+    return None if row is None else (row[0], row[1])
 
 
 async def release(sessions: async_sessionmaker[AsyncSession], ids: Sequence[int], me: str) -> None:

@@ -148,6 +148,24 @@ class HistoryRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class SubmittedFileRow(Base):
+    """A document or photo sent with a submission: Telegram's file_id, never the file itself."""
+
+    __tablename__ = "submitted_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"), index=True)
+    submission: Mapped[int] = mapped_column(Integer)  # 1 = the milestone's first submission
+    kind: Mapped[str] = mapped_column(String(16))  # document, photo
+    file_id: Mapped[str] = mapped_column(String(255))
+    file_unique_id: Mapped[str] = mapped_column(String(64), default="")
+    name: Mapped[str] = mapped_column(String(255), default="")
+    caption: Mapped[str] = mapped_column(Text, default="")
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class InviteRow(Base):
     __tablename__ = "invites"
 
@@ -262,6 +280,21 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     maybe_sent: Mapped[int] = mapped_column(Integer, default=0)  # calls whose answer was lost
     error: Mapped[str | None] = mapped_column(String(200))
+    # A contract's card (its id): once delivered, it is the chat's live card of that contract, and the one
+    # before it is retired. Negative: the retirement of a card of contract -id (an edit that, if the card
+    # is gone, needs no fresh message).
+    card_contract_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class LiveCardRow(Base):
+    """The message that is a chat's one live card of a contract (PRODUCT §3): a newer card retires it."""
+
+    __tablename__ = "live_cards"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    contract_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    digest: Mapped[str | None] = mapped_column(String(40))  # of what it shows: an edit to the same is skipped
 
 
 Index(

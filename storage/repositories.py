@@ -23,10 +23,11 @@ from domain.model import (
     Milestone,
     MilestoneStatus,
     Role,
+    SubmittedFile,
 )
 from domain.ports import ContractSummary, UserProfile
 
-from .models import ContractRow, HistoryRow, InviteRow, LedgerRow, MilestoneRow, UserRow
+from .models import ContractRow, HistoryRow, InviteRow, LedgerRow, MilestoneRow, SubmittedFileRow, UserRow
 
 _MS_FIELDS = [f.name for f in fields(Milestone) if f.name != "id"]
 _CONTRACT_FIELDS = (
@@ -56,6 +57,7 @@ def _ms_from_row(row: MilestoneRow) -> Milestone:
 
 _C, _M = ContractRow.__table__, MilestoneRow.__table__
 _LEDGER, _HISTORY = LedgerRow.__table__, HistoryRow.__table__
+_FILES = SubmittedFileRow.__table__
 # Positions in a row of select(contracts, milestones): rows are read as plain tuples.
 _CI = {col.name: i for i, col in enumerate(_C.c)}
 _MI = {col.name: len(_C.c) + i for i, col in enumerate(_M.c)}
@@ -216,6 +218,26 @@ class SqlContractRepository:
                 ],
             )
             contract.new_history.clear()
+        if contract.new_files:
+            await conn.execute(
+                insert(_FILES),
+                [
+                    dict(
+                        milestone_id=f.milestone_id,
+                        submission=f.submission,
+                        kind=f.kind,
+                        file_id=f.file_id,
+                        file_unique_id=f.file_unique_id,
+                        name=f.name,
+                        caption=f.caption,
+                        size=f.size,
+                        actor_id=f.actor_id,
+                        at=f.at,
+                    )
+                    for f in contract.new_files
+                ],
+            )
+            contract.new_files.clear()
 
     async def contract_id_for_milestone(self, milestone_id: int) -> int | None:
         return (
@@ -275,6 +297,32 @@ class SqlContractRepository:
             )
             for r in await self._entries(LedgerRow, contract_id)
         ]
+
+    @staticmethod
+    def _file(r: SubmittedFileRow) -> SubmittedFile:
+        return SubmittedFile(
+            kind=r.kind,
+            file_id=r.file_id,
+            file_unique_id=r.file_unique_id,
+            name=r.name,
+            caption=r.caption,
+            size=r.size,
+            milestone_id=r.milestone_id,
+            submission=r.submission,
+            actor_id=r.actor_id,
+            at=r.at,
+            id=r.id,
+        )
+
+    async def files(self, milestone_id: int) -> list[SubmittedFile]:
+        statement = (
+            select(SubmittedFileRow).where(SubmittedFileRow.milestone_id == milestone_id).order_by(SubmittedFileRow.id)
+        )
+        return [self._file(r) for r in (await self.session.execute(statement)).scalars().all()]
+
+    async def file(self, file_id: int) -> SubmittedFile | None:
+        row = await self.session.get(SubmittedFileRow, file_id)
+        return None if row is None else self._file(row)
 
 
 class SqlInviteRepository:

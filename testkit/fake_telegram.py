@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 MAX_MESSAGE_LENGTH = 4096
+MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_ANSWER_LENGTH = 200
 CALLBACK_DATA_MAX_BYTES = 64
 
@@ -52,6 +53,10 @@ NOT_MODIFIED = (
 DELETE_NOT_FOUND = "Bad Request: message to delete not found"
 CANT_DELETE = "Bad Request: message can't be deleted"
 REPLY_NOT_FOUND = "Bad Request: message to be replied not found"
+WRONG_FILE_ID = "Bad Request: wrong file identifier/HTTP URL specified"
+FILE_TYPE_MISMATCH = "Bad Request: type of file mismatch"
+CAPTION_TOO_LONG = "Bad Request: message caption is too long"
+NO_TEXT_TO_EDIT = "Bad Request: there is no text in the message to edit"
 QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 BUTTON_DATA_INVALID = "Bad Request: BUTTON_DATA_INVALID"
 BUTTON_URL_INVALID = "Bad Request: BUTTON_URL_INVALID"
@@ -501,6 +506,18 @@ class FakeMessage:
     deleted: bool = False
     history: list[tuple[str, dict[str, Any] | None]] = field(default_factory=list)  # previous (plain_text, markup)
     seq: int = 0  # server event counter at the last send/edit, see FakeTelegram.mark()
+    # A document or photo message: {"document": {...}} or {"photo": [sizes]}; its caption is text/plain_text.
+    media: dict[str, Any] | None = None
+    media_group_id: str | None = None
+
+    @property
+    def file_id(self) -> str | None:
+        """The file a document or photo message carries (a photo's largest size), else None."""
+        if not self.media:
+            return None
+        if "document" in self.media:
+            return self.media["document"]["file_id"]
+        return self.media["photo"][-1]["file_id"]
 
     @property
     def button_rows(self) -> list[list[tuple[str, str | None]]]:
@@ -731,6 +748,8 @@ class FakeTelegram:
         self._rate_window: deque[float] = deque()
         self._stats: Counter[str] = Counter()
         self._seq = 0
+        self._files: dict[str, dict[str, Any]] = {}  # file_id -> {"kind": "document" | "photo", ...}
+        self._next_file = 0
 
         self._methods: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {}
         for name in (
@@ -751,6 +770,8 @@ class FakeTelegram:
             "setMyName",
             "getMyName",
             "sendMessage",
+            "sendDocument",
+            "sendPhoto",
             "editMessageText",
             "editMessageReplyMarkup",
             "deleteMessage",
@@ -1128,9 +1149,18 @@ class FakeTelegram:
             "from": sender,
             "chat": self._chat_dict(message.chat_id),
             "date": message.date,
-            "text": message.plain_text,
         }
-        if message.entities:
+        if message.media is not None:
+            data.update(copy.deepcopy(message.media))
+            if message.plain_text:
+                data["caption"] = message.plain_text
+            if message.entities:
+                data["caption_entities"] = copy.deepcopy(message.entities)
+            if message.media_group_id:
+                data["media_group_id"] = message.media_group_id
+        else:
+            data["text"] = message.plain_text
+        if message.entities and message.media is None:
             data["entities"] = copy.deepcopy(message.entities)
         if message.reply_markup:
             data["reply_markup"] = copy.deepcopy(message.reply_markup)
@@ -1350,6 +1380,58 @@ class FakeTelegram:
             )
             return self._message_dict(message)
 
+    def _caption(self, params: dict[str, Any]) -> tuple[str, str, list[dict[str, Any]], str | None]:
+        """Validate caption/parse_mode (an empty caption is fine); returns (raw, plain, entities, parse mode)."""
+        raw = params.get("caption")
+        text = "" if raw is None else raw if isinstance(raw, str) else str(raw)
+        if not text:
+            return "", "", [], None
+        shown = dict(params, text=text, entities=params.get("caption_entities"))
+        try:
+            return self._formatted(shown, editing=False)
+        except ApiError as error:
+            if error.description in (TEXT_TOO_LONG, TEXT_EMPTY):
+                if error.description == TEXT_EMPTY:
+                    return "", "", [], None
+                raise ApiError(400, CAPTION_TOO_LONG) from error
+            raise
+
+    def _send_file(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
+        """sendDocument / sendPhoto by file_id (the bot re-sends what a person sent; nothing uploaded)."""
+        with self._lock:
+            chat_id = self._resolve_chat(params)
+            given = params.get(kind)
+            if given is None or given == "":
+                raise _bad(f"there is no {kind} in the request")
+            if not isinstance(given, str):
+                raise _bad("file uploads are not supported by this fake: send a file_id")
+            known = self._files.get(given)
+            if known is None:
+                raise ApiError(400, WRONG_FILE_ID)
+            if known["kind"] != kind:
+                raise ApiError(400, FILE_TYPE_MISMATCH)
+            raw, plain, entities, parse_mode = self._caption(params)
+            if utf16_len(plain) > MAX_CAPTION_LENGTH:
+                raise ApiError(400, CAPTION_TOO_LONG)
+            inline, other = self._markup(params)
+            message = self._store_new(
+                chat_id,
+                text=raw,
+                plain_text=plain,
+                entities=entities,
+                parse_mode=parse_mode,
+                reply_markup=inline,
+                other_markup=other,
+                media=copy.deepcopy(known["media"]),
+            )
+            return self._message_dict(message)
+
+    def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._send_file(params, "document")
+
+    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._send_file(params, "photo")
+
     def _editable(self, params: dict[str, Any]) -> FakeMessage:
         if params.get("inline_message_id"):
             raise ApiError(400, EDIT_NOT_FOUND)  # the fake never sends inline messages
@@ -1389,6 +1471,8 @@ class FakeTelegram:
     def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             message = self._editable(params)
+            if message.media is not None:
+                raise ApiError(400, NO_TEXT_TO_EDIT)  # a caption is changed with editMessageCaption
             raw, plain, entities, parse_mode = self._formatted(params, editing=True)
             inline, _ = self._markup(params)  # no reply_markup removes the keyboard, as on Telegram
             return self._apply_edit(message, raw, plain, entities, parse_mode, inline)
@@ -1608,6 +1692,91 @@ class FakeTelegram:
                 reply_to_message_id=reply_to,
             )
             return self._queue({"message": self._message_dict(message)})
+
+    def _new_file_id(self, prefix: str) -> tuple[str, str]:
+        """A fresh (file_id, file_unique_id), shaped like Telegram's."""
+        self._next_file += 1
+        n = self._next_file
+        return f"{prefix}AAxkBAAI{n:06d}{'x' * 40}{n:04d}", f"AgAD{n:06d}"
+
+    def send_document(
+        self,
+        user: int | FakeUser,
+        file_name: str = "report.pdf",
+        caption: str | None = None,
+        chat: int | FakeGroup | None = None,
+        *,
+        mime_type: str = "application/pdf",
+        file_size: int = 12_345,
+        media_group_id: str | None = None,
+    ) -> int:
+        """Queue a document message from `user` (with an optional caption); returns the update_id. Its
+        file_id is known to the fake from then on, so the bot may send it again with sendDocument."""
+        with self._cond:
+            file_id, unique = self._new_file_id("BQACAgIAA")
+            document = {
+                "file_id": file_id,
+                "file_unique_id": unique,
+                "file_name": file_name,
+                "mime_type": mime_type,
+                "file_size": file_size,
+            }
+            media = {"document": document}
+            self._files[file_id] = {"kind": "document", "media": media}
+            return self._queue_media(user, chat, media, caption, media_group_id)
+
+    def send_photo(
+        self,
+        user: int | FakeUser,
+        caption: str | None = None,
+        chat: int | FakeGroup | None = None,
+        *,
+        media_group_id: str | None = None,
+    ) -> int:
+        """Queue a photo message (three sizes, each its own file_id, as Telegram sends them)."""
+        with self._cond:
+            sizes = []
+            for width, height in ((90, 60), (320, 213), (1280, 853)):
+                file_id, unique = self._new_file_id("AgACAgIAA")
+                sizes.append(
+                    {
+                        "file_id": file_id,
+                        "file_unique_id": unique,
+                        "width": width,
+                        "height": height,
+                        "file_size": width * 50,
+                    }
+                )
+            media = {"photo": sizes}
+            for size in sizes:
+                self._files[size["file_id"]] = {"kind": "photo", "media": media}
+            return self._queue_media(user, chat, media, caption, media_group_id)
+
+    def _queue_media(
+        self,
+        user: int | FakeUser,
+        chat: int | FakeGroup | None,
+        media: dict[str, Any],
+        caption: str | None,
+        media_group_id: str | None,
+    ) -> int:
+        if caption is not None and not 0 < utf16_len(caption) <= MAX_CAPTION_LENGTH:
+            raise ValueError("a caption is 1-1024 characters")
+        sender = self._user(user)
+        chat_id = sender.id if chat is None else self._group(chat).id
+        if chat_id == sender.id:
+            sender.started = True
+            sender.blocked = False
+        message = self._store_new(
+            chat_id,
+            text=caption or "",
+            plain_text=caption or "",
+            from_bot=False,
+            from_user_id=sender.id,
+            media=copy.deepcopy(media),
+            media_group_id=media_group_id,
+        )
+        return self._queue({"message": self._message_dict(message)})
 
     def send_update(self, payload: dict[str, Any]) -> int:
         """Queue any update body (without update_id); returns the update_id."""

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from domain.actions import Action
 
 from ..callbacks import NewContract, Pick, PickerPage, choice, is_a, presses
 from ..handlers import private_only
 from . import milestone_form, new_contract, settings, work
-from .base import PRIVATE_TEXT, cancel, use_buttons
+from .base import PRIVATE_NOT_TEXT, PRIVATE_TEXT, cancel, not_text, use_buttons
 from .conversation import Conversation
 from .draft import State
 
@@ -59,6 +59,7 @@ def build_conversation() -> Conversation:
                 text,
             ],
             S.SUB_NOTE: [
+                MessageHandler(filters.ChatType.PRIVATE & (filters.Document.ALL | filters.PHOTO), work.got_file),
                 MessageHandler(PRIVATE_TEXT, work.got_note),
                 CallbackQueryHandler(work.got_note, pattern=choice("sub", "skip")),
             ],
@@ -78,5 +79,6 @@ def build_conversation() -> Conversation:
             CallbackQueryHandler(
                 cancel, pattern=lambda data: choice("am", "cancel")(data) or choice("nc", "cancel")(data)
             ),
+            MessageHandler(PRIVATE_NOT_TEXT, not_text),  # a photo at a text step: say so, the step stays
         ],
     )

@@ -12,9 +12,26 @@ from domain.model import Contract
 from ..callbacks import Press, decode
 from ..common import deps, safe_send
 from ..handlers import refuse_press
-from .draft import END, drop_draft
+from ..turn import current_turn
+from .draft import END, State, drop_draft
 
 PRIVATE_TEXT = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+# Anything but text in a private chat: a photo, a document, a sticker, a voice message…
+PRIVATE_NOT_TEXT = filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL
+
+# What a step that waits for text asks for (the others wait for a button).
+ASKED = {
+    State.NC_TITLE: "the contract's title",
+    State.NC_CURRENCY: "the currency code (e.g. USD)",
+    State.AM_TITLE: "the milestone's title",
+    State.AM_AMOUNT: "the amount",
+    State.AM_DUE: "the due date",
+    State.AM_DESCRIPTION: "the description",
+    State.CHG_REASON: "the reason for the changes",
+    State.ST_MENU: "a time zone or quiet hours (e.g. Europe/Berlin or 22:00-07:00)",
+    State.ST_TZ: "a time zone",
+    State.ST_QUIET: "the quiet hours (e.g. 22:00-07:00)",
+}
 
 
 def text_of(update: Update) -> str:
@@ -66,6 +83,23 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         await update.callback_query.answer("Cancelled.")
     await safe_send(context, update.effective_user.id, "Cancelled. Nothing was saved.")
     return END
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo, a file, a sticker… at a step that waits for text or a button: say what the step wants;
+    the step stays."""
+    turn = current_turn()
+    state = turn.state if turn is not None else None
+    if state == State.SUB_NOTE:
+        text = (
+            "I can attach documents and photos (send a video or an audio file as a file); links go in the "
+            "note. Send the note as text, or tap Skip / Done above."
+        )
+    elif state in ASKED:
+        text = f"I can only read text here: send {ASKED[State(state)]} as a message, or /cancel to stop."
+    else:
+        text = "Please tap one of the buttons above, or send /cancel to stop."
+    await update.effective_message.reply_text(text)
 
 
 async def use_buttons(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

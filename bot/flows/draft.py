@@ -62,6 +62,7 @@ class Draft:
     editing: str | None = None  # the one field being changed from the summary
     original: dict[str, Any] | None = None  # an edited milestone's fields before the edit
     from_chat: int | None = None
+    files: list[dict[str, Any]] | None = None  # Submit work: the documents and photos sent so far
 
     @property
     def due_date(self) -> date | None:

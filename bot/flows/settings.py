@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 
 from telegram import InlineKeyboardButton as Btn
@@ -14,7 +15,7 @@ from domain.ports import UserProfile
 from ..callbacks import Choice, decode
 from ..common import deps, user_zone
 from ..parsing import parse_quiet_hours, parse_timezone
-from ..texts import e
+from ..texts import e, fmt_time, zone_label
 from .base import say, text_of
 from .draft import END, State, Step
 
@@ -34,10 +35,11 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, prefix: str =
     user_id = update.effective_user.id
     profile = await deps(context).svc.profile(user_id)
     tz_name, tz = await user_zone(context, user_id)
-    local = deps(context).clock().astimezone(tz).strftime("%H:%M")
+    now = deps(context).clock()
+    named = e(zone_label(tz, now.astimezone(tz)))  # quiet hours and the reminder hour are wall times there
     quiet = "none"
     if profile and profile.quiet_start is not None and profile.quiet_end is not None:
-        quiet = f"{profile.quiet_start:%H:%M}–{profile.quiet_end:%H:%M}"
+        quiet = f"{profile.quiet_start:%H:%M}–{profile.quiet_end:%H:%M} ({named})"
     rows = [
         [Btn(z, callback_data=Choice("tz", z).encode()) for z in COMMON_ZONES[i : i + 2]]
         for i in range(0, len(COMMON_ZONES), 2)
@@ -50,9 +52,9 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, prefix: str =
     )
     rows.append([Btn("Done", callback_data=Choice("st", "done").encode())])
     text = (
-        f"{prefix}⚙️ <b>Settings</b>\nTime zone: {e(tz_name)} (your time now: {local})\n"
+        f"{prefix}⚙️ <b>Settings</b>\nTime zone: {e(tz_name)}\nYour time now: {e(fmt_time(now, tz))}\n"
         f"Quiet hours for reminders: {quiet}\nReminders arrive at {deps(context).settings.reminder_hour:02d}:00 "
-        f"your time. Tap a time zone or type one."
+        f"({named}). Tap a time zone or type one; type quiet hours like 22:00-08:00."
     )
     ok = await say(update, context, text, InlineKeyboardMarkup(rows))
     return State.ST_MENU if ok else END
@@ -67,15 +69,30 @@ async def update_profile(update: Update, context: ContextTypes.DEFAULT_TYPE, **c
     await svc.save_profile(profile, now=deps(context).clock())
 
 
+def typed_quiet_hours(raw: str) -> tuple[time, time] | None:
+    """Quiet hours typed where a zone was expected ("22:00-07:00" at the menu): what the person meant."""
+    try:
+        return parse_quiet_hours(raw)  # "off" gives None: at the menu that is not a clear wish
+    except InvalidInput:
+        return None
+
+
 async def apply_zone(update: Update, context: ContextTypes.DEFAULT_TYPE, raw: str) -> Step:
-    """A zone from a button or typed; a bad one is refused with the reason and asked again."""
+    """A zone from a button or typed; typed quiet hours are saved as such; anything else is refused with
+    the reason and what to type, and asked again."""
     try:
         name = parse_timezone(raw)
     except InvalidInput as err:
         if update.callback_query:
             await update.callback_query.answer(err.reason, show_alert=True)
             return State.ST_MENU
-        await update.message.reply_text(f"{e(err.reason)} Send the <b>time zone</b> again, or /cancel.")
+        hours = typed_quiet_hours(raw)
+        if hours is not None:
+            return await save_quiet(update, context, hours)
+        await update.message.reply_text(
+            f"{e(err.reason)} For quiet hours (no reminders then), send them like 22:00-08:00. "
+            "Send the <b>time zone</b> again, or /cancel."
+        )
         return State.ST_TZ
     await update_profile(update, context, timezone=name)
     return await show(update, context, f"Time zone set to {e(name)}.\n\n")
@@ -107,6 +124,10 @@ async def got_quiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     except InvalidInput as err:
         await update.message.reply_text(f"{e(err.reason)} Send the quiet hours again, or /cancel.")
         return State.ST_QUIET
+    return await save_quiet(update, context, hours)
+
+
+async def save_quiet(update: Update, context: ContextTypes.DEFAULT_TYPE, hours: tuple[time, time] | None) -> Step:
     start, end = hours if hours else (None, None)
     await update_profile(update, context, quiet_start=start, quiet_end=end)
     return await show(update, context, "Quiet hours saved.\n\n")

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.actions import ACTIONS
-from bot.callbacks import MAX_BYTES, Press, decode
-from bot.keyboards import card_keyboard, notification_keyboard
+from bot.callbacks import MAX_BYTES, Press, View, decode
+from bot.keyboards import card_keyboard, confirm_keyboard, notification_keyboard
 from bot.texts import card_pages
 from domain.actions import RULES, Action
 from domain.errors import DomainError
@@ -109,9 +109,11 @@ def step(c: Contract, op: str, i: int) -> None:
 
 
 def shown_presses(c: Contract, role: Role | None) -> list[Press]:
-    """Every action button on every page of the card (and, off the card, on the news)."""
+    """Every action button on every page of the card (and, off the card, on the news about the contract
+    and about each milestone)."""
     out = []
     markups = [card_keyboard(c, role, page) for page in range(card_pages(c))] + [notification_keyboard(c, role)]
+    markups += [notification_keyboard(c, role, ms) for ms in c.milestones]
     for markup in markups:
         for row in markup.inline_keyboard:
             for button in row:
@@ -169,3 +171,29 @@ def test_a_stranger_is_offered_nothing():
     c = build([("add", 0), ("activate", 0)], False)
     assert c.allowed_actions(STRANGER) == []
     assert not any(performs(c, a, STRANGER, t) for a, t in every_target(c))
+
+
+MONEY = (Action.APPROVE, Action.REFUND, Action.REQUEST_REFUND)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ops=steps)
+def test_money_taps_ask_first_and_the_confirm_button_does_what_was_asked(ops):
+    """Issue 12: a money button shown asks first; its confirm button is the same action on the same target
+    (through the codec), and the domain accepts it; Back returns to the card."""
+    c = build(ops, False)
+    for viewer, role in ((CLIENT, Role.CLIENT), (FREELANCER, Role.FREELANCER)):
+        for p in shown_presses(c, role):
+            assert not p.confirmed, "a list of buttons never carries a confirmed press"
+            view = ACTIONS[p.action]
+            if p.action in MONEY:
+                assert view.confirm and view.confirm_label, p.action
+            if not view.confirm:
+                continue
+            ms = c.milestone(p.target) if RULES[p.action].on_milestone else None
+            [[yes], [back]] = confirm_keyboard(c, p.action, p.target, ms).inline_keyboard
+            assert yes.text == view.confirm_label
+            assert decode(yes.callback_data) == Press(p.action, p.target, confirmed=True)
+            assert len(yes.callback_data.encode()) <= MAX_BYTES
+            assert decode(back.callback_data) == View(c.id)
+            assert performs(c, p.action, viewer, p.target)

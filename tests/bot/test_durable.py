@@ -53,7 +53,8 @@ async def test_a_handler_failing_after_the_change_keeps_nothing_and_only_apologi
 
     monkeypatch.setattr(bot.handlers, "render_card", broken)  # after svc.perform, before the news
     card = harness.last(ann)
-    answer = await harness.press(ann, card, "Approve")
+    await harness.press(ann, card, "Approve")  # asks first (issue 12); the release is the confirmed tap
+    answer = await harness.press(ann, harness.last(ann), "Release")
     assert APOLOGY in (answer.get("text") or "")
     # The approval was rolled back with the rest of the update: not released, no news, no ledger entry.
     contract = await svc(harness).view(cid, ann.id)
@@ -62,7 +63,7 @@ async def test_a_handler_failing_after_the_change_keeps_nothing_and_only_apologi
     assert "failed" in (await outcomes(harness)).values()
     monkeypatch.undo()
     # The person can go on: the same press now works, once.
-    await harness.press(ann, harness.last(ann), "Approve")
+    await harness.press(ann, harness.last(ann), "Release")
     assert (await svc(harness).view(cid, ann.id)).milestone(design.id).status is MilestoneStatus.RELEASED
     assert sum("Ann approved «Design» and released" in m.plain_text for m in harness.tg.messages(bob)[before:]) == 1
 
@@ -70,7 +71,8 @@ async def test_a_handler_failing_after_the_change_keeps_nothing_and_only_apologi
 async def test_an_update_delivered_twice_is_handled_once(harness, people):
     ann, bob, _ = people
     cid, ms = await story_so_far(harness, ann, bob)
-    harness.tg.press(ann, harness.last(ann), "Approve")
+    await harness.press(ann, harness.last(ann), "Approve")  # asks first (issue 12)
+    harness.tg.press(ann, harness.last(ann), "Release")
     (update,) = await fetch(harness)
     await harness.app.process_update(update)
     await harness.app.process_update(update)  # Telegram sent it again (or another process had it)

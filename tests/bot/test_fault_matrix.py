@@ -234,12 +234,17 @@ async def seed(h, ann, bob, action: str) -> tuple[int, int]:
 
 async def act(h, ann, bob, action: str, cid: int, fault: Callable[[], Injector]) -> Injector:
     """The action as its person does it: a press on their contract card, then (submit, changes) the text.
-    The fault is armed once the card is open (the card is a sendMessage too)."""
+    The fault is armed once the card is open (the card is a sendMessage too); for an approval, once it
+    asked "Release $1,500.00 to Bob for «Design»?" (issue 12): the faulted press is the confirmed one."""
     actor = bob if action == "submit" else ann
     card = await open_card(h, actor, cid)
+    if action == "approve":
+        h.tg.press(actor, card, "Approve & release")
+        await settle(h)
+        card = h.last(actor)
     injector = fault()
     label = {
-        "approve": "Approve & release",
+        "approve": "Release",
         "activate": "Activate & fund",
         "submit": "Submit work",
         "changes": "Request changes",

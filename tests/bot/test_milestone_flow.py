@@ -323,7 +323,8 @@ async def test_refunds_free_the_way_and_keep_the_ledger_balanced(harness, people
 
     # R8: the client asks, the freelancer accepts.
     bob_count = len(tg.messages(bob))
-    answer = await harness.press(ann, card, "Request refund of «Design»")
+    await harness.press(ann, card, "Request refund of «Design»")  # a money tap asks first (issue 12)
+    answer = await harness.press(ann, message_by_id(tg, ann, card.message_id), "Request refund")
     assert answer["text"].startswith("Refund requested")
     [asked] = tg.messages(bob)[bob_count:]
     assert {"Accept refund", "Decline refund"} <= {label for label, _ in asked.buttons}
@@ -331,7 +332,9 @@ async def test_refunds_free_the_way_and_keep_the_ledger_balanced(harness, people
     assert answer["text"] == "Refund declined."
     assert (await milestones(harness, cid, ann))[0].status is MilestoneStatus.ACTIVE
     card = message_by_id(tg, ann, card.message_id)
-    await harness.press(ann, await open_card(harness, ann, cid), "Request refund of «Design»")
+    asked = await open_card(harness, ann, cid)
+    await harness.press(ann, asked, "Request refund of «Design»")
+    await harness.press(ann, message_by_id(tg, ann, asked.message_id), "Request refund")
     ann_count = len(tg.messages(ann))
     answer = await harness.press(bob, tg.messages(bob)[-1], "Accept refund")
     assert answer["text"] == "Refund accepted."
@@ -343,7 +346,8 @@ async def test_refunds_free_the_way_and_keep_the_ledger_balanced(harness, people
     card = await open_card(harness, ann, cid)
     await harness.press(ann, card, "Activate & fund «Build»")
     bob_card = await open_card(harness, bob, cid)
-    answer = await harness.press(bob, bob_card, "Refund «Build»")
+    await harness.press(bob, bob_card, "Refund «Build»")
+    answer = await harness.press(bob, message_by_id(tg, bob, bob_card.message_id), "Refund")
     assert answer["text"] == "Refunded."
     sums = await ledger_sums(harness, cid)
     assert sums[LedgerKind.FUND] == sums[LedgerKind.REFUND] + sums[LedgerKind.RELEASE] == 220_000
@@ -419,9 +423,11 @@ async def test_the_seed_story_on_the_card(harness, people, clock, tg):
     [review] = tg.messages(ann)[ann_count:]
     assert "v2 with the brand colours" in review.plain_text
 
-    # R13: a double tap on Approve releases once.
-    first = tg.press(ann, review, "Approve & release")
-    second = tg.press(ann, review, "Approve & release")
+    # R13: a double tap on Approve (confirmed: issue 12) releases once.
+    await harness.press(ann, review, "Approve & release")
+    confirm = message_by_id(tg, ann, review.message_id)
+    first = tg.press(ann, confirm, "Release")
+    second = tg.press(ann, confirm, "Release")
     await harness.pump()
     assert tg.callback_answers[first]["text"] == "Approved: the payment is released."
     assert "already released" in tg.callback_answers[second]["text"]
@@ -444,6 +450,7 @@ async def test_the_seed_story_on_the_card(harness, people, clock, tg):
         await submit(harness, bob, funded_note, f"{ms.title} done")
         [review] = tg.messages(ann)[ann_count:]
         await harness.press(ann, review, "Approve & release")
+        await harness.press(ann, message_by_id(tg, ann, review.message_id), "Release")
         card = message_by_id(tg, ann, review.message_id)
         assert usd(minor) in card.plain_text
 

@@ -81,7 +81,7 @@ async def test_a_submission_note_asked_before_a_restart_is_taken_after_it(harnes
 
 
 def local_clock(clock, zone) -> str:
-    return clock().astimezone(zone).strftime("%H:%M")
+    return clock().astimezone(zone).strftime("%a %d %b %Y, %H:%M")
 
 
 async def test_settings_sets_the_time_zone_by_button_and_by_typing(harness, people, clock, tg):
@@ -93,7 +93,7 @@ async def test_settings_sets_the_time_zone_by_button_and_by_typing(harness, peop
     await harness.press(ann, menu, "Europe/Berlin")
     shown = harness.last(ann)
     assert "Time zone set to Europe/Berlin" in shown.plain_text
-    assert f"your time now: {local_clock(clock, ZoneInfo('Europe/Berlin'))}" in shown.plain_text
+    assert f"Your time now: {local_clock(clock, ZoneInfo('Europe/Berlin'))} (Europe/Berlin)" in shown.plain_text
     assert (await svc(harness).profile(ann.id)).timezone == "Europe/Berlin"
 
     refused = await harness.send(ann, "Mars/Olympus")
@@ -101,8 +101,8 @@ async def test_settings_sets_the_time_zone_by_button_and_by_typing(harness, peop
     assert (await svc(harness).profile(ann.id)).timezone == "Europe/Berlin"
 
     shown = await harness.send(ann, "UTC+3")
-    plus_three = (clock() + timedelta(hours=3)).strftime("%H:%M")
-    assert f"your time now: {plus_three}" in shown.plain_text
+    plus_three = (clock() + timedelta(hours=3)).strftime("%a %d %b %Y, %H:%M")
+    assert f"Your time now: {plus_three} (UTC+03:00)" in shown.plain_text
 
     await harness.press(ann, shown, "Type a time zone")
     assert "time zone" in harness.last(ann).plain_text

@@ -32,12 +32,14 @@ import traceback
 from collections import Counter
 from collections.abc import Callable
 from contextlib import closing
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.callbacks import Press, decode
 from domain.model import Role
 from testkit.fake_telegram import FakeMessage, FakeTelegram, FakeUser
 from testkit.process import START_TIMEOUT, TOKEN, BotProcess
@@ -303,7 +305,7 @@ class Deal:
         self.freelancer = tg.user(20_000 + i, f"Fr{i:02d}", started=True)
         self.kind = kind  # approve, race, changes or refund
         self.rng = rng
-        self.double = rng.random() < 0.5  # the client taps Approve twice
+        self.double = rng.random() < 0.5  # the client taps Release (Approve's confirmation) twice
         self.reason = f"Reason {i}: make <it> bigger & bolder"
         self.note = f"Note {i}: v2 at https://example.com/{i}?a=1&b=2"
         self.client_card: FakeMessage | None = None
@@ -317,25 +319,39 @@ class Deal:
     def refunded_news(self) -> str:
         return f"{self.freelancer.first_name} refunded «{self.ms}» ({AMOUNT})"
 
+    def ask(self, tg: FakeTelegram, user: FakeUser, card: FakeMessage, label: str, question: str) -> str:
+        """A money tap asks first (issue 12): the tap, then the question on the card (perhaps already
+        replaced by a Refresh pressed meanwhile); the data of its confirm button."""
+        mark = tg.mark()
+        data = data_of(card, label)
+        tap(tg, user, card, label, data)
+        tg.wait_for(lambda: seen(tg, user, question, mark), WAIT, poll=0.05, description=f"{self.title}: {question}")
+        press = decode(data)
+        assert isinstance(press, Press), data
+        return replace(press, confirmed=True).encode()
+
     def act(self, tg: FakeTelegram) -> None:
         assert self.client_card is not None and self.freelancer_card is not None
         rng, client, freelancer = self.rng, self.client, self.freelancer
-        approve = data_of(self.client_card, "Approve & release")
-        refund = data_of(self.freelancer_card, "Refund")
+        release_asked, refund_asked = f"Release {AMOUNT} to", f"Refund {AMOUNT} to"
         mark = tg.mark()
         if self.kind == "approve":
-            tap(tg, client, self.client_card, "Approve & release", approve)
+            release = self.ask(tg, client, self.client_card, "Approve & release", release_asked)
+            tap(tg, client, self.client_card, "Release", release)
             if self.double:
-                tap(tg, client, self.client_card, "Approve & release", approve)
+                tap(tg, client, self.client_card, "Release", release)
             if rng.random() < 0.5:  # the freelancer looks at the history meanwhile
                 tap(tg, freelancer, self.freelancer_card, "History", data_of(self.freelancer_card, "History"))
             wait_msg(tg, freelancer, self.released_news, mark)
         elif self.kind == "refund":
+            refund = self.ask(tg, freelancer, self.freelancer_card, "Refund", refund_asked)
             tap(tg, freelancer, self.freelancer_card, "Refund", refund)
             wait_msg(tg, client, self.refunded_news, mark)
-        elif self.kind == "race":  # both at once: one wins, the other is refused
+        elif self.kind == "race":  # both asked, then both confirm at once: one wins, the other is refused
+            release = self.ask(tg, client, self.client_card, "Approve & release", release_asked)
+            refund = self.ask(tg, freelancer, self.freelancer_card, "Refund", refund_asked)
             presses = [
-                lambda: tap(tg, client, self.client_card, "Approve & release", approve),
+                lambda: tap(tg, client, self.client_card, "Release", release),
                 lambda: tap(tg, freelancer, self.freelancer_card, "Refund", refund),
             ]
             rng.shuffle(presses)
@@ -368,6 +384,7 @@ class Deal:
             think(rng)
             mark = tg.mark()
             tg.press(client, told, f"Approve & release «{self.ms}»")
+            tg.press(client, wait_msg(tg, client, release_asked, mark), "Release")
             wait_msg(tg, freelancer, self.released_news, mark)
 
 

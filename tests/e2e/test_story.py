@@ -40,6 +40,43 @@ def labels(message: FakeMessage) -> list[str]:
     return [label for label, _ in message.buttons]
 
 
+def became_card(tg: FakeTelegram, message: FakeMessage) -> FakeMessage:
+    """The pressed message once it shows the card (the live card elsewhere in the chat is edited too, so
+    "the next message that looks like a card" may be that one)."""
+
+    def shows_card() -> FakeMessage | None:
+        now = fresh(tg, message)
+        return now if "you are the client" in now.plain_text else None
+
+    return tg.wait_for(shows_card)
+
+
+class LiveCards:
+    """One live card per chat (PRODUCT §3): once what a step caused is delivered, each person's chat
+    holds one message with a card's buttons (its Refresh) from the first time it shows a card on; a card
+    replaced by a newer one was retired (its buttons gone)."""
+
+    def __init__(self, tg: FakeTelegram, *people: FakeUser) -> None:
+        self.tg, self.people = tg, people
+        self.seen: set[int] = set()
+
+    def cards(self, user: FakeUser) -> int:
+        return sum(1 for m in self.tg.messages(user) if any(d and d.startswith("c:rf:") for _, d in m.buttons))
+
+    def card(self, user: FakeUser) -> FakeMessage:
+        (found,) = [m for m in self.tg.messages(user) if any(d and d.startswith("c:rf:") for _, d in m.buttons)]
+        return found
+
+    def check(self) -> None:
+        for user in self.people:
+            want = 1 if user.id in self.seen else None
+            self.tg.wait_for(
+                lambda user=user, want=want: self.cards(user) == want if want else self.cards(user) <= 1, timeout=10
+            )
+            if self.cards(user) == 1:
+                self.seen.add(user.id)
+
+
 def press_ok(
     tg: FakeTelegram, user: FakeUser, message: FakeMessage, label: str, answer: str | None = None, chat=None
 ) -> dict:
@@ -189,14 +226,17 @@ def test_seed_story(tg: FakeTelegram, bot: BotProcess):
     # The command menu was published at start-up.
     assert [c["command"] for c in tg.commands()] == COMMANDS
 
+    live = LiveCards(tg, ann, bob)
     payload = create_contract(tg, ann, title)
     join(tg, bob, ann, payload, title)
+    live.check()
 
     plan = [("Design", "1,500", "$1,500.00"), ("Build", "250.50", "$250.50"), ("Launch", "99", "$99.00")]
     for days, (name, typed, _) in enumerate(plan, start=10):
         mark = tg.mark()
         card = add_milestone(tg, ann, name, typed, due_in(days))
         tg.wait_for_message(bob, f"Ann added milestone «{name}»", after=mark)
+        live.check()
     assert "Remaining $1,849.50" in card.plain_text
     ids = milestone_ids(card)
     assert len(ids) == 3
@@ -218,6 +258,7 @@ def test_seed_story(tg: FakeTelegram, bot: BotProcess):
     assert "In escrow $1,500.00" in card.plain_text and "Funded $1,500.00" in card.plain_text
     notice = tg.wait_for_message(bob, "Ann activated and funded «Design» ($1,500.00)", after=mark)
     assert "Submit work «Design»" in labels(notice)
+    live.check()
 
     # R2: nothing else is activated while the first is funded.
     refused(tg, forge_press(tg, ann, card, f"m:act:{second}"), "Release «Design» before activating the next milestone.")
@@ -234,16 +275,21 @@ def test_seed_story(tg: FakeTelegram, bot: BotProcess):
     tg.wait_for_message(ann, "Change request sent to the freelancer.", after=mark)
     back = tg.wait_for_message(bob, "Ann requested changes to «Design»", after=mark)
     assert "Reason: Logo <bigger> & bolder" in back.plain_text
+    live.check()
     told = submit(tg, bob, ann, back, "Design", "v2 with a bigger logo")
+    live.check()
 
     mark = tg.mark()
-    press_ok(tg, ann, told, "Approve & release «Design»", "Approved: the payment is released.")
-    card = tg.wait_for_message(ann, "you are the client", after=mark)
+    press_ok(tg, ann, told, "Approve & release «Design»")  # a money tap asks first (issue 12)
+    asked = tg.wait_for_message(ann, "Release $1,500.00 to Bob for «Design»?", after=mark)
+    press_ok(tg, ann, asked, "Release", "Approved: the payment is released.")
+    card = became_card(tg, asked)
     assert card.message_id == told.message_id  # the notification became the card
     assert "✅ released" in card.plain_text and "revisions: 1" in card.plain_text
     assert "Released $1,500.00" in card.plain_text and "In escrow $0.00" in card.plain_text
     assert "Remaining $349.50" in card.plain_text
     tg.wait_for_message(bob, "Ann approved «Design» and released $1,500.00", after=mark)
+    live.check()
 
     # The next milestones, one at a time, through to the last release.
     for name, _, shown in plan[1:]:
@@ -252,9 +298,12 @@ def test_seed_story(tg: FakeTelegram, bot: BotProcess):
         notice = tg.wait_for_message(bob, f"Ann activated and funded «{name}» ({shown})", after=mark)
         told = submit(tg, bob, ann, notice, name, None if name == "Build" else "All live.")
         mark = tg.mark()
-        press_ok(tg, ann, told, f"Approve & release «{name}»", "Approved: the payment is released.")
-        card = tg.wait_for_message(ann, "you are the client", after=mark)
+        press_ok(tg, ann, told, f"Approve & release «{name}»")
+        asked = tg.wait_for_message(ann, f"Release {shown} to Bob for «{name}»?", after=mark)
+        press_ok(tg, ann, asked, "Release", "Approved: the payment is released.")
+        card = became_card(tg, asked)
         tg.wait_for_message(bob, f"Ann approved «{name}» and released {shown}", after=mark)
+        live.check()
 
     text = card.plain_text
     assert "Funded $1,849.50 · In escrow $0.00" in text
@@ -270,6 +319,7 @@ def test_seed_story(tg: FakeTelegram, bot: BotProcess):
     tg.wait_for_message(bob, f"Ann keeps «{title}» open for more milestones.", after=mark)
     card = fresh(tg, card)
     assert "Status: active" in card.plain_text
+    live.check()
 
     # Ann starts one more milestone, but ends the contract before she saves it.
     mark = tg.mark()
@@ -294,9 +344,11 @@ def test_seed_story(tg: FakeTelegram, bot: BotProcess):
     mark = tg.mark()
     press_ok(tg, ann, confirm, "End contract now", "The contract is ended.")
     card = tg.wait_for_message(ann, "Status: ended", after=mark)
-    assert labels(card) == ["History", "Refresh"]  # no action buttons on an ended contract
+    assert labels(card) == ["Details", "History", "Refresh"]  # no action buttons on an ended contract
     ended = tg.wait_for_message(bob, f"Ann ended «{title}».", after=mark)
     assert labels(ended) == ["Open contract"]
+    live.check()
+    assert live.seen == {ann.id, bob.id}  # both had a card, and kept one
 
     # A later press (a stale button from before) is refused, for both parties; nothing is saved.
     mark = tg.mark()
@@ -312,9 +364,12 @@ def test_seed_story(tg: FakeTelegram, bot: BotProcess):
     tg.send_text(ann, "/addmilestone")
     tg.wait_for_message(ann, "You have no active contract yet.", after=mark)
 
-    # The history keeps every step (R14).
+    # The history keeps every step (R14). (/milestones, and the refused presses on old news, showed the card
+    # anew: the card before each was retired; the live one is the last shown.)
+    live.check()
+    assert fresh(tg, card).buttons == []
     mark = tg.mark()
-    press_ok(tg, ann, card, "History")
+    press_ok(tg, ann, live.card(ann), "History")
     history = tg.wait_for_message(ann, f"History of {title} (page 1 of 2)", after=mark)
     shown = history.plain_text
     mark = tg.mark()
