@@ -44,6 +44,24 @@ class Settings(BaseSettings):
     inbox_max_age_minutes: int = Field(default=60, ge=1, le=24 * 60)
     # SIGTERM: in-flight work gets this long, then the process exits; what is unsent goes out from the next.
     stop_grace_seconds: float = Field(default=1.5, ge=0, le=60)
+    # The escrow agent's desk (PRODUCT §7, §8): Telegram user ids of the operators, comma-separated
+    # ("111,222"). They see money held, payouts and refunds owed, payout details, and decide disputes.
+    operator_ids: str = ""
+    # A dispute without agreement for this many days goes to the operators (if any).
+    dispute_days: int = Field(default=5, ge=1, le=60)
+
+    @property
+    def operators(self) -> frozenset[int]:
+        """OPERATOR_IDS as ids; an entry that is not a whole number is an error at start."""
+        return frozenset(int(part) for part in self.operator_ids.replace(" ", "").split(",") if part)
+
+    @field_validator("operator_ids")
+    @classmethod
+    def _ids(cls, value: str) -> str:
+        for part in value.replace(" ", "").split(","):
+            if part and not part.lstrip("-").isdigit():
+                raise ValueError(f"OPERATOR_IDS: {part!r} is not a Telegram user id")
+        return value
 
     @field_validator("bot_api_base_url", "webhook_url", "bot_token", "webhook_secret", mode="before")
     @classmethod
