@@ -36,6 +36,7 @@ class Deps:
     settings: Settings
     clock: Callable[[], datetime] = utc_now
     # Profiles already stored this run: saves a write per update for people we know.
+    # Who wrote lately: (first name, username, started, until when this is trusted, blocked).
     known_users: dict[int, tuple] = field(default_factory=dict)
     name_cache: dict[int, tuple[str, float]] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
@@ -99,7 +100,13 @@ async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         profile.blocked = False  # they are talking to us again
     await d.svc.save_profile(profile)
     d.name_cache.pop(user.id, None)
-    remembered = (profile.first_name, profile.username, profile.started, time.monotonic() + NAME_TTL_S)
+    remembered = (
+        profile.first_name,
+        profile.username,
+        profile.started,
+        time.monotonic() + NAME_TTL_S,
+        profile.blocked,
+    )
     turn = current_turn()
     if turn is None:
         d.known_users[user.id] = remembered
@@ -187,10 +194,16 @@ async def known_unreachable(context: ContextTypes.DEFAULT_TYPE, chat_id: int) ->
     turn = current_turn()
     if turn is None or chat_id <= 0:
         return False
-    profile = await deps(context).svc.profile(chat_id)
-    if profile is not None and profile.blocked:
-        return True
-    return chat_id == turn.person and (profile is None or not profile.started)
+    if chat_id == turn.person == turn.chat:
+        return False  # they are writing to us in their private chat right now
+    d = deps(context)
+    seen = d.known_users.get(chat_id)
+    if seen is not None and seen[3] > time.monotonic():  # seen within the minute: no read (a send's hot path)
+        started, blocked = seen[2], seen[4]
+    else:
+        profile = await d.svc.profile(chat_id)
+        started, blocked = (profile.started, profile.blocked) if profile is not None else (False, False)
+    return blocked or (chat_id == turn.person and not started)
 
 
 async def safe_send(

@@ -99,3 +99,26 @@ async def test_handed_over_before_a_retry_is_recorded_still_waits_behind_it(harn
     finally:
         await sender.stop(0)
     assert calls == ["one", "one", "two"]
+
+
+async def test_sending_to_people_seen_lately_reads_no_profile(harness, people, monkeypatch):
+    """A send checks whether its recipient can be messaged: the person writing privately can; someone
+    seen within the minute is known from memory; only others are read from the database."""
+    ann, bob, _ = people
+    await harness.send(ann, "/start")
+    await harness.send(bob, "/start")
+    service = harness.app.bot_data["deps"].svc
+    reads: list[int] = []
+    real_profile = service.profile
+
+    async def counted(user_id):
+        reads.append(user_id)
+        return await real_profile(user_id)
+
+    monkeypatch.setattr(service, "profile", counted)
+    await harness.send(ann, "/newcontract")  # its prompt goes through safe_send
+    await harness.send(ann, "/cancel")
+    assert reads == []  # she was seen within the minute, and a reply to her private message needs no check
+    harness.app.bot_data["deps"].known_users.clear()  # a minute later: forgotten
+    await harness.send(ann, "/newcontract")
+    assert reads == [ann.id]  # read once, to remember her; her reply still needs no check
