@@ -24,18 +24,21 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     MessageHandler,
+    PreCheckoutQueryHandler,
     TypeHandler,
     filters,
 )
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
+from domain.model import PaymentMode
+from domain.payment_service import PaymentService
 from domain.services import ContractService
 from storage.db import create_engine, normalize_url, session_factory, start_wal_checkpointer
 from storage.migrate import upgrade_to_head
 from storage.uow import uow_factory
 
-from . import details, handlers, hints, texts
+from . import desk, details, disputes, handlers, hints, payments, texts
 from .common import Deps, remember_user, utc_now
 from .concurrency import PersonGuard, PerUserUpdateProcessor
 from .flows import build_conversation
@@ -226,7 +229,12 @@ def build_application(
     warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
     engine = engine or create_engine(settings.database_url, inline=settings.io_shims)
     sessions = session_factory(engine)
-    svc = ContractService(uow_factory(sessions), review_days=settings.review_days)
+    svc = ContractService(
+        uow_factory(sessions),
+        review_days=settings.review_days,
+        payments=PaymentMode(settings.payments),
+        stars=settings.stars,
+    )
     token = settings.bot_token.get_secret_value() if settings.bot_token else "0:test"
 
     own_requests: list = []
@@ -269,6 +277,7 @@ def build_application(
         builder = builder.updater(None)
     app = builder.build()
     deps = app.bot_data["deps"] = Deps(svc=svc, settings=settings, clock=clock)
+    deps.extra["payments"] = PaymentService(svc, settings.invoice_secret())
     # rate_limiter=False (tests): the sender sends as fast as it can.
     rate = settings.send_rate_per_second if rate_limiter else 0.0
     sender = Sender(
@@ -288,6 +297,9 @@ def build_application(
 
     app.add_handler(TypeHandler(Update, handlers.screen), group=-2)
     app.add_handler(TypeHandler(Update, remember_user), group=-1)
+    # Telegram Payments (PRODUCT §7): before the conversation, so no step takes a payment message.
+    app.add_handler(PreCheckoutQueryHandler(payments.pre_checkout))
+    app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, payments.successful_payment))
     app.add_handler(build_conversation())
     app.add_handler(CommandHandler("start", handlers.start))
     app.add_handler(CommandHandler("help", handlers.help_command))
@@ -295,6 +307,8 @@ def build_application(
     app.add_handler(CommandHandler("milestones", handlers.private_only(handlers.milestones_command)))
     app.add_handler(CommandHandler("link", handlers.link_command))
     app.add_handler(CommandHandler("cancel", handlers.cancel_nothing))
+    desk.install(app)  # the operators' commands
+    disputes.install(app)  # and their disputes (PRODUCT §8)
     app.add_handler(CallbackQueryHandler(details.on_press, pattern=details.is_details_press))
     app.add_handler(CallbackQueryHandler(handlers.on_button))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, hints.stray))  # last: what nothing took

@@ -170,7 +170,8 @@ class Choice(_Fixed):
         "nc": r"create|cancel",
         "am": r"skip|save|edit|cancel|f:(?:title|amount|due|description)",
         "sub": r"skip",
-        "st": r"tz|quiet|done",
+        "dg": r"ok|skip|cancel",  # a disagreement flow's confirm, skip (no note) and cancel
+        "st": r"tz|quiet|done|payout",
     }
     FORMAT: ClassVar[str] = "{kind}:{value}"
     kind: str

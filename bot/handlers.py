@@ -8,9 +8,9 @@ import re
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from domain.actions import RULES
+from domain.actions import RULES, Action
 from domain.errors import DomainError, NotAllowed
-from domain.model import ContractStatus, Role
+from domain.model import ContractStatus, PaymentMode, Role
 from domain.services import Outcome
 
 from .actions import ACTIONS
@@ -38,6 +38,7 @@ from .keyboards import (
     start_keyboard,
 )
 from .notify import tell_others
+from .payments import after_refund, result_text, send_invoice
 from .reminders import reminder_settings
 from .texts import WELCOME, confirmation, e, help_text, history_text
 
@@ -68,7 +69,7 @@ async def screen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 context, update.effective_user.id, "I only read new messages: send the corrected text again."
             )
         raise ApplicationHandlerStop
-    if update.message is None and update.callback_query is None:
+    if update.message is None and update.callback_query is None and update.pre_checkout_query is None:
         # Business and guest messages, member changes, reactions…: nothing the bot answers; they must
         # not feed a conversation step (a Business chat's text is not an answer to the bot).
         raise ApplicationHandlerStop
@@ -111,7 +112,9 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     d = deps(context)
     service = d.extra.get("reminders")  # the reminder job's own policy, when it runs
     policy = service.settings if service is not None else reminder_settings(context.application)
-    await update.effective_message.reply_text(help_text(d.settings.review_days, policy))
+    await update.effective_message.reply_text(
+        help_text(d.settings.review_days, policy, PaymentMode(d.settings.payments))
+    )
 
 
 async def cancel_nothing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -346,9 +349,10 @@ async def action_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, pre
             contract = await d.svc.require(press.action, q.from_user.id, **where)
             ms = contract.milestone(press.target) if on_ms else None
             await q.answer()
-            other = contract.party_id(contract.require_party(q.from_user.id).other)
+            role = contract.require_party(q.from_user.id)
+            other = contract.party_id(role.other)
             names = await names_of(context, contract)
-            question = confirmation(view.confirm, contract, ms, names.get(other or 0, "the other party"))
+            question = confirmation(view.confirm, contract, ms, names.get(other or 0, "the other party"), role)
             await edit_or_send(
                 context,
                 q.message,
@@ -357,11 +361,17 @@ async def action_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, pre
                 confirm_keyboard(contract, press.action, press.target, ms),
             )
             return
+        if press.action is Action.ACTIVATE:  # telegram mode: the money comes first, by invoice
+            contract = await d.svc.require(press.action, q.from_user.id, **where)
+            if contract.payments is PaymentMode.TELEGRAM:
+                await send_invoice(update, context, press.target)
+                return
         outcome = await d.svc.perform(press.action, q.from_user.id, d.clock(), **where)
     except DomainError as err:
         await refuse_press(update, context, err, press)
         return
-    await answer_press(update, view.result)
+    await answer_press(update, result_text(view, press.action, outcome.contract.payments))
+    await after_refund(context, outcome)
     if outcome.invite is not None:
         await safe_send(
             context,

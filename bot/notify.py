@@ -46,7 +46,7 @@ async def notify(
     async def text_for(chat: int | None) -> str:
         """The news as this recipient reads it: its times in their zone (None, a group: UTC)."""
         tz = await viewer_zone(context, chat)
-        text = notification(outcome.action, c, outcome.milestone, actor, outcome.changes, tz=tz)
+        text = notification(outcome.action, c, outcome.milestone, actor, outcome.changes, tz=tz, note=outcome.note)
         return fit(f"{text}\n{files_line(outcome.files)}") if outcome.files else text
 
     unreachable = []

@@ -33,7 +33,12 @@ SWEEP_BATCH = 100
 
 def reminder_settings(app: Application) -> ReminderSettings:
     s = app.bot_data["deps"].settings
-    return ReminderSettings(reminder_hour=s.reminder_hour, default_timezone=s.default_timezone)
+    return ReminderSettings(
+        reminder_hour=s.reminder_hour,
+        default_timezone=s.default_timezone,
+        dispute_days=s.dispute_days,
+        escalate_disputes=bool(s.operators),
+    )
 
 
 def install(app: Application) -> ReminderService:
@@ -58,10 +63,17 @@ def plural(n: int, word: str) -> str:
 
 # Of what the domain allows the recipient now, what each reminder offers: the actions that help with it.
 REMINDER_ACTIONS: dict[ReminderKind, tuple[Action, ...]] = {
-    ReminderKind.DUE_SOON: (Action.SUBMIT, Action.ACCEPT_REFUND, Action.DECLINE_REFUND, Action.REQUEST_REFUND),
+    ReminderKind.DUE_SOON: (
+        Action.SUBMIT,
+        Action.PROPOSE_DUE_DATE,
+        Action.ACCEPT_REFUND,
+        Action.DECLINE_REFUND,
+        Action.REQUEST_REFUND,
+    ),
     ReminderKind.DUE_TODAY: (Action.SUBMIT, Action.ACCEPT_REFUND, Action.DECLINE_REFUND, Action.REQUEST_REFUND),
     ReminderKind.OVERDUE: (
         Action.SUBMIT,
+        Action.PROPOSE_DUE_DATE,
         Action.ACCEPT_REFUND,
         Action.DECLINE_REFUND,
         Action.REFUND,
@@ -69,6 +81,9 @@ REMINDER_ACTIONS: dict[ReminderKind, tuple[Action, ...]] = {
     ),
     ReminderKind.REVIEW_WAITING: (Action.APPROVE, Action.REQUEST_CHANGES),
     ReminderKind.NEXT_WAITING: (Action.ACTIVATE,),
+    ReminderKind.DATE_WAITING: (Action.ACCEPT_DUE_DATE, Action.DECLINE_DUE_DATE),
+    ReminderKind.OFFER_WAITING: (Action.ACCEPT_OFFER, Action.COUNTER_OFFER),
+    ReminderKind.DISPUTE_DEADLINE: (Action.ACCEPT_OFFER, Action.COUNTER_OFFER, Action.OFFER_SETTLEMENT),
 }
 
 
@@ -117,6 +132,26 @@ def render(
             f"⏳ Work on {title} ({amount}) in {contract_title} waits for your review. Unless you approve or "
             f"request changes, it is released automatically in {plural(days, 'day')}, on {fmt_time(release_at, tz)}."
         )
+    elif r.kind is ReminderKind.DATE_WAITING:
+        ms = _milestone(contract, s.milestone_id)
+        new = f" to {fmt_date(ms.due_change_to)}" if ms is not None and ms.due_change_to else ""
+        text = (
+            f"📅 A new due date for {title} in {contract_title}{new} waits for your answer (now due "
+            f"{fmt_date(s.due_date)})."
+        )
+    elif r.kind is ReminderKind.OFFER_WAITING:
+        text = f"⚖️ A settlement offer for {title} ({amount} held) in {contract_title} waits for your answer."
+    elif r.kind is ReminderKind.DISPUTE_DEADLINE:
+        if r.days > 0:
+            text = (
+                f"⚖️ The dispute about {title} ({amount} held) in {contract_title} goes to an operator in "
+                f"{plural(r.days, 'day')} unless you agree on a split first."
+            )
+        else:
+            text = (
+                f"⚖️ The dispute about {title} ({amount} held) in {contract_title} is still open after "
+                f"{plural(-r.days * settings.dispute_days, 'day')}: the money stays held until you agree on a split."
+            )
     else:  # NEXT_WAITING
         nxt = next((m for m in contract.milestones if m.id == s.next_unfunded_id), None) if contract else None
         facts = f" ({money(nxt.amount, s.currency)}, due {fmt_date(nxt.due_date)})" if nxt is not None else ""
@@ -127,6 +162,10 @@ def render(
     about = s.next_unfunded_id if r.kind is ReminderKind.NEXT_WAITING else s.milestone_id
     rows = reminder_rows(contract, r.kind, r.recipient_id, about, rcp.role)
     return text, InlineKeyboardMarkup(rows + [open_btn])
+
+
+def _milestone(contract: Contract | None, milestone_id: int):
+    return next((m for m in contract.milestones if m.id == milestone_id), None) if contract else None
 
 
 async def sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -188,6 +227,22 @@ async def deliver_one(context: ContextTypes.DEFAULT_TYPE, service: ReminderServi
             return "skipped"  # no longer true, superseded, or the recipient blocked the bot
         if verdict is Verdict.GONE:
             return "gone"  # taken by another process or re-planned meanwhile
+        if item.kind == ReminderKind.DISPUTE_ESCALATE:  # PRODUCT §8: the bot sends it to the operators
+            try:
+                outcome = await d.svc.escalate_dispute(item.milestone_id, now, service.settings.dispute_days)
+            except Busy:
+                return "retry"
+            except DomainError:
+                await service.finished([item.log_id], LogStatus.SKIPPED, now)  # settled meanwhile
+                item.reason = "changed_meanwhile"
+                return "skipped"
+            await service.finished([item.log_id], LogStatus.SENT, now)
+            turn.priority = Priority.NEWS
+            await notify(context, outcome)
+            from .disputes import tell_operators  # here: bot/disputes imports the handlers, which import this
+
+            await tell_operators(context, outcome)
+            return "released"
         if item.kind == ReminderKind.AUTO_RELEASE:
             try:
                 outcome = await d.svc.auto_release(item.milestone_id, now)

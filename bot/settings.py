@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from typing import Literal
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -49,6 +53,24 @@ class Settings(BaseSettings):
     operator_ids: str = ""
     # A dispute without agreement for this many days goes to the operators (if any).
     dispute_days: int = Field(default=5, ge=1, le=60)
+    # Money (PRODUCT §7): "ledger" (the bot records, holds nothing) or "telegram" (Telegram Payments; the
+    # bot's owner holds funded money as escrow agent). Telegram mode pays in Stars (XTR) unless a provider
+    # token from @BotFather is set, then in that provider's fiat currencies.
+    payments: Literal["ledger", "telegram"] = "ledger"
+    payment_provider_token: SecretStr | None = None
+    # Signs invoice payloads (HMAC-SHA256); unset: derived from the bot token (a new token voids old invoices).
+    payment_secret: SecretStr | None = None
+
+    @property
+    def stars(self) -> bool:
+        """Telegram mode without a provider token: Telegram Stars."""
+        return self.payments == "telegram" and self.payment_provider_token is None
+
+    def invoice_secret(self) -> bytes:
+        if self.payment_secret is not None:
+            return self.payment_secret.get_secret_value().encode()
+        token = self.bot_token.get_secret_value() if self.bot_token else "0:test"
+        return hmac.new(b"milestone-invoice-payload", token.encode(), hashlib.sha256).digest()
 
     @property
     def operators(self) -> frozenset[int]:
@@ -63,7 +85,22 @@ class Settings(BaseSettings):
                 raise ValueError(f"OPERATOR_IDS: {part!r} is not a Telegram user id")
         return value
 
-    @field_validator("bot_api_base_url", "webhook_url", "bot_token", "webhook_secret", mode="before")
+    @field_validator("payments", mode="before")
+    @classmethod
+    def _mode(cls, value):
+        if not isinstance(value, str):
+            return value
+        return value.strip().lower() or "ledger"
+
+    @field_validator(
+        "bot_api_base_url",
+        "webhook_url",
+        "bot_token",
+        "webhook_secret",
+        "payment_provider_token",
+        "payment_secret",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value

@@ -7,13 +7,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from html import escape, unescape
 
-from domain.model import Contract, FieldChange, HistoryEntry, Milestone, MilestoneStatus, Role, SubmittedFile
+from domain.model import (
+    Contract,
+    FieldChange,
+    HistoryEntry,
+    Milestone,
+    MilestoneStatus,
+    PaymentMode,
+    Role,
+    SubmittedFile,
+)
 from domain.money import format_money
 from domain.moves import whose_move
 from domain.reminders import ReminderSettings
 from domain.zones import offset_name
 
-from .actions import ACTIONS, EVENTS
+from .actions import ACTIONS, EVENTS, TELEGRAM_NEWS
 
 MAX_MESSAGE = 4096
 CARD_PAGE_SIZE = 10
@@ -39,6 +48,7 @@ HELP = (
     "• Freelancer: submits work for the funded milestone, may propose milestones (the client accepts or "
     "rejects them) and may refund.\n"
     "Either of you can start a contract and invite the other.\n\n"
+    "<b>Money</b>\n{money_mode}\n\n"
     "<b>The order</b>\n"
     "Milestones are funded strictly in the order they were created, one at a time: the funded one "
     "is released (or refunded) before the next is activated. The client has {review_days} days to "
@@ -67,7 +77,16 @@ def _days(values: list[int] | tuple[int, ...]) -> str:
     return ", ".join(words[:-1]) + f" and {words[-1]} days"
 
 
-def help_text(review_days: int, policy: ReminderSettings) -> str:
+# One sentence per money mode (PRODUCT §7), in /help and on a contract's first card.
+MODE_SENTENCE = {
+    PaymentMode.LEDGER: "Ledger mode: the bot holds no money; what you fund and release is only recorded here, "
+    "the client pays the freelancer directly, and the freelancer confirms each payment received.",
+    PaymentMode.TELEGRAM: "Telegram Payments: the client pays each milestone's invoice in Telegram; the bot's "
+    "operator holds the money in escrow and pays it out on release (or back on refund).",
+}
+
+
+def help_text(review_days: int, policy: ReminderSettings, payments: PaymentMode = PaymentMode.LEDGER) -> str:
     """/help: roles, the order rule, refunds and the reminder schedule as the policy has it."""
     review = [n for n in policy.review_days_before if n < review_days]  # as domain.reminders.plan sends them
     lines = [
@@ -81,7 +100,12 @@ def help_text(review_days: int, policy: ReminderSettings) -> str:
         f"• Next milestone: {_days(policy.next_waiting_days)} after a release, while the next one "
         "waits to be funded (client)"
     )
-    return HELP.format(review_days=review_days, hour=policy.reminder_hour, reminders="\n".join(lines))
+    return HELP.format(
+        review_days=review_days,
+        hour=policy.reminder_hour,
+        reminders="\n".join(lines),
+        money_mode=e(MODE_SENTENCE[payments]),
+    )
 
 
 WELCOME = (
@@ -145,6 +169,13 @@ def milestone_line(contract: Contract, ms: Milestone, number: int | str) -> str:
         line += f" · revisions: {ms.revision_count}"
     if ms.refund_requested_at is not None:
         line += " · refund requested"
+    if ms.status is MilestoneStatus.RELEASED and contract.payments is PaymentMode.LEDGER:
+        if ms.payment_confirmed_at is not None:
+            line += " · 💵 payment received"
+        elif ms.payment_flagged_at is not None:
+            line += " · ⚠️ payment NOT received (flagged by the freelancer)"
+        else:
+            line += " · payment not confirmed yet"
     return line
 
 
@@ -191,11 +222,18 @@ def card_text(contract: Contract, viewer: Role | None, names: dict[int, str], pa
         body = ["No milestones yet. Add the first one with <b>Add milestone</b>."]
     if pages > 1:
         body.append(f"(page {page + 1} of {pages})")
+    ledger = contract.payments is PaymentMode.LEDGER
+    released = money(t.released, cur)
+    if ledger and t.released:  # confirmed by the freelancer, or only recorded
+        released += f" (received {money(t.confirmed, cur)}, unconfirmed {money(t.released - t.confirmed, cur)})"
     foot = [
         "",
-        f"💰 Funded {money(t.funded, cur)} · In escrow {money(t.in_escrow, cur)}",
-        f"Released {money(t.released, cur)} · Refunded {money(t.refunded, cur)} · Remaining {money(t.remaining, cur)}",
+        ("💰 Recorded, not held by the bot: " if ledger else "💰 ")
+        + f"Funded {money(t.funded, cur)} · In escrow {money(t.in_escrow, cur)}",
+        f"Released {released} · Refunded {money(t.refunded, cur)} · Remaining {money(t.remaining, cur)}",
     ]
+    if not t.funded:  # the first card says how money works here
+        foot.append(f"ℹ️ {e(MODE_SENTENCE[contract.payments])}")
     funded = contract.funded_milestone()
     release = auto_release_line(contract, funded, tz) if funded else ""
     if release:
@@ -232,13 +270,23 @@ def turn_line(contract: Contract, viewer: Role | None, names: dict[int, str]) ->
     return f"⏳ Waiting for {e(who)} to {what}."
 
 
-def confirmation(template: str, contract: Contract, ms: Milestone | None, other: str) -> str:
-    """The question a confirmed action asks first, e.g. "Release $500.00 to Bob for «Design»?"."""
+def confirmation(
+    template: str, contract: Contract, ms: Milestone | None, other: str, role: Role | None = None, **amounts: int
+) -> str:
+    """The question a confirmed action asks first, e.g. "Release $500.00 to Bob for «Design»?". With the
+    asker's `role`, a settlement offer waiting for them names its split ({paid}, {rest}); `amounts` (minor
+    units) name a flow's own figures, e.g. paid=, rest=, bonus=."""
+    figures = dict(amounts)
+    if ms is not None and role is not None and "paid" not in figures:
+        offer = ms.offer_of(role.other)
+        if offer is not None:
+            figures.update(paid=offer, rest=ms.amount - offer)
     return template.format(
         title=e(contract.title),
         m=f"«{e(ms.title)}»" if ms else "",
         amt=money(ms.amount, contract.currency) if ms else "",
         other=e(other),
+        **{k: money(v, contract.currency) for k, v in figures.items()},
     )
 
 
@@ -459,11 +507,14 @@ def notification(
     actor: str,
     changes: tuple[FieldChange, ...] = (),
     tz: tzinfo = UTC,
+    note: str = "",
 ) -> str:
     """The sentence the other party (and a linked group) gets after a change; an edit says old → new.
     Written per recipient: its times are in `tz`, the recipient's zone (a group's: UTC)."""
     c = f"«{e(contract.title)}»"
     news = EVENTS[event][1] if event in EVENTS else ""
+    if contract.payments is PaymentMode.TELEGRAM:
+        news = TELEGRAM_NEWS.get(event, news)
     if not news:
         return fit(f"{e(actor)}: {e(event.replace('_', ' '))} in {c}.")
     text = news.format(
@@ -485,7 +536,29 @@ def notification(
     if ms is not None and event == "submitted":  # until when the client can review
         release = auto_release_line(contract, ms, tz)
         text += f"\n{release}" if release else ""
+    if ms is not None:
+        text += disagreement_lines(event, ms, note)
     return fit(text)
+
+
+# PRODUCT §8: what the news of a disagreement adds (the history note carries the amounts and the reason).
+_NOTE_LABEL = {
+    "released_less": "Released",
+    "released_with_bonus": "Recorded",
+    "dispute_opened": "Reason",
+    "dispute_offer": "Offer",
+    "dispute_countered": "Counter-offer",
+    "dispute_settled": "Settled",
+    "dispute_decided": "Decision",
+}
+
+
+def disagreement_lines(event: str, ms: Milestone, note: str) -> str:
+    if event in _NOTE_LABEL and note:
+        return f"\n{_NOTE_LABEL[event]}: {e(note)}"
+    if event == "due_date_proposed" and ms.due_change_to is not None:
+        return f"\nProposed due date: {fmt_date(ms.due_change_to)} (now {fmt_date(ms.due_date)}). Accept it or keep the old date."
+    return ""
 
 
 # What a chat's card of a contract becomes when a newer card of it is delivered (one live card per chat).

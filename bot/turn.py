@@ -49,7 +49,11 @@ class Priority(IntEnum):
 
 
 # Calls recorded during a turn; anything else (getMe, setMyCommands…) goes to Telegram as it is.
-_SENDS = {"sendMessage", "sendDocument", "sendPhoto"}
+# sendInvoice and refundStarPayment (PRODUCT §7) take JSON parameters only, so the outbox carries them: an
+# invoice or a Stars refund is sent once the change it belongs to is committed, and retried after faults.
+# A sendDocument *upload* can't be carried (its file is not a JSON parameter): bot/desk.py sends the ledger
+# CSV itself after the turn.
+_SENDS = {"sendMessage", "sendDocument", "sendPhoto", "sendInvoice", "refundStarPayment"}
 _EDITS = {"editMessageText", "editMessageReplyMarkup"}
 
 
@@ -138,7 +142,7 @@ class RecordingBot(ExtBot):
     ) -> Any:
         turn = _TURN.get()
         if turn is None or not (endpoint in _SENDS or endpoint in _EDITS or endpoint == "answerCallbackQuery"):
-            return await super()._do_post(
+            result = await super()._do_post(
                 endpoint,
                 data,
                 read_timeout=read_timeout,
@@ -146,13 +150,20 @@ class RecordingBot(ExtBot):
                 connect_timeout=connect_timeout,
                 pool_timeout=pool_timeout,
             )
+            if endpoint == "getUpdates" and self._raw_updates is not None:  # kept for the inbox (get_updates)
+                self._raw_updates.clear()
+                if isinstance(result, list):
+                    self._raw_updates.update(
+                        (u["update_id"], u) for u in result if isinstance(u, dict) and "update_id" in u
+                    )
+            return result
         params = _json_parameters(data)
         if endpoint == "answerCallbackQuery":
             if turn.answer is None:  # Telegram takes one answer per press
                 turn.answer = params
             return True
         turn.record(endpoint, params)
-        if endpoint in _EDITS:
+        if endpoint in _EDITS or endpoint == "refundStarPayment":
             return True  # as for an inline message: the handler keeps the message it had
         chat_id = int(params["chat_id"])
         return {
@@ -162,18 +173,25 @@ class RecordingBot(ExtBot):
             "text": "",
         }
 
-    _on_updates: Callable[[tuple[Update, ...]], Awaitable[None]] | None = None
+    _on_updates: Callable[[tuple[Update, ...], dict[int, Any]], Awaitable[None]] | None = None
+    _raw_updates: dict[int, Any] | None = None  # the last getUpdates answer as Telegram sent it, by update_id
 
-    def store_updates_with(self, store: Callable[[tuple[Update, ...]], Awaitable[None]]) -> None:
+    def store_updates_with(self, store: Callable[[tuple[Update, ...], dict[int, Any]], Awaitable[None]]) -> None:
         """Each getUpdates answer is stored in the inbox by `store` (in one transaction) before it
-        reaches the update queue (whose `put` then finds each update stored already)."""
+        reaches the update queue (whose `put` then finds each update stored already). `store` gets the
+        updates as Telegram sent them too: storing that JSON costs far less than serialising the objects."""
         with self._unfrozen():
             self._on_updates = store
+            self._raw_updates = {}
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         updates = await super().get_updates(*args, **kwargs)
-        if updates and self._on_updates is not None:
-            await self._on_updates(updates)
+        raw = self._raw_updates
+        if updates and self._on_updates is not None and raw is not None:
+            try:
+                await self._on_updates(updates, dict(raw))
+            finally:
+                raw.clear()
         return updates
 
     async def call(self, method: str, params: dict[str, Any], read_timeout: float | None = None) -> Any:
@@ -210,11 +228,16 @@ class DurableQueue(asyncio.Queue):
         self.sessions = sessions
         self._stored: set[int] = set()  # stored with their getUpdates batch, not yet put
 
-    async def store_batch(self, updates: tuple[Update, ...]) -> None:
-        """Polling: one getUpdates answer stored in one transaction (RecordingBot.on_updates). If that
-        fails, each is stored by `put`, which tries until it succeeds."""
+    async def store_batch(self, updates: tuple[Update, ...], raw: dict[int, Any] | None = None) -> None:
+        """Polling: one getUpdates answer stored in one transaction (RecordingBot.store_updates_with),
+        as Telegram sent it where known. If that fails, each is stored by `put`, which tries until it
+        succeeds."""
         now = datetime.now(UTC)
-        rows = [(u.update_id, person_of(u), json.dumps(u.to_dict())) for u in updates]
+        raw = raw or {}
+        rows = [
+            (u.update_id, person_of(u), json.dumps(raw[u.update_id] if u.update_id in raw else u.to_dict()))
+            for u in updates
+        ]
         try:
             await durable.store_updates(self.sessions, rows, now)
         except Exception as err:

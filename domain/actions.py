@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import AlreadyDone, AnotherMilestoneFunded, DomainError, InvalidState, InviteInvalid, OutOfOrder
-from .states import FUNDED_STATES, ContractStatus, MilestoneStatus, Role
+from .states import FUNDED_STATES, ContractStatus, MilestoneStatus, PaymentMode, Role
 
 if TYPE_CHECKING:
     from .model import Contract, Milestone
@@ -31,6 +31,20 @@ class Action(StrEnum):
     WITHDRAW_PROPOSAL = "withdraw_proposal"
     EDIT = "edit"
     DELETE = "delete"
+    # disagreements (PRODUCT §8)
+    PAY_LESS = "pay_less"
+    APPROVE_WITH_BONUS = "approve_with_bonus"
+    PROPOSE_DUE_DATE = "propose_due_date"
+    ACCEPT_DUE_DATE = "accept_due_date"
+    DECLINE_DUE_DATE = "decline_due_date"
+    OPEN_DISPUTE = "open_dispute"
+    OFFER_SETTLEMENT = "offer_settlement"
+    COUNTER_OFFER = "counter_offer"
+    ACCEPT_OFFER = "accept_offer"
+    DECIDE_DISPUTE = "decide_dispute"  # an operator's, not a party's
+    # ledger mode: the freelancer says whether the client's payment for a release arrived
+    CONFIRM_PAYMENT = "confirm_payment"
+    PAYMENT_NOT_RECEIVED = "payment_not_received"
     # contract actions
     ADD_MILESTONE = "add_milestone"
     KEEP_OPEN = "keep_open"
@@ -47,6 +61,8 @@ class Allowed(NamedTuple):
 
 # A guard beyond role and state: returns the refusal (not raised), or None when the action may go ahead.
 Guard = Callable[["Contract", "Milestone | None"], "DomainError | None"]
+# A guard that also depends on who asks (e.g. only the other party answers a proposed date).
+RoleGuard = Callable[["Contract", "Milestone", Role], "DomainError | None"]
 
 _ACTIVE = frozenset({ContractStatus.ACTIVE})
 
@@ -61,6 +77,9 @@ class Rule:
     done_word: str = ""  # "«X» is already released, so it can't be {done_word} now."
     guard: Guard | None = None
     contract_states: frozenset[ContractStatus] = _ACTIVE
+    role_guard: RoleGuard | None = None
+    in_dispute: bool = False  # may it happen while the milestone is in dispute (everything else waits)
+    operator: bool = False  # done by an operator (Settings.operators), never by a party
 
     @property
     def on_milestone(self) -> bool:
@@ -111,8 +130,90 @@ def _close_decision_waiting(c: Contract, ms: Milestone | None) -> DomainError | 
     return None
 
 
+def _payment_unconfirmed(c: Contract, ms: Milestone | None) -> DomainError | None:
+    """Ledger mode: the client pays the freelancer directly, so only the freelancer can say it arrived."""
+    assert ms is not None
+    if c.payments is not PaymentMode.LEDGER:
+        return InvalidState(f"The payment for «{ms.title}» is handled by the escrow agent, not between you.")
+    if ms.payment_confirmed_at is not None:
+        return AlreadyDone(f"You already confirmed the payment for «{ms.title}».")
+    return None
+
+
+def _payment_not_flagged(c: Contract, ms: Milestone | None) -> DomainError | None:
+    refused = _payment_unconfirmed(c, ms)
+    if refused is not None:
+        return refused
+    assert ms is not None
+    if ms.payment_flagged_at is not None:
+        return AlreadyDone(f"The payment for «{ms.title}» is already flagged as not received.")
+    return None
+
+
+def _no_dispute(c: Contract, ms: Milestone | None) -> DomainError | None:
+    assert ms is not None
+    if ms.in_dispute:
+        return AlreadyDone(f"«{ms.title}» is already in dispute.")
+    return None
+
+
+def _can_pay_less(c: Contract, ms: Milestone | None) -> DomainError | None:
+    assert ms is not None
+    if ms.amount < 2:  # nothing lies between none and all of it
+        return InvalidState(f"«{ms.title}» is too small to release less of it.")
+    return None
+
+
+def _no_due_change_waiting(c: Contract, ms: Milestone | None) -> DomainError | None:
+    assert ms is not None
+    if ms.due_change_to is not None:
+        return InvalidState(f"A new due date for «{ms.title}» is already proposed: it waits for an answer.")
+    return None
+
+
+def _due_change_for_you(c: Contract, ms: Milestone, role: Role) -> DomainError | None:
+    if ms.due_change_to is None:
+        return InvalidState(f"No new due date is proposed for «{ms.title}».")
+    if c.role_of(ms.due_change_by) is role:
+        return InvalidState(f"You proposed the new due date of «{ms.title}»: the {role.other.value} answers it.")
+    return None
+
+
+def _dispute_talks(c: Contract, ms: Milestone | None) -> DomainError | None:
+    """Offers go back and forth while the dispute is open and not yet with the operators."""
+    assert ms is not None
+    if not ms.in_dispute:
+        return InvalidState(f"«{ms.title}» is not in dispute.")
+    if ms.dispute_escalated_at is not None:
+        return InvalidState(f"The dispute about «{ms.title}» is with the operators now: they decide the split.")
+    return None
+
+
+def _offer_for_you(c: Contract, ms: Milestone, role: Role) -> DomainError | None:
+    if ms.offer_of(role.other) is None:
+        return InvalidState(f"The {role.other.value} has made no offer for «{ms.title}» yet.")
+    return None
+
+
+def _no_offer_for_you(c: Contract, ms: Milestone, role: Role) -> DomainError | None:
+    if ms.offer_of(role.other) is not None:
+        return InvalidState(f"The {role.other.value} made an offer for «{ms.title}»: accept it or counter it.")
+    return None
+
+
+def _escalated(c: Contract, ms: Milestone | None) -> DomainError | None:
+    assert ms is not None
+    if not ms.in_dispute:
+        return InvalidState(f"«{ms.title}» is not in dispute.")
+    if ms.dispute_escalated_at is None:
+        return InvalidState(f"The dispute about «{ms.title}» is not with the operators.")
+    return None
+
+
 _S = MilestoneStatus
 _R = frozenset
+# Confirming a payment is about money that already changed hands: it stays possible after the end.
+_ACTIVE_OR_ENDED = frozenset({ContractStatus.ACTIVE, ContractStatus.ENDED})
 
 RULES: dict[Action, Rule] = {
     r.action: r
@@ -173,6 +274,124 @@ RULES: dict[Action, Rule] = {
         ),
         Rule(Action.EDIT, Role.CLIENT, "edit_milestone", _R({_S.NOT_FUNDED}), _R(), "edited"),
         Rule(Action.DELETE, Role.CLIENT, "delete_milestone", _R({_S.NOT_FUNDED}), _R({_S.CANCELLED}), "deleted"),
+        Rule(
+            Action.CONFIRM_PAYMENT,
+            Role.FREELANCER,
+            "confirm_payment",
+            _R({_S.RELEASED}),
+            _R(),
+            "confirmed as paid",
+            _payment_unconfirmed,
+            _ACTIVE_OR_ENDED,
+        ),
+        Rule(
+            Action.PAYMENT_NOT_RECEIVED,
+            Role.FREELANCER,
+            "payment_not_received",
+            _R({_S.RELEASED}),
+            _R(),
+            "flagged as not paid",
+            _payment_not_flagged,
+            _ACTIVE_OR_ENDED,
+        ),
+        Rule(
+            Action.PAY_LESS,
+            Role.CLIENT,
+            "pay_less",
+            _R({_S.SUBMITTED}),
+            _R({_S.RELEASED}),
+            "approved",
+            _can_pay_less,
+        ),
+        Rule(
+            Action.APPROVE_WITH_BONUS,
+            Role.CLIENT,
+            "approve_with_bonus",
+            _R({_S.SUBMITTED}),
+            _R({_S.RELEASED}),
+            "approved",
+        ),
+        Rule(
+            Action.PROPOSE_DUE_DATE,
+            None,
+            "propose_due_change",
+            _R({_S.ACTIVE}),
+            _R(),
+            "given a new due date",
+            _no_due_change_waiting,
+        ),
+        Rule(
+            Action.ACCEPT_DUE_DATE,
+            None,
+            "accept_due_change",
+            _R({_S.ACTIVE}),
+            _R(),
+            "given a new due date",
+            role_guard=_due_change_for_you,
+        ),
+        Rule(
+            Action.DECLINE_DUE_DATE,
+            None,
+            "decline_due_change",
+            _R({_S.ACTIVE}),
+            _R(),
+            "given a new due date",
+            role_guard=_due_change_for_you,
+        ),
+        Rule(
+            Action.OPEN_DISPUTE,
+            None,
+            "open_dispute",
+            FUNDED_STATES,
+            _R({_S.RELEASED, _S.REFUNDED}),
+            "disputed",
+            _no_dispute,
+            in_dispute=True,
+        ),
+        Rule(
+            Action.OFFER_SETTLEMENT,
+            None,
+            "offer_settlement",
+            FUNDED_STATES,
+            _R({_S.RELEASED, _S.REFUNDED}),
+            "settled",
+            _dispute_talks,
+            role_guard=_no_offer_for_you,
+            in_dispute=True,
+        ),
+        Rule(
+            Action.COUNTER_OFFER,
+            None,
+            "counter_offer",
+            FUNDED_STATES,
+            _R({_S.RELEASED, _S.REFUNDED}),
+            "settled",
+            _dispute_talks,
+            role_guard=_offer_for_you,
+            in_dispute=True,
+        ),
+        Rule(
+            Action.ACCEPT_OFFER,
+            None,
+            "accept_offer",
+            FUNDED_STATES,
+            _R({_S.RELEASED, _S.REFUNDED}),
+            "settled",
+            _dispute_talks,
+            role_guard=_offer_for_you,
+            in_dispute=True,
+        ),
+        Rule(
+            Action.DECIDE_DISPUTE,
+            None,
+            "decide_dispute",
+            FUNDED_STATES,
+            _R({_S.RELEASED, _S.REFUNDED}),
+            "settled",
+            _escalated,
+            in_dispute=True,
+            operator=True,
+        ),
         Rule(Action.ADD_MILESTONE, None, "add_milestone"),
         Rule(Action.KEEP_OPEN, Role.CLIENT, "keep_open", guard=_close_decision_waiting),
         Rule(Action.END, Role.CLIENT, "end", guard=_nothing_funded),
@@ -180,7 +399,7 @@ RULES: dict[Action, Rule] = {
     ]
 }
 
-MILESTONE_ACTIONS = tuple(a for a, r in RULES.items() if r.on_milestone)
+MILESTONE_ACTIONS = tuple(a for a, r in RULES.items() if r.on_milestone and not r.operator)
 CONTRACT_ACTIONS = tuple(a for a, r in RULES.items() if not r.on_milestone)
 
 _STATE_PHRASE = {

@@ -17,6 +17,7 @@ from .actions import (
 )
 from .errors import (
     NOT_YOURS,
+    AlreadyDone,
     ContractClosed,
     DomainError,
     InvalidInput,
@@ -25,8 +26,16 @@ from .errors import (
     NotAllowed,
     NotFound,
 )
-from .money import validate_amount, validate_currency
-from .states import FUNDED_STATES, UNFUNDED_STATES, ContractStatus, LedgerKind, MilestoneStatus, Role
+from .money import format_money, validate_amount, validate_currency
+from .states import (
+    FUNDED_STATES,
+    UNFUNDED_STATES,
+    ContractStatus,
+    LedgerKind,
+    MilestoneStatus,
+    PaymentMode,
+    Role,
+)
 
 __all__ = [
     "Action",
@@ -40,6 +49,7 @@ __all__ = [
     "LedgerKind",
     "Milestone",
     "MilestoneStatus",
+    "PaymentMode",
     "Role",
     "SubmittedFile",
     "Totals",
@@ -114,10 +124,61 @@ class Milestone:
     refund_requested_at: datetime | None = None
     # When the reminder sweep should next look at this milestone; any change asks for a look now.
     next_reminder_at: datetime | None = None
+    # Disagreements (PRODUCT §8). A release of less than `amount` (pay less, a dispute's split): what went
+    # to the freelancer (the rest was refunded); None: the whole amount. `bonus`: paid on top (not escrow).
+    paid_amount: int | None = None
+    bonus: int = 0
+    # A new due date one party proposed and the other has not answered yet.
+    due_change_to: date | None = None
+    due_change_by: int | None = None
+    due_change_at: datetime | None = None
+    # A dispute: open while the milestone is funded and `dispute_opened_at` is set.
+    dispute_opened_at: datetime | None = None
+    dispute_by: int | None = None
+    dispute_reason: str = ""
+    dispute_escalated_at: datetime | None = None  # went to the operators
+    # Each party's standing settlement offer: the amount to the freelancer (the rest is refunded).
+    client_offer: int | None = None
+    client_offer_at: datetime | None = None
+    freelancer_offer: int | None = None
+    freelancer_offer_at: datetime | None = None
+    # Ledger mode: the freelancer's word on the client's payment for a release (PRODUCT §7).
+    payment_confirmed_at: datetime | None = None
+    payment_flagged_at: datetime | None = None  # "Not received": shown to both until confirmed
+    # Telegram mode: the nonce of the one invoice that may fund it now ("" none); a newer invoice or the
+    # funding itself makes older payloads stale (single-use).
+    invoice_nonce: str = ""
 
     @property
     def is_funded(self) -> bool:
         return self.status in FUNDED_STATES
+
+    @property
+    def in_dispute(self) -> bool:
+        return self.dispute_opened_at is not None and self.status in FUNDED_STATES
+
+    def offer_of(self, role: Role) -> int | None:
+        """The standing settlement offer of `role` (an amount to the freelancer), if any."""
+        return self.client_offer if role is Role.CLIENT else self.freelancer_offer
+
+    def offer_at(self, role: Role) -> datetime | None:
+        return self.client_offer_at if role is Role.CLIENT else self.freelancer_offer_at
+
+    @property
+    def released_part(self) -> int:
+        """What went to the freelancer out of escrow (all of `amount` for a plain release)."""
+        if self.status is not MilestoneStatus.RELEASED:
+            return 0
+        return self.amount if self.paid_amount is None else self.paid_amount
+
+    @property
+    def refunded_part(self) -> int:
+        """What went back to the client (the rest of a partial release, or all of a refund)."""
+        if self.status is MilestoneStatus.REFUNDED:
+            return self.amount
+        if self.status is MilestoneStatus.RELEASED:
+            return self.amount - self.released_part
+        return 0
 
 
 @dataclass(frozen=True)
@@ -162,6 +223,9 @@ class LedgerEntry:
     milestone_id: int | None = None
     actor_id: int | None = None
     id: int | None = None
+    reference: str = ""  # a payout's or refund's reference (bank transfer id, refundStarPayment …)
+    charge_id: str | None = None  # telegram_payment_charge_id of a payment (FUND, UNAPPLIED): unique
+    provider_charge_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -193,6 +257,8 @@ class Totals:
     released: int
     refunded: int
     remaining: int  # accepted milestones not funded yet
+    bonus: int = 0  # paid on top of releases (outside escrow: not part of funded)
+    confirmed: int = 0  # ledger mode: of `released`, what the freelancer confirmed receiving
 
 
 @dataclass
@@ -228,6 +294,7 @@ class Contract:
     ended_at: datetime | None = None
     group_chat_id: int | None = None
     kept_open_at: datetime | None = None  # the client's answer to "keep open or end?" (R9)
+    payments: PaymentMode = PaymentMode.LEDGER
     version: int = 0
     milestones: list[Milestone] = field(default_factory=list)
     # Changes not stored yet; the repository writes them in the same transaction as the contract.
@@ -245,6 +312,7 @@ class Contract:
         currency: str,
         now: datetime,
         review_days: int = DEFAULT_REVIEW_DAYS,
+        payments: PaymentMode = PaymentMode.LEDGER,
     ) -> Contract:
         check_text(title, "title", min_len=1, max_len=CONTRACT_TITLE_MAX)
         validate_currency(currency)
@@ -260,6 +328,7 @@ class Contract:
             review_days=review_days,
             client_id=creator_id if role is Role.CLIENT else None,
             freelancer_id=creator_id if role is Role.FREELANCER else None,
+            payments=payments,
         )
         contract._log("contract_created", creator_id, now, note=f"as {role.value}")
         return contract
@@ -338,11 +407,40 @@ class Contract:
             return closed
         if rule.role is not None and role is not rule.role:
             return NotAllowed(f"Only the {rule.role.value} of this contract can do that.")
+        if rule.operator:
+            return NotAllowed("Only an operator can decide a dispute.")
         if rule.on_milestone:
             assert ms is not None
             refused = state_refusal(rule, ms)
             if refused is not None:
                 return refused
+        if ms is not None and ms.in_dispute and not rule.in_dispute:  # PRODUCT §8: all else waits
+            return InvalidState(f"«{ms.title}» is in dispute: it waits until the dispute is settled.")
+        if rule.guard is not None:
+            refused = rule.guard(self, ms)
+            if refused is not None:
+                return refused
+        if rule.role_guard is not None:
+            assert ms is not None
+            return rule.role_guard(self, ms, role)
+        return None
+
+    def operator_refusal(
+        self, action: Action, actor_id: int | None, ms: Milestone, operators: frozenset[int]
+    ) -> DomainError | None:
+        """Why `actor_id` may not do the operator's `action` to `ms`: not an operator, a party to this
+        contract (a dispute is decided by someone else), the contract's or the milestone's state."""
+        rule = RULES[action]
+        if actor_id is None or actor_id not in operators:
+            return NotAllowed("Only an operator can decide a dispute.")
+        if self.role_of(actor_id) is not None:
+            return NotAllowed("You are a party to this contract: another operator decides its dispute.")
+        closed = contract_state_refusal(rule, self)
+        if closed is not None:
+            return closed
+        refused = state_refusal(rule, ms)
+        if refused is not None:
+            return refused
         return rule.guard(self, ms) if rule.guard is not None else None
 
     def require(self, action: Action, actor_id: int | None, milestone_id: int | None = None) -> Milestone | None:
@@ -397,18 +495,28 @@ class Contract:
         return next((m for m in self.ordered() if m.status is MilestoneStatus.NOT_FUNDED), None)
 
     def totals(self) -> Totals:
-        funded = released = refunded = in_escrow = remaining = 0
+        funded = released = refunded = in_escrow = remaining = confirmed = 0
         for m in self.milestones:
             if m.status in FUNDED_STATES:
                 in_escrow += m.amount
             elif m.status is MilestoneStatus.RELEASED:
-                released += m.amount
+                released += m.released_part
+                refunded += m.refunded_part  # a partial release: the rest went back (PRODUCT §8)
+                confirmed += m.released_part if m.payment_confirmed_at is not None else 0
             elif m.status is MilestoneStatus.REFUNDED:
                 refunded += m.amount
             elif m.status is MilestoneStatus.NOT_FUNDED:
                 remaining += m.amount
         funded = in_escrow + released + refunded
-        return Totals(funded=funded, in_escrow=in_escrow, released=released, refunded=refunded, remaining=remaining)
+        return Totals(
+            funded=funded,
+            in_escrow=in_escrow,
+            released=released,
+            refunded=refunded,
+            remaining=remaining,
+            confirmed=confirmed,
+            bonus=sum(m.bonus for m in self.milestones if m.status is MilestoneStatus.RELEASED),
+        )
 
     def auto_release_at(self, ms: Milestone) -> datetime | None:
         if ms.status is not MilestoneStatus.SUBMITTED or ms.submitted_at is None:
@@ -526,6 +634,8 @@ class Contract:
 
     def activate(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
         ms = self._require_ms(Action.ACTIVATE, actor_id, milestone_id)
+        if self.payments is PaymentMode.TELEGRAM:  # the money comes first: paying the invoice funds it
+            raise InvalidState(f"«{ms.title}» is funded by paying its invoice: tap Activate & fund for one.")
         ms.status = MilestoneStatus.ACTIVE
         ms.funded_at = now
         self.new_ledger.append(LedgerEntry(LedgerKind.FUND, ms.amount, now, milestone=ms, actor_id=actor_id))
@@ -542,6 +652,7 @@ class Contract:
         ms.status = MilestoneStatus.SUBMITTED
         ms.submitted_at = now  # R6: a resubmission restarts the review period
         ms.submission_note = note
+        ms.due_change_to = ms.due_change_by = ms.due_change_at = None  # delivered: a proposed date is moot
         # Only a change request returns a milestone to `active` after its first submission (R6).
         number = ms.revision_count + 1
         self.new_files.extend(
@@ -563,6 +674,8 @@ class Contract:
         refused = state_refusal(RULES[Action.APPROVE], ms)
         if refused is not None:
             raise refused
+        if ms.in_dispute:  # PRODUCT §8: a dispute holds the automatic release
+            raise InvalidState(f"«{ms.title}» is in dispute: it is not released automatically.")
         due = self.auto_release_at(ms)
         assert due is not None
         if now < due:
@@ -602,6 +715,299 @@ class Contract:
         ms.refund_requested_at = None
         self._log("refund_declined", actor_id, now, ms)
         return ms
+
+    def confirm_payment(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
+        """Ledger mode: the freelancer received the client's payment for a release."""
+        ms = self._require_ms(Action.CONFIRM_PAYMENT, actor_id, milestone_id)
+        ms.payment_confirmed_at = now
+        ms.payment_flagged_at = None
+        self._log("payment_confirmed", actor_id, now, ms)
+        return ms
+
+    def payment_not_received(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
+        """Ledger mode: the freelancer says the payment for a release has not arrived: flagged to both."""
+        ms = self._require_ms(Action.PAYMENT_NOT_RECEIVED, actor_id, milestone_id)
+        ms.payment_flagged_at = now
+        self._log("payment_not_received", actor_id, now, ms)
+        return ms
+
+    # ----- telegram mode: invoices, payments, the escrow agent's payouts ------------------------
+    def issue_invoice(self, actor_id: int, milestone_id: int, nonce: str, now: datetime) -> Milestone:
+        """The client asked to fund the next milestone: an invoice with `nonce` is the one that may pay it
+        (an older one is stale from now on)."""
+        ms = self._require_ms(Action.ACTIVATE, actor_id, milestone_id)
+        if self.payments is not PaymentMode.TELEGRAM:
+            raise InvalidState("This contract records funding in the ledger; there is no invoice to pay.")
+        ms.invoice_nonce = nonce
+        return ms
+
+    def payment_refusal(
+        self, payer_id: int, milestone_id: int, nonce: str | None, amount: int, currency: str
+    ) -> DomainError | None:
+        """Why a payment of `amount` `currency` by `payer_id` may not fund the milestone now, or None: the
+        payer is the client, the milestone is still the next to fund and unfunded (R1-R4), amount and
+        currency match, and (pre-checkout, `nonce` given) the invoice is its current one."""
+        try:
+            ms = self.milestone(milestone_id)
+        except NotFound as err:
+            return err
+        refused = self.refusal(Action.ACTIVATE, payer_id, ms)
+        if refused is not None:
+            return refused
+        if self.payments is not PaymentMode.TELEGRAM:
+            return InvalidState("This contract records funding in the ledger; there is no invoice to pay.")
+        if currency != self.currency:
+            return InvalidInput(f"This invoice is in {currency}, but «{ms.title}» is in {self.currency}.")
+        if amount != ms.amount:
+            return InvalidInput(f"The amount of «{ms.title}» changed since this invoice: ask for a new one.")
+        if nonce is not None and (not nonce or nonce != ms.invoice_nonce):
+            return InvalidState(f"This invoice for «{ms.title}» was replaced by a newer one: pay the newest.")
+        return None
+
+    def apply_payment(
+        self,
+        payer_id: int,
+        milestone_id: int,
+        amount: int,
+        currency: str,
+        charge_id: str,
+        provider_charge_id: str,
+        now: datetime,
+    ) -> DomainError | None:
+        """A successful payment: it funds the milestone if it still may (whichever of its invoices it paid:
+        the money is taken, so only the rules decide), else it is recorded as unapplied, owed back to the
+        payer. Returns why it could not be applied, or None."""
+        ms = self.milestone(milestone_id)
+        refused = self.payment_refusal(payer_id, milestone_id, None, amount, currency)
+        if refused is not None:
+            self.new_ledger.append(
+                LedgerEntry(
+                    LedgerKind.UNAPPLIED,
+                    amount,
+                    now,
+                    milestone=ms,
+                    actor_id=payer_id,
+                    charge_id=charge_id,
+                    provider_charge_id=provider_charge_id,
+                )
+            )
+            self._log("payment_unapplied", payer_id, now, ms, refused.reason)
+            return refused
+        ms.status = MilestoneStatus.ACTIVE
+        ms.funded_at = now
+        ms.invoice_nonce = ""  # single-use: no other invoice funds it now
+        self.new_ledger.append(
+            LedgerEntry(
+                LedgerKind.FUND,
+                amount,
+                now,
+                milestone=ms,
+                actor_id=payer_id,
+                charge_id=charge_id,
+                provider_charge_id=provider_charge_id,
+            )
+        )
+        self._log("paid_and_funded", payer_id, now, ms, f"charge {charge_id}")
+        return None
+
+    def record_settlement(
+        self, kind: LedgerKind, milestone_id: int, amount: int, reference: str, actor_id: int | None, now: datetime
+    ) -> Milestone:
+        """The escrow agent moved money: a payout to the freelancer or a refund to the client of `amount`
+        (what is owed, computed by domain.payouts.owed), with its reference."""
+        if kind not in (LedgerKind.PAYOUT, LedgerKind.REFUND_PAID):
+            raise InvalidInput("Only a payout or a refund can be marked done.")
+        if amount <= 0:
+            raise AlreadyDone("Nothing is owed there: it was marked done already.")
+        check_text(reference, "reference", min_len=1, max_len=200)
+        ms = self.milestone(milestone_id)
+        self.new_ledger.append(LedgerEntry(kind, amount, now, milestone=ms, actor_id=actor_id, reference=reference))
+        self._log("payout_sent" if kind is LedgerKind.PAYOUT else "refund_sent", actor_id, now, ms, reference)
+        return ms
+
+    # ----- disagreements (PRODUCT §8) ------------------------------------------------------------
+    def money(self, minor: int) -> str:
+        return format_money(minor, self.currency)
+
+    def _check_split(self, ms: Milestone, amount: int, *, what: str, low: int, high: int) -> int:
+        """An amount of `ms` between `low` and `high` minor units (both included)."""
+        if isinstance(amount, bool) or not isinstance(amount, int) or not low <= amount <= high:
+            raise InvalidInput(
+                f"The {what} must be between {self.money(low)} and {self.money(high)} ({self.money(ms.amount)} is held)."
+            )
+        return amount
+
+    def check_amount(self, action: Action, ms: Milestone, amount: int) -> int:
+        """The amount an action of §8 takes, in range: less than all and more than nothing (pay less), a
+        bonus within the limits, or 0 to all of it to the freelancer (an offer, a decision)."""
+        if action is Action.APPROVE_WITH_BONUS:
+            return validate_amount(amount, self.currency)
+        if action is Action.PAY_LESS:
+            return self._check_split(ms, amount, what="amount to release", low=1, high=ms.amount - 1)
+        return self._check_split(ms, amount, what="amount to the freelancer", low=0, high=ms.amount)
+
+    def pay_less(self, actor_id: int, milestone_id: int, amount: int, reason: str, now: datetime) -> Milestone:
+        """The client approves but releases less than the milestone's amount; the rest is refunded to them.
+        A reason is required (the freelancer reads it)."""
+        ms = self._require_ms(Action.PAY_LESS, actor_id, milestone_id)
+        check_text(reason, "reason", min_len=1, max_len=REASON_MAX)
+        self._check_split(ms, amount, what="amount to release", low=1, high=ms.amount - 1)
+        note = f"{self.money(amount)} of {self.money(ms.amount)}, {self.money(ms.amount - amount)} refunded: {reason}"
+        self._settle(ms, amount, actor_id, now, "released_less", note)
+        return ms
+
+    def approve_with_bonus(self, actor_id: int, milestone_id: int, bonus: int, now: datetime) -> Milestone:
+        """The client approves, releases the whole amount and adds a bonus (outside escrow: in ledger mode
+        recorded, paid between the parties)."""
+        ms = self._require_ms(Action.APPROVE_WITH_BONUS, actor_id, milestone_id)
+        validate_amount(bonus, self.currency)
+        ms.bonus = bonus
+        self.new_ledger.append(LedgerEntry(LedgerKind.BONUS, bonus, now, milestone=ms, actor_id=actor_id))
+        self._settle(ms, ms.amount, actor_id, now, "released_with_bonus", f"bonus {self.money(bonus)}")
+        return ms
+
+    def propose_due_change(
+        self, actor_id: int, milestone_id: int, due_date: date, today: date, now: datetime
+    ) -> Milestone:
+        """Either party proposes a new due date for an active milestone; the other accepts or declines."""
+        ms = self._require_ms(Action.PROPOSE_DUE_DATE, actor_id, milestone_id)
+        check_due_date(due_date, today)
+        if due_date == ms.due_date:
+            raise InvalidInput(f"«{ms.title}» is already due on that date.")
+        ms.due_change_to, ms.due_change_by, ms.due_change_at = due_date, actor_id, now
+        self._log("due_date_proposed", actor_id, now, ms, f"{ms.due_date.isoformat()} → {due_date.isoformat()}")
+        return ms
+
+    def accept_due_change(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
+        ms = self._require_ms(Action.ACCEPT_DUE_DATE, actor_id, milestone_id)
+        old, new = ms.due_date, ms.due_change_to
+        assert new is not None
+        ms.due_date = new
+        ms.due_change_to = ms.due_change_by = ms.due_change_at = None
+        # The reminders follow the new date: the log marks the milestone for re-planning.
+        self._log(
+            "due_date_changed",
+            actor_id,
+            now,
+            ms,
+            f"{old.isoformat()} → {new.isoformat()}",
+            changes=(FieldChange("due_date", old, new),),
+        )
+        return ms
+
+    def decline_due_change(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
+        ms = self._require_ms(Action.DECLINE_DUE_DATE, actor_id, milestone_id)
+        proposed = ms.due_change_to
+        assert proposed is not None
+        ms.due_change_to = ms.due_change_by = ms.due_change_at = None
+        self._log("due_date_declined", actor_id, now, ms, f"{ms.due_date.isoformat()} → {proposed.isoformat()}")
+        return ms
+
+    def open_dispute(self, actor_id: int, milestone_id: int, reason: str, now: datetime) -> Milestone:
+        """Either party, while the milestone is funded: the automatic release and its reminders stop, and
+        the parties exchange settlement offers."""
+        ms = self._require_ms(Action.OPEN_DISPUTE, actor_id, milestone_id)
+        check_text(reason, "reason", min_len=1, max_len=REASON_MAX)
+        ms.dispute_opened_at, ms.dispute_by, ms.dispute_reason = now, actor_id, reason
+        ms.dispute_escalated_at = None
+        ms.refund_requested_at = None  # the dispute's offers answer that now
+        ms.due_change_to = ms.due_change_by = ms.due_change_at = None
+        self._clear_offers(ms)
+        self._log("dispute_opened", actor_id, now, ms, reason)
+        return ms
+
+    def offer_settlement(
+        self, actor_id: int, milestone_id: int, amount: int, now: datetime, note: str = ""
+    ) -> Milestone:
+        ms = self._require_ms(Action.OFFER_SETTLEMENT, actor_id, milestone_id)
+        self._offer(ms, actor_id, amount, note, now, "dispute_offer")
+        return ms
+
+    def counter_offer(self, actor_id: int, milestone_id: int, amount: int, now: datetime, note: str = "") -> Milestone:
+        ms = self._require_ms(Action.COUNTER_OFFER, actor_id, milestone_id)
+        self._offer(ms, actor_id, amount, note, now, "dispute_countered")
+        return ms
+
+    def accept_offer(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
+        """The other party's standing offer settles the dispute: its amount released, the rest refunded."""
+        ms = self._require_ms(Action.ACCEPT_OFFER, actor_id, milestone_id)
+        offer = ms.offer_of(self.require_party(actor_id).other)
+        assert offer is not None
+        self._settle(ms, offer, actor_id, now, "dispute_settled", self._split_note(ms, offer))
+        return ms
+
+    def dispute_deadline(self, ms: Milestone, days: int) -> datetime | None:
+        """When an open dispute without agreement goes to the operators (or both are reminded)."""
+        if not ms.in_dispute or ms.dispute_opened_at is None:
+            return None
+        return ms.dispute_opened_at + timedelta(days=days)
+
+    def escalate_dispute(self, milestone_id: int, now: datetime, days: int) -> Milestone:
+        """The bot itself: `days` after the dispute was opened without agreement, it goes to the operators."""
+        ms = self.milestone(milestone_id)
+        if not ms.in_dispute:
+            raise InvalidState(f"«{ms.title}» is not in dispute.")
+        if ms.dispute_escalated_at is not None:
+            raise AlreadyDone(f"The dispute about «{ms.title}» is already with the operators.")
+        deadline = self.dispute_deadline(ms, days)
+        assert deadline is not None
+        if now < deadline:
+            raise InvalidState(f"The parties of «{ms.title}» still have time to agree.")
+        ms.dispute_escalated_at = now
+        self._log("dispute_escalated", None, now, ms)
+        return ms
+
+    def decide_dispute(
+        self, actor_id: int, milestone_id: int, amount: int, note: str, now: datetime, operators: frozenset[int]
+    ) -> Milestone:
+        """An operator decides the split of an escalated dispute, with a note both parties read."""
+        ms = self.milestone(milestone_id)
+        refused = self.operator_refusal(Action.DECIDE_DISPUTE, actor_id, ms, operators)
+        if refused is not None:
+            raise refused
+        check_text(note, "note", min_len=1, max_len=REASON_MAX)
+        self._check_split(ms, amount, what="amount to the freelancer", low=0, high=ms.amount)
+        self._settle(ms, amount, actor_id, now, "dispute_decided", f"{self._split_note(ms, amount)}: {note}")
+        return ms
+
+    def _split_note(self, ms: Milestone, to_freelancer: int) -> str:
+        return f"{self.money(to_freelancer)} to the freelancer, {self.money(ms.amount - to_freelancer)} to the client"
+
+    def _offer(self, ms: Milestone, actor_id: int, amount: int, note: str, now: datetime, event: str) -> None:
+        check_text(note, "note", min_len=0, max_len=REASON_MAX)
+        self._check_split(ms, amount, what="amount to the freelancer", low=0, high=ms.amount)
+        if self.require_party(actor_id) is Role.CLIENT:
+            ms.client_offer, ms.client_offer_at = amount, now
+        else:
+            ms.freelancer_offer, ms.freelancer_offer_at = amount, now
+        self._log(event, actor_id, now, ms, self._split_note(ms, amount) + (f": {note}" if note else ""))
+
+    @staticmethod
+    def _clear_offers(ms: Milestone) -> None:
+        ms.client_offer = ms.client_offer_at = ms.freelancer_offer = ms.freelancer_offer_at = None
+
+    def _settle(
+        self, ms: Milestone, to_freelancer: int, actor_id: int | None, now: datetime, event: str, note: str
+    ) -> None:
+        """Close the milestone's escrow exactly: `to_freelancer` released, the rest refunded (either may
+        be zero); funded = released + refunded still holds, and the way to the next milestone opens."""
+        rest = ms.amount - to_freelancer
+        if to_freelancer > 0:
+            ms.status = MilestoneStatus.RELEASED
+            ms.released_at = now
+            ms.auto_released = False
+            ms.paid_amount = None if rest == 0 else to_freelancer
+            self.new_ledger.append(LedgerEntry(LedgerKind.RELEASE, to_freelancer, now, milestone=ms, actor_id=actor_id))
+        else:
+            ms.status = MilestoneStatus.REFUNDED
+        if rest > 0:
+            ms.refunded_at = now
+            self.new_ledger.append(LedgerEntry(LedgerKind.REFUND, rest, now, milestone=ms, actor_id=actor_id))
+        ms.refund_requested_at = None
+        ms.due_change_to = ms.due_change_by = ms.due_change_at = None
+        self._clear_offers(ms)
+        self._log(event, actor_id, now, ms, note)
+        self._next_waiting_changed(now)
 
     # ----- contract actions ----------------------------------------------------------------
     def end(self, actor_id: int, now: datetime) -> list[Milestone]:
@@ -655,6 +1061,7 @@ class Contract:
         ms.released_at = now
         ms.auto_released = automatic
         ms.refund_requested_at = None
+        ms.due_change_to = ms.due_change_by = ms.due_change_at = None
         self.new_ledger.append(LedgerEntry(LedgerKind.RELEASE, ms.amount, now, milestone=ms, actor_id=actor_id))
         self._log("auto_released" if automatic else "released", actor_id, now, ms)
 
@@ -662,6 +1069,7 @@ class Contract:
         ms.status = MilestoneStatus.REFUNDED
         ms.refunded_at = now
         ms.refund_requested_at = None
+        ms.due_change_to = ms.due_change_by = ms.due_change_at = None
         self.new_ledger.append(LedgerEntry(LedgerKind.REFUND, ms.amount, now, milestone=ms, actor_id=actor_id))
         self._log(action, actor_id, now, ms)
         self._next_waiting_changed(now)

@@ -9,6 +9,7 @@ from babel.numbers import format_currency, get_currency_precision, list_currenci
 from .errors import InvalidInput
 
 MAX_MAJOR_UNITS = 1_000_000_000
+STARS = "XTR"  # Telegram Stars (PRODUCT §7): not ISO 4217, whole stars only
 
 
 @cache
@@ -17,7 +18,7 @@ def known_currencies() -> frozenset[str]:
 
 
 def is_currency(code: str) -> bool:
-    return code in known_currencies()
+    return code in known_currencies() or code == STARS
 
 
 def validate_currency(code: str) -> str:
@@ -28,8 +29,8 @@ def validate_currency(code: str) -> str:
 
 @cache
 def currency_decimals(code: str) -> int:
-    """Number of minor-unit digits: USD 2, JPY 0, KWD 3 (from CLDR through Babel)."""
-    return get_currency_precision(code)
+    """Number of minor-unit digits: USD 2, JPY 0, KWD 3 (from CLDR through Babel); Stars 0."""
+    return 0 if code == STARS else get_currency_precision(code)
 
 
 def max_minor_units(currency: str) -> int:
@@ -62,6 +63,8 @@ def format_money(minor: int, currency: str, locale: str = "en_US") -> str:
     """Human display, e.g. $1,250.50 or ¥5,000; exact (Decimal arithmetic, no floats)."""
     from decimal import Decimal
 
+    if currency == STARS:
+        return f"{minor:,} ⭐"
     decimals = currency_decimals(currency)
     value = Decimal(minor).scaleb(-decimals)
     return format_currency(value, currency, locale=locale, currency_digits=True)

@@ -41,6 +41,27 @@ def _milestone_actions(c: Contract, ms: Milestone) -> tuple[Action, ...]:
     return ()
 
 
+def _disagreement_move(c: Contract, viewer_id: int | None, ms: Milestone) -> Move | None:
+    """A dispute or a proposed due date waits for one party's answer first (PRODUCT §8): the party an
+    offer (the latest one) or a date waits for; a dispute with the operators waits for nobody here."""
+    actions: tuple[Action, ...]
+    if ms.in_dispute:
+        if ms.dispute_escalated_at is not None:
+            return Move(None, (), ms)
+        offers = [(at, r) for r in (Role.CLIENT, Role.FREELANCER) if (at := ms.offer_at(r)) is not None]
+        if offers:
+            role, actions = max(offers)[1].other, (Action.ACCEPT_OFFER, Action.COUNTER_OFFER)
+        else:
+            opener = c.role_of(ms.dispute_by) or Role.CLIENT
+            role, actions = opener.other, (Action.OFFER_SETTLEMENT,)
+        return Move(role, actions, ms, yours=viewer_id is not None and c.role_of(viewer_id) is role)
+    if ms.status is MilestoneStatus.ACTIVE and ms.due_change_to is not None:
+        role = (c.role_of(ms.due_change_by) or Role.CLIENT).other
+        actions = (Action.ACCEPT_DUE_DATE, Action.DECLINE_DUE_DATE)
+        return Move(role, actions, ms, yours=viewer_id is not None and c.role_of(viewer_id) is role)
+    return None
+
+
 def _move(c: Contract, viewer_id: int | None, actions: tuple[Action, ...], ms: Milestone | None) -> Move:
     role = RULES[actions[0]].role or Role.CLIENT  # adding: the client adds (a freelancer may propose)
     return Move(role, actions, ms, yours=viewer_id is not None and c.role_of(viewer_id) is role)
@@ -55,6 +76,9 @@ def whose_move(c: Contract, viewer_id: int | None) -> Move:
         return Move(None)
     for ms in (c.funded_milestone(), c.next_to_activate(), *c.proposals()):
         if ms is not None:
+            special = _disagreement_move(c, viewer_id, ms)
+            if special is not None:
+                return special
             actions = _milestone_actions(c, ms)
             if actions:
                 return _move(c, viewer_id, actions, ms)
@@ -67,9 +91,19 @@ def move_after(c: Contract, viewer_id: int | None, ms: Milestone | None) -> Move
     """The step a change to `ms` (None: to the contract) leads to, for its news: the milestone's own
     next step; once it is released or refunded, the contract's (the way to the next is free, R8/R9);
     None when the change leads to nothing (e.g. a rejected proposal, a milestone waiting its turn)."""
+    if (
+        ms is not None
+        and viewer_id is not None
+        and viewer_id == c.freelancer_id
+        and c.may(Action.CONFIRM_PAYMENT, viewer_id, ms)
+    ):  # ledger mode: the news of a release asks the freelancer whether the money arrived
+        return Move(Role.FREELANCER, (Action.CONFIRM_PAYMENT, Action.PAYMENT_NOT_RECEIVED), ms, yours=True)
     if ms is None or ms.status in (MilestoneStatus.RELEASED, MilestoneStatus.REFUNDED):
         return whose_move(c, viewer_id)
     if c.status is not ContractStatus.ACTIVE:
         return None
+    special = _disagreement_move(c, viewer_id, ms)
+    if special is not None:
+        return special
     actions = _milestone_actions(c, ms)
     return _move(c, viewer_id, actions, ms) if actions else None

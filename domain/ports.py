@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Protocol
 
-from .model import Contract, ContractStatus, HistoryEntry, Invite, LedgerEntry, Role, SubmittedFile
+from .model import Contract, ContractStatus, HistoryEntry, Invite, LedgerEntry, PaymentMode, Role, SubmittedFile
 from .reminders import DueRow, LogStatus, Planned, ReminderSubject
 
 
@@ -33,6 +33,7 @@ class UserProfile:
     quiet_end: time | None = None
     started: bool = False  # has opened a private chat with the bot
     blocked: bool = False  # Telegram answered 403: don't keep trying
+    payout_details: str | None = None  # a freelancer's, for the escrow agent (telegram mode): operators only
 
 
 class ContractRepository(Protocol):
@@ -53,10 +54,20 @@ class ContractRepository(Protocol):
 
     async def ledger(self, contract_id: int) -> list[LedgerEntry]: ...
 
+    async def has_charge(self, charge_id: str) -> bool:
+        """A Telegram payment with this charge id is in the ledger already."""
+
+    async def all_ledger(self, mode: PaymentMode | None = None) -> list[tuple[int, LedgerEntry]]:
+        """Every ledger entry (of contracts in `mode`) as (contract id, entry), oldest first."""
+
     async def files(self, milestone_id: int) -> list[SubmittedFile]:
         """The files submitted with a milestone, in the order they came."""
 
     async def file(self, file_id: int) -> SubmittedFile | None: ...
+
+    async def escalated_dispute_ids(self) -> list[int]:
+        """Milestones whose dispute went to the operators and is not decided yet, oldest first."""
+        ...
 
 
 class InviteRepository(Protocol):

@@ -20,6 +20,7 @@ from .reminders import (
 )
 
 UowFactory = Callable[[], UnitOfWork]
+BOT_ACTS = (ReminderKind.AUTO_RELEASE, ReminderKind.DISPUTE_ESCALATE)
 
 
 @dataclass
@@ -111,7 +112,8 @@ class ReminderService:
             verdict = decision.verdict
             if verdict is Verdict.SEND:
                 due.subject, due.reminder = subject, decision.reminder
-                if due.kind != ReminderKind.AUTO_RELEASE and not await reminders.start_sending(due.log_id, now):
+                # The bot's own acts (a release, an escalation) stay planned until done: the domain refuses a second.
+                if due.kind not in BOT_ACTS and not await reminders.start_sending(due.log_id, now):
                     verdict = Verdict.GONE
             elif verdict is Verdict.WAIT:
                 assert decision.until is not None  # decide gives WAIT with its moment

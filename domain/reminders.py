@@ -19,6 +19,11 @@ class ReminderKind(StrEnum):
     REVIEW_WAITING = "review_waiting"
     AUTO_RELEASE = "auto_release"
     NEXT_WAITING = "next_waiting"
+    # PRODUCT §8 (at most 16 characters: the log's column)
+    DATE_WAITING = "date_waiting"  # a proposed due date waits for the other party's answer
+    OFFER_WAITING = "offer_waiting"  # a settlement offer waits for the other party's answer
+    DISPUTE_DEADLINE = "dispute_deadline"  # the dispute period ends (soon): agree, or an operator decides
+    DISPUTE_ESCALATE = "dispute_escalate"  # the bot itself sends an unsettled dispute to the operators
 
 
 class LogStatus(StrEnum):
@@ -49,6 +54,10 @@ class ReminderSettings:
     review_days_before: tuple[int, ...] = (7, 3, 1)
     next_waiting_days: tuple[int, ...] = (1, 3)
     default_timezone: str = "UTC"
+    dispute_days: int = 5  # DISPUTE_DAYS
+    escalate_disputes: bool = False  # there are operators (OPERATOR_IDS) to send a dispute to
+    answer_waiting_after: timedelta = timedelta(days=1)  # an offer or a proposed date unanswered this long
+    dispute_reminders: int = 3  # without operators: reminded at the end of each dispute period, this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +90,17 @@ class ReminderSubject:
     has_funded: bool = False  # some milestone of the contract is active or submitted
     next_unfunded_id: int | None = None  # the next milestone to activate, if any
     next_unfunded_title: str = ""
+    # PRODUCT §8: a dispute (open while funded), each side's latest offer, a proposed due date.
+    dispute_opened_at: datetime | None = None
+    dispute_escalated_at: datetime | None = None
+    client_offer_at: datetime | None = None
+    freelancer_offer_at: datetime | None = None
+    due_change_at: datetime | None = None
+    due_change_by: Role | None = None
+
+    @property
+    def in_dispute(self) -> bool:
+        return self.dispute_opened_at is not None and self.status in (MilestoneStatus.ACTIVE, MilestoneStatus.SUBMITTED)
 
 
 @dataclass(slots=True)
@@ -237,6 +257,10 @@ def plan(subject: ReminderSubject, settings: ReminderSettings) -> list[Reminder]
         return out
     status = s.status
     hour = settings.reminder_hour
+    if s.in_dispute:  # PRODUCT §8: the dispute's own reminders replace the others (and the automatic release)
+        return _dispute_plan(s, settings)
+    if status is MilestoneStatus.ACTIVE and s.due_change_at is not None and s.due_change_by is not None:
+        out += _answer_waiting(s, settings, ReminderKind.DATE_WAITING, s.due_change_at, s.due_change_by.other)
     if status is MilestoneStatus.ACTIVE:
         freelancer_kinds, client_kinds = _date_steps(
             s.due_date, tuple(settings.due_soon_days), tuple(settings.overdue_days)
@@ -287,6 +311,52 @@ def plan(subject: ReminderSubject, settings: ReminderSettings) -> list[Reminder]
                             n,
                         )
                     )
+    return out
+
+
+def _answer_waiting(
+    s: ReminderSubject, settings: ReminderSettings, kind: ReminderKind, since: datetime, role: Role
+) -> list[Reminder]:
+    """Once: `role` has not answered what was put to them at `since` (a proposed date, an offer)."""
+    out = []
+    for r in s.recipients:
+        if r.role is role:
+            tz = zone(r.timezone, settings.default_timezone)
+            at = out_of_quiet_hours(since + settings.answer_waiting_after, r, tz)
+            out.append(Reminder(kind, since.isoformat(), at, r.user_id, r.role, 1))
+    return out
+
+
+def _dispute_plan(s: ReminderSubject, settings: ReminderSettings) -> list[Reminder]:
+    """An open dispute: an offer waiting for its answer; the end of the dispute period told to both (a day
+    ahead when it then goes to the operators, else at the end of each period while it stays open); and the
+    bot's own escalation when there are operators. Once with the operators, the parties wait for them."""
+    assert s.dispute_opened_at is not None
+    out: list[Reminder] = []
+    if s.dispute_escalated_at is not None:
+        return out
+    offers = [
+        (at, role) for at, role in ((s.client_offer_at, Role.CLIENT), (s.freelancer_offer_at, Role.FREELANCER)) if at
+    ]
+    if offers:
+        at, role = max(offers)
+        out += _answer_waiting(s, settings, ReminderKind.OFFER_WAITING, at, role.other)
+    opened, days = s.dispute_opened_at, settings.dispute_days
+    deadline = opened + timedelta(days=days)
+    key = opened.isoformat()
+    if settings.escalate_disputes:
+        ahead = [(deadline - timedelta(days=1), 1)] if days > 1 else []
+        out.append(Reminder(ReminderKind.DISPUTE_ESCALATE, key, deadline, 0))
+    else:
+        ahead = [(opened + timedelta(days=days * k), -k) for k in range(1, settings.dispute_reminders + 1)]
+    for moment, n in ahead:
+        for r in s.recipients:
+            tz = zone(r.timezone, settings.default_timezone)
+            out.append(
+                Reminder(
+                    ReminderKind.DISPUTE_DEADLINE, f"{key}:{n}", out_of_quiet_hours(moment, r, tz), r.user_id, r.role, n
+                )
+            )
     return out
 
 

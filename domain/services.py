@@ -18,9 +18,11 @@ from .model import (
     Invite,
     LedgerEntry,
     Milestone,
+    PaymentMode,
     Role,
     SubmittedFile,
 )
+from .payments import check_payment_currency
 from .ports import ContractSummary, UnitOfWork, UserProfile
 
 INVITE_TTL = timedelta(days=7)
@@ -47,6 +49,7 @@ class Outcome:
     invite: Invite | None = None
     changes: tuple[FieldChange, ...] = ()  # an edit's fields, old -> new
     files: tuple[SubmittedFile, ...] = ()  # what a submission carried
+    note: str = ""  # the history entry's note (a reason, an offer's amounts), for the news
 
 
 @dataclass
@@ -73,17 +76,30 @@ class ContractService:
         review_days: int = DEFAULT_REVIEW_DAYS,
         invite_ttl: timedelta = INVITE_TTL,
         token_factory: Callable[[], str] = new_invite_token,
+        payments: PaymentMode = PaymentMode.LEDGER,
+        stars: bool = False,
     ) -> None:
         self.uow_factory = uow_factory
         self.review_days = review_days
+        self.payments = payments  # new contracts' money mode (PRODUCT §7)
+        self.stars = stars  # telegram mode without a provider token: Telegram Stars (XTR)
         self.invite_ttl = invite_ttl
         self.token_factory = token_factory
 
     # ----- contracts and invites -------------------------------------------------------------
+    def check_currency(self, currency: str) -> str:
+        """The currency, if new contracts may use it in this deployment's money mode."""
+        if self.payments is PaymentMode.TELEGRAM:
+            check_payment_currency(currency, self.stars)
+        return currency
+
     async def create_contract(
         self, creator_id: int, role: Role, title: str, currency: str, now: datetime
     ) -> tuple[Contract, Invite]:
-        contract = Contract.create(creator_id, role, title, currency, now, review_days=self.review_days)
+        self.check_currency(currency)
+        contract = Contract.create(
+            creator_id, role, title, currency, now, review_days=self.review_days, payments=self.payments
+        )
         async with self.uow_factory() as uow:
             await uow.contracts.add(contract)
             assert contract.id is not None
@@ -234,6 +250,7 @@ class ContractService:
                 done=action,
                 changes=last.changes if last else (),
                 files=tuple(c.new_files),
+                note=last.note if last else "",
             )
 
         if rule.on_milestone:
@@ -259,6 +276,44 @@ class ContractService:
         return await self.transition(
             None,
             lambda c: Outcome("auto_released", c, None, c.auto_release(milestone_id, now)),
+            milestone_id=milestone_id,
+        )
+
+    async def operator_dispute(
+        self, milestone_id: int, operator_id: int, operators: frozenset[int]
+    ) -> MilestoneDetails:
+        """An escalated dispute as an operator sees it (both sides' reasons, offers, notes and files), if
+        `operator_id` may decide it now."""
+        async with self.uow_factory() as uow:
+            contract = await self._load(uow, None, milestone_id)
+            ms = contract.milestone(milestone_id)
+            refused = contract.operator_refusal(Action.DECIDE_DISPUTE, operator_id, ms, operators)
+            if refused is not None:
+                raise refused
+            assert contract.id is not None
+            history = [h for h in await uow.contracts.history(contract.id) if h.milestone_id == milestone_id]
+            files = await uow.contracts.files(milestone_id)
+        return MilestoneDetails(contract, ms, history, files)
+
+    async def escalated_disputes(self, operator_id: int, operators: frozenset[int]) -> list[tuple[Contract, Milestone]]:
+        """The disputes waiting for an operator's decision (none for anyone else)."""
+        if operator_id not in operators:
+            return []
+        async with self.uow_factory() as uow:
+            ids = await uow.contracts.escalated_dispute_ids()
+            out = []
+            for mid in ids:
+                contract = await self._load(uow, None, mid)
+                ms = contract.milestone(mid)
+                if contract.operator_refusal(Action.DECIDE_DISPUTE, operator_id, ms, operators) is None:
+                    out.append((contract, ms))
+        return out
+
+    async def escalate_dispute(self, milestone_id: int, now: datetime, days: int) -> Outcome:
+        """PRODUCT §8: a dispute without agreement after `days` goes to the operators (the bot does it)."""
+        return await self.transition(
+            None,
+            lambda c: Outcome("dispute_escalated", c, None, c.escalate_dispute(milestone_id, now, days)),
             milestone_id=milestone_id,
         )
 

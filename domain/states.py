@@ -37,6 +37,21 @@ class LedgerKind(StrEnum):
     FUND = "fund"
     RELEASE = "release"
     REFUND = "refund"
+    # Money the escrow agent moved (telegram mode): a release paid out to the freelancer, a refund (or an
+    # unapplied payment) paid back to the client, each with its reference.
+    PAYOUT = "payout"
+    REFUND_PAID = "refund_paid"
+    # A payment Telegram took that could not fund its milestone (contract ended, already funded): owed back.
+    UNAPPLIED = "unapplied"
+    # A bonus paid on top of a release (PRODUCT §8), outside escrow: not in funded = released + refunded + held.
+    BONUS = "bonus"
+
+
+class PaymentMode(StrEnum):
+    """How money moves (PRODUCT §7), fixed per contract when it is created."""
+
+    LEDGER = "ledger"  # the bot records; the parties pay each other directly
+    TELEGRAM = "telegram"  # funding through Telegram Payments; the bot's owner holds it as escrow agent
 
 
 FUNDED_STATES = frozenset({MilestoneStatus.ACTIVE, MilestoneStatus.SUBMITTED})

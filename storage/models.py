@@ -76,6 +76,8 @@ class UserRow(Base):
     quiet_end: Mapped[time | None] = mapped_column(Time)
     started: Mapped[bool] = mapped_column(Boolean, default=False)
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where the escrow agent pays a freelancer (telegram mode); shown only to operators.
+    payout_details: Mapped[str | None] = mapped_column(Text)
 
 
 class ContractRow(Base):
@@ -93,6 +95,7 @@ class ContractRow(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     group_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     kept_open_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payments: Mapped[str] = mapped_column(String(16), default="ledger", server_default="ledger")
     # Optimistic lock of the whole aggregate: every change bumps it with "WHERE version = read".
     version: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -121,6 +124,23 @@ class MilestoneRow(Base):
     change_reason: Mapped[str] = mapped_column(Text, default="")
     refund_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Disagreements (PRODUCT §8): a partial release and a bonus, a proposed due date, a dispute and its offers.
+    paid_amount: Mapped[int | None] = mapped_column(BigInteger)
+    bonus: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    due_change_to: Mapped[date | None] = mapped_column(Date)
+    due_change_by: Mapped[int | None] = mapped_column(BigInteger)
+    due_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dispute_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dispute_by: Mapped[int | None] = mapped_column(BigInteger)
+    dispute_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    dispute_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    client_offer: Mapped[int | None] = mapped_column(BigInteger)
+    client_offer_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    freelancer_offer: Mapped[int | None] = mapped_column(BigInteger)
+    freelancer_offer_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payment_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payment_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invoice_nonce: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
 
 class LedgerRow(Base):
@@ -133,6 +153,10 @@ class LedgerRow(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    reference: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # A Telegram payment's charge: unique, so one charge funds (or is recorded unapplied) exactly once.
+    charge_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    provider_charge_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
 
 
 class HistoryRow(Base):

@@ -4,7 +4,7 @@ their log, whose unique key (milestone, kind, occurrence, recipient) makes each 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from functools import lru_cache
 from typing import Any
 
@@ -109,6 +109,12 @@ def _subject_query(postgres: bool) -> _AnySelect:
             has_funded.label("has_funded"),
             nm.c.id.label("next_id"),
             nm.c.title.label("next_title"),
+            m.c.dispute_opened_at,
+            m.c.dispute_escalated_at,
+            m.c.client_offer_at,
+            m.c.freelancer_offer_at,
+            m.c.due_change_at,
+            m.c.due_change_by,
         )
         .join(c, c.c.id == m.c.contract_id)
         .outerjoin(cu, cu.c.id == c.c.client_id)
@@ -255,6 +261,12 @@ def _subject(r: _AnyRow, people: dict[_PersonKey, Recipient]) -> ReminderSubject
         funded,
         next_id,
         next_title,
+        dispute_opened_at,
+        dispute_escalated_at,
+        client_offer_at,
+        freelancer_offer_at,
+        due_change_at,
+        due_change_by,
     ) = r
     recipients = []
     keys: tuple[_PersonKey, _PersonKey] = (
@@ -284,7 +296,20 @@ def _subject(r: _AnyRow, people: dict[_PersonKey, Recipient]) -> ReminderSubject
         has_funded=bool(funded),
         next_unfunded_id=next_id,
         next_unfunded_title=next_title if next_id is not None else "",
+        dispute_opened_at=_aware(dispute_opened_at),
+        dispute_escalated_at=_aware(dispute_escalated_at),
+        client_offer_at=_aware(client_offer_at),
+        freelancer_offer_at=_aware(freelancer_offer_at),
+        due_change_at=_aware(due_change_at),
+        due_change_by=None
+        if due_change_by is None
+        else (Role.CLIENT if due_change_by == client_id else Role.FREELANCER),
     )
+
+
+def _aware(at: datetime | None) -> datetime | None:
+    """Core columns of UTCDateTime come back aware already; this keeps a naive one (SQLite) UTC too."""
+    return at if at is None or at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _due_row(row: _AnyRow) -> DueRow:

@@ -22,6 +22,7 @@ from domain.model import (
     LedgerKind,
     Milestone,
     MilestoneStatus,
+    PaymentMode,
     Role,
     SubmittedFile,
 )
@@ -40,6 +41,7 @@ _CONTRACT_FIELDS = (
     "ended_at",
     "group_chat_id",
     "kept_open_at",
+    "payments",
 )
 
 
@@ -111,6 +113,7 @@ class SqlContractRepository:
         values = {name: getattr(contract, name) for name in _CONTRACT_FIELDS}
         values.update(
             status=contract.status.value,
+            payments=contract.payments.value,
             created_by=contract.created_by,
             created_at=contract.created_at,
             version=contract.version,
@@ -158,6 +161,7 @@ class SqlContractRepository:
             ended_at=c["ended_at"],
             group_chat_id=c["group_chat_id"],
             kept_open_at=c["kept_open_at"],
+            payments=PaymentMode(c["payments"]),
             version=c["version"],
             milestones=milestones,
         )
@@ -165,6 +169,7 @@ class SqlContractRepository:
     async def save(self, contract: Contract) -> None:
         values = {name: getattr(contract, name) for name in _CONTRACT_FIELDS}
         values["status"] = contract.status.value
+        values["payments"] = contract.payments.value
         conn = await self.session.connection()
         result = await conn.execute(
             _CONTRACT_UPDATE, {"b_id": contract.id, "b_version": contract.version, **_prefixed(values)}
@@ -196,6 +201,9 @@ class SqlContractRepository:
                         amount=e.amount,
                         at=e.at,
                         actor_id=e.actor_id,
+                        reference=e.reference,
+                        charge_id=e.charge_id,
+                        provider_charge_id=e.provider_charge_id,
                     )
                     for e in contract.new_ledger
                 ],
@@ -286,17 +294,22 @@ class SqlContractRepository:
         ]
 
     async def ledger(self, contract_id: int) -> list[LedgerEntry]:
-        return [
-            LedgerEntry(
-                kind=LedgerKind(r.kind),
-                amount=r.amount,
-                at=r.at,
-                milestone_id=r.milestone_id,
-                actor_id=r.actor_id,
-                id=r.id,
+        return [_ledger_entry(r) for r in await self._entries(LedgerRow, contract_id)]
+
+    async def has_charge(self, charge_id: str) -> bool:
+        """Whether a Telegram payment with this charge id is in the ledger already (applied or not)."""
+        found = await self.session.execute(select(LedgerRow.id).where(LedgerRow.charge_id == charge_id))
+        return found.first() is not None
+
+    async def all_ledger(self, mode: PaymentMode | None = None) -> list[tuple[int, LedgerEntry]]:
+        """Every ledger entry (of contracts in `mode`), as (contract id, entry), oldest first."""
+        statement = select(LedgerRow).order_by(LedgerRow.id)
+        if mode is not None:
+            statement = statement.join(ContractRow, ContractRow.id == LedgerRow.contract_id).where(
+                ContractRow.payments == mode.value
             )
-            for r in await self._entries(LedgerRow, contract_id)
-        ]
+        rows = (await self.session.execute(statement)).scalars().all()
+        return [(r.contract_id, _ledger_entry(r)) for r in rows]
 
     @staticmethod
     def _file(r: SubmittedFileRow) -> SubmittedFile:
@@ -323,6 +336,29 @@ class SqlContractRepository:
     async def file(self, file_id: int) -> SubmittedFile | None:
         row = await self.session.get(SubmittedFileRow, file_id)
         return None if row is None else self._file(row)
+
+    async def escalated_dispute_ids(self) -> list[int]:
+        funded = [MilestoneStatus.ACTIVE.value, MilestoneStatus.SUBMITTED.value]
+        statement = (
+            select(MilestoneRow.id)
+            .where(MilestoneRow.dispute_escalated_at.is_not(None), MilestoneRow.status.in_(funded))
+            .order_by(MilestoneRow.dispute_escalated_at, MilestoneRow.id)
+        )
+        return list((await self.session.execute(statement)).scalars().all())
+
+
+def _ledger_entry(r: LedgerRow) -> LedgerEntry:
+    return LedgerEntry(
+        kind=LedgerKind(r.kind),
+        amount=r.amount,
+        at=r.at,
+        milestone_id=r.milestone_id,
+        actor_id=r.actor_id,
+        id=r.id,
+        reference=r.reference,
+        charge_id=r.charge_id,
+        provider_charge_id=r.provider_charge_id,
+    )
 
 
 class SqlInviteRepository:
@@ -365,7 +401,16 @@ class SqlInviteRepository:
         return cast("CursorResult[*tuple[Any, ...]]", result).rowcount == 1
 
 
-_PROFILE_FIELDS = ("first_name", "username", "timezone", "quiet_start", "quiet_end", "started", "blocked")
+_PROFILE_FIELDS = (
+    "first_name",
+    "username",
+    "timezone",
+    "quiet_start",
+    "quiet_end",
+    "started",
+    "blocked",
+    "payout_details",
+)
 _U = UserRow.__table__
 # Read on most updates (who is this, may they be messaged): built once, run on the connection.
 _USER_COLUMNS = [_U.c.id, *(_U.c[name] for name in _PROFILE_FIELDS)]
@@ -410,6 +455,7 @@ class SqlUserRepository:
             quiet_end=row.quiet_end,
             started=row.started,
             blocked=row.blocked,
+            payout_details=row.payout_details,
         )
 
     async def upsert(self, profile: UserProfile) -> None:

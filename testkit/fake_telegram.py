@@ -107,6 +107,7 @@ _JSON_PARAMS = {
     "caption_entities",
     "scope",
     "media",
+    "prices",
 }
 # Telegram's default when allowed_updates was never set.
 _DEFAULT_EXCLUDED_UPDATES = {"chat_member", "message_reaction", "message_reaction_count"}
@@ -634,7 +635,11 @@ def _parse_params(handler: _Handler, query: str) -> dict[str, Any]:
             payload = part.get_payload(decode=True) or b""
             filename = part.get_filename()
             if name:
-                params[name] = {"filename": filename, "size": len(payload)} if filename else payload.decode("utf-8")
+                params[name] = (
+                    {"filename": filename, "size": len(payload), "content": payload}
+                    if filename
+                    else payload.decode("utf-8")
+                )
     else:
         # x-www-form-urlencoded, also the default when no content type is given.
         params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
@@ -750,6 +755,14 @@ class FakeTelegram:
         self._seq = 0
         self._files: dict[str, dict[str, Any]] = {}  # file_id -> {"kind": "document" | "photo", ...}
         self._next_file = 0
+        self.uploads: dict[str, bytes] = {}  # file_id -> the bytes of a document the bot uploaded
+        # Payments: invoices sent ((chat, message) -> what it asks), pre-checkout queries and their answers,
+        # charges made (charge id -> {user_id, amount, currency, refunded}).
+        self._invoices: dict[tuple[int, int], dict[str, Any]] = {}
+        self._pre_checkouts: dict[str, dict[str, Any]] = {}
+        self.pre_checkout_answers: dict[str, dict[str, Any]] = {}
+        self.charges: dict[str, dict[str, Any]] = {}
+        self._next_charge = 0
 
         self._methods: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {}
         for name in (
@@ -778,6 +791,9 @@ class FakeTelegram:
             "answerCallbackQuery",
             "sendChatAction",
             "getChat",
+            "sendInvoice",
+            "answerPreCheckoutQuery",
+            "refundStarPayment",
         ):
             self._methods[name.lower()] = (name, getattr(self, "_api_" + name))
 
@@ -1403,7 +1419,9 @@ class FakeTelegram:
             given = params.get(kind)
             if given is None or given == "":
                 raise _bad(f"there is no {kind} in the request")
-            if not isinstance(given, str):
+            if isinstance(given, dict) and kind == "document":  # an upload (multipart/form-data)
+                given = self._store_upload(given)
+            elif not isinstance(given, str):
                 raise _bad("file uploads are not supported by this fake: send a file_id")
             known = self._files.get(given)
             if known is None:
@@ -1425,6 +1443,168 @@ class FakeTelegram:
                 media=copy.deepcopy(known["media"]),
             )
             return self._message_dict(message)
+
+    def _store_upload(self, upload: dict[str, Any]) -> str:
+        """A document the bot uploads: a file name and 1 byte to 50 MB (Telegram's limit for bots)."""
+        name, content = upload.get("filename"), upload.get("content")
+        size = upload.get("size", len(content) if isinstance(content, bytes) else 0)
+        if not name:
+            raise _bad("file name is empty")
+        if not 0 < size <= 50 * 1024 * 1024:
+            raise _bad("file must be non-empty" if not size else "Request Entity Too Large")
+        file_id, unique = self._new_file_id("BQACAgIAA")
+        media = {"document": {"file_id": file_id, "file_unique_id": unique, "file_name": name, "file_size": size}}
+        self._files[file_id] = {"kind": "document", "media": media}
+        self.uploads[file_id] = content if isinstance(content, bytes) else b""
+        return file_id
+
+    # -- payments ---------------------------------------------------------------------------------------------
+
+    def _api_sendInvoice(self, params: dict[str, Any]) -> dict[str, Any]:
+        """An invoice as Telegram checks it: title 1-32, description 1-255, payload 1-128 bytes, a currency;
+        Stars (XTR): no provider token and exactly one price; otherwise a provider token. Amounts: positive
+        integers in the currency's smallest unit."""
+        with self._lock:
+            chat_id = self._resolve_chat(params)
+            title = _str_param(params, "title") or ""
+            description = _str_param(params, "description") or ""
+            payload = _str_param(params, "payload") or ""
+            currency = _str_param(params, "currency") or ""
+            token = _str_param(params, "provider_token") or ""
+            prices = params.get("prices")
+            if not 1 <= len(title) <= 32:
+                raise _bad("INVOICE_TITLE_INVALID" if title else "title is empty")
+            if not 1 <= len(description) <= 255:
+                raise _bad("INVOICE_DESCRIPTION_INVALID" if description else "description is empty")
+            if not 1 <= len(payload.encode()) <= 128:
+                raise _bad("INVOICE_PAYLOAD_INVALID" if payload else "payload is empty")
+            if not re.fullmatch(r"[A-Z]{3}", currency):
+                raise _bad("CURRENCY_INVALID")
+            if not isinstance(prices, list) or not prices:
+                raise _bad("can't parse prices JSON object")
+            for price in prices:
+                if not isinstance(price, dict) or not price.get("label") or not isinstance(price.get("amount"), int):
+                    raise _bad("can't parse prices JSON object")
+            total = sum(p["amount"] for p in prices)
+            if currency == "XTR":
+                if token:
+                    raise _bad("PAYMENT_PROVIDER_INVALID")
+                if len(prices) != 1:
+                    raise _bad("STARS_INVOICE_INVALID")
+            elif not token:
+                raise _bad("PAYMENT_PROVIDER_INVALID")
+            if total <= 0:
+                raise _bad("CURRENCY_TOTAL_AMOUNT_INVALID")
+            inline, other = self._markup(params)
+            invoice = {
+                "title": title,
+                "description": description,
+                "start_parameter": _str_param(params, "start_parameter") or "",
+                "currency": currency,
+                "total_amount": total,
+            }
+            message = self._store_new(
+                chat_id, text="", plain_text="", reply_markup=inline, other_markup=other, media={"invoice": invoice}
+            )
+            self._invoices[(chat_id, message.message_id)] = {**invoice, "payload": payload, "provider_token": token}
+            return self._message_dict(message)
+
+    def _api_answerPreCheckoutQuery(self, params: dict[str, Any]) -> bool:
+        query_id = _str_param(params, "pre_checkout_query_id") or ""
+        with self._lock:
+            query = self._pre_checkouts.get(query_id)
+            if query is None or query_id in self.pre_checkout_answers or time.monotonic() - query["at"] > 10:
+                raise ApiError(400, QUERY_INVALID)
+            if "ok" not in params:
+                raise _bad('parameter "ok" is required')
+            ok = _bool_param(params, "ok")
+            error = _str_param(params, "error_message")
+            if not ok and not error:
+                raise _bad("ERROR_MESSAGE_EMPTY")
+            self.pre_checkout_answers[query_id] = {"ok": ok, "error_message": error, "at": time.time()}
+            self._cond.notify_all()
+            return True
+
+    def _api_refundStarPayment(self, params: dict[str, Any]) -> bool:
+        user_id = _int_param(params, "user_id")
+        charge_id = _str_param(params, "telegram_payment_charge_id") or ""
+        with self._lock:
+            charge = self.charges.get(charge_id)
+            if charge is None or charge["currency"] != "XTR" or charge["user_id"] != user_id:
+                raise _bad("CHARGE_NOT_FOUND")
+            if charge["refunded"]:
+                raise _bad("CHARGE_ALREADY_REFUNDED")
+            charge["refunded"] = True
+            self._cond.notify_all()
+            return True
+
+    def invoice(self, message: FakeMessage) -> dict[str, Any]:
+        """What an invoice message asks (title, currency, total_amount, payload, provider_token)."""
+        with self._lock:
+            return dict(self._invoices[(message.chat_id, message.message_id)])
+
+    def start_payment(self, user: int | FakeUser, message: FakeMessage, *, total_amount: int | None = None) -> str:
+        """The user taps Pay on an invoice: a pre_checkout_query is queued; returns its id."""
+        with self._cond:
+            payer = self._user(user)
+            invoice = self._invoices[(message.chat_id, message.message_id)]
+            self._next_query += 1
+            query_id = str(5_000_000_000_000_000 + self._next_query)
+            amount = invoice["total_amount"] if total_amount is None else total_amount
+            self._pre_checkouts[query_id] = {"at": time.monotonic(), "invoice": invoice, "amount": amount}
+            self._queue(
+                {
+                    "pre_checkout_query": {
+                        "id": query_id,
+                        "from": payer.to_dict(),
+                        "currency": invoice["currency"],
+                        "total_amount": amount,
+                        "invoice_payload": invoice["payload"],
+                    }
+                }
+            )
+            return query_id
+
+    def complete_payment(self, user: int | FakeUser, query_id: str, *, charge_id: str | None = None) -> str:
+        """Telegram charges after an ok pre-checkout answer: a successful_payment message from the user is
+        queued; returns the telegram_payment_charge_id (pass `charge_id` to deliver the same one again)."""
+        with self._cond:
+            payer = self._user(user)
+            query = self._pre_checkouts[query_id]
+            answer = self.pre_checkout_answers.get(query_id)
+            if charge_id is None:
+                if answer is None or not answer["ok"]:
+                    raise AssertionError(f"pre-checkout {query_id} was not answered ok: {answer}")
+                self._next_charge += 1
+                charge_id = f"tg_charge_{self._next_charge:06d}"
+                invoice = query["invoice"]
+                self.charges[charge_id] = {
+                    "user_id": payer.id,
+                    "amount": query["amount"],
+                    "currency": invoice["currency"],
+                    "refunded": False,
+                    "provider_charge_id": "" if invoice["currency"] == "XTR" else f"prov_{self._next_charge:06d}",
+                    "payload": invoice["payload"],
+                }
+            charge = self.charges[charge_id]
+            message = self._store_new(
+                payer.id,
+                text="",
+                plain_text="",
+                from_bot=False,
+                from_user_id=payer.id,
+                media={
+                    "successful_payment": {
+                        "currency": charge["currency"],
+                        "total_amount": charge["amount"],
+                        "invoice_payload": charge["payload"],
+                        "telegram_payment_charge_id": charge_id,
+                        "provider_payment_charge_id": charge["provider_charge_id"],
+                    }
+                },
+            )
+            self._queue({"message": self._message_dict(message)})
+            return charge_id
 
     def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._send_file(params, "document")

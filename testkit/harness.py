@@ -51,7 +51,13 @@ class InProcessRequest(BaseRequest):
         pool_timeout=None,
     ):
         api_method = url.rsplit("/", 1)[1]
-        params = request_data.json_parameters if request_data else {}
+        params: dict = dict(request_data.json_parameters) if request_data else {}
+        if request_data is not None and request_data.contains_files:
+            # An upload (sendDocument with a file): as the fake's HTTP server reads a multipart part.
+            for name, part in request_data.multipart_data.items():
+                if isinstance(part, tuple):
+                    filename, content = part[0], part[1]
+                    params[name] = {"filename": filename, "size": len(content), "content": content}
         status, payload, delay = self.fake.call_direct_delayed(api_method, params)
         if status == 0:
             raise NetworkError("connection dropped")

@@ -11,7 +11,7 @@ from domain.actions import Action
 
 from ..callbacks import NewContract, Pick, PickerPage, choice, is_a, presses
 from ..handlers import private_only
-from . import milestone_form, new_contract, settings, work
+from . import disagree, milestone_form, new_contract, settings, work
 from .base import PRIVATE_NOT_TEXT, PRIVATE_TEXT, cancel, not_text, use_buttons
 from .conversation import Conversation
 from .draft import State
@@ -31,6 +31,7 @@ def build_conversation() -> Conversation:
             CallbackQueryHandler(milestone_form.edit_from_card, pattern=presses(Action.EDIT)),
             CallbackQueryHandler(work.pressed, pattern=presses(Action.SUBMIT, Action.REQUEST_CHANGES)),
             CommandHandler("settings", private_only(settings.show)),
+            CallbackQueryHandler(disagree.pressed, pattern=presses(*disagree.FLOW_ACTIONS)),
         ],
         states={
             S.NC_TITLE: [MessageHandler(PRIVATE_TEXT, new_contract.got_title)],
@@ -69,15 +70,27 @@ def build_conversation() -> Conversation:
                 CallbackQueryHandler(settings.ask_zone, pattern=choice("st", "tz")),
                 CallbackQueryHandler(settings.ask_quiet, pattern=choice("st", "quiet")),
                 CallbackQueryHandler(settings.done, pattern=choice("st", "done")),
+                CallbackQueryHandler(settings.ask_payout, pattern=choice("st", "payout")),
                 MessageHandler(PRIVATE_TEXT, settings.got_zone),
             ],
+            S.DG_AMOUNT: [MessageHandler(PRIVATE_TEXT, disagree.got_amount)],
+            S.DG_DATE: [MessageHandler(PRIVATE_TEXT, disagree.got_date)],
+            S.DG_TEXT: [
+                MessageHandler(PRIVATE_TEXT, disagree.got_text),
+                CallbackQueryHandler(disagree.got_text, pattern=choice("dg", "skip")),
+            ],
+            S.DG_CONFIRM: [CallbackQueryHandler(disagree.confirmed, pattern=choice("dg", "ok")), text],
             S.ST_TZ: [MessageHandler(PRIVATE_TEXT, settings.got_zone)],
             S.ST_QUIET: [MessageHandler(PRIVATE_TEXT, settings.got_quiet)],
+            S.ST_PAYOUT: [MessageHandler(PRIVATE_TEXT, settings.got_payout)],
         },
         fallbacks=[
             CommandHandler("cancel", cancel),
             CallbackQueryHandler(
-                cancel, pattern=lambda data: choice("am", "cancel")(data) or choice("nc", "cancel")(data)
+                cancel,
+                pattern=lambda data: (
+                    choice("am", "cancel")(data) or choice("nc", "cancel")(data) or choice("dg", "cancel")(data)
+                ),
             ),
             MessageHandler(PRIVATE_NOT_TEXT, not_text),  # a photo at a text step: say so, the step stays
         ],

@@ -31,6 +31,9 @@ ASKED = {
     State.ST_MENU: "a time zone or quiet hours (e.g. Europe/Berlin or 22:00-07:00)",
     State.ST_TZ: "a time zone",
     State.ST_QUIET: "the quiet hours (e.g. 22:00-07:00)",
+    State.DG_AMOUNT: "the amount",
+    State.DG_DATE: "the new due date",
+    State.DG_TEXT: "the text",
 }
 
 

@@ -33,6 +33,12 @@ class State(StrEnum):
     ST_MENU = "st_menu"
     ST_TZ = "st_tz"
     ST_QUIET = "st_quiet"
+    # disagreements (bot/flows/disagree.py)
+    DG_AMOUNT = "dg_amount"
+    DG_DATE = "dg_date"
+    DG_TEXT = "dg_text"
+    DG_CONFIRM = "dg_confirm"
+    ST_PAYOUT = "st_payout"  # a freelancer's payout details (telegram mode), for operators only
 
 
 Step = State | int | None  # a state, END, or None: stay where the person is
@@ -44,6 +50,7 @@ class Flow(StrEnum):
     EDIT = "edit"
     SUBMIT = "submit"
     CHANGES = "changes"
+    DISAGREE = "disagree"  # pay less, bonus, a new due date, a dispute, an offer, a decision
 
 
 @dataclass
@@ -63,6 +70,7 @@ class Draft:
     original: dict[str, Any] | None = None  # an edited milestone's fields before the edit
     from_chat: int | None = None
     files: list[dict[str, Any]] | None = None  # Submit work: the documents and photos sent so far
+    action: str | None = None  # a disagreement flow: the action it ends in (domain.actions.Action)
 
     @property
     def due_date(self) -> date | None:

@@ -7,7 +7,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from domain.errors import DomainError, InvalidInput
-from domain.model import CONTRACT_TITLE_MAX, Role, check_text
+from domain.model import CONTRACT_TITLE_MAX, PaymentMode, Role, check_text
 
 from ..callbacks import Choice, decode
 from ..common import deps, safe_send
@@ -49,9 +49,11 @@ async def got_title(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
         [Btn(c, callback_data=Choice("cur", c).encode()) for c in CURRENCIES[:3]],
         [Btn(c, callback_data=Choice("cur", c).encode()) for c in CURRENCIES[3:]],
     ]
-    await update.message.reply_text(
-        "Which <b>currency</b>? Tap one, or type an ISO code such as CHF.", reply_markup=InlineKeyboardMarkup(rows)
-    )
+    question = "Which <b>currency</b>? Tap one, or type an ISO code such as CHF."
+    if deps(context).svc.stars and deps(context).svc.payments is PaymentMode.TELEGRAM:  # PRODUCT §7
+        rows = [[Btn("XTR (Telegram Stars)", callback_data=Choice("cur", "XTR").encode())]]
+        question = "Payments here are in <b>Telegram Stars</b>: the currency is XTR (whole stars)."
+    await update.message.reply_text(question, reply_markup=InlineKeyboardMarkup(rows))
     return State.NC_CURRENCY
 
 
@@ -61,7 +63,7 @@ async def got_currency(update: Update, context: ContextTypes.DEFAULT_TYPE) -> St
     raw = cb.value if isinstance(cb, Choice) else text_of(update)
     d = current(context)
     try:
-        code = normalize_currency(raw)
+        code = deps(context).svc.check_currency(normalize_currency(raw))  # telegram mode: what it can take
     except InvalidInput as err:
         await safe_send(context, update.effective_user.id, f"{e(err.reason)} Send the <b>currency</b> again.")
         return State.NC_CURRENCY

@@ -9,7 +9,8 @@ from telegram import InlineKeyboardButton as Btn
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
-from domain.errors import InvalidInput
+from domain.errors import DomainError, InvalidInput
+from domain.model import check_text
 from domain.ports import UserProfile
 
 from ..callbacks import Choice, decode
@@ -50,11 +51,16 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, prefix: str =
             Btn("Quiet hours", callback_data=Choice("st", "quiet").encode()),
         ]
     )
+    payout = ""
+    if deps(context).settings.payments == "telegram":  # the escrow agent pays freelancers out (PRODUCT §7)
+        rows.append([Btn("Payout details", callback_data=Choice("st", "payout").encode())])
+        given = "given" if profile and profile.payout_details else "not given yet"
+        payout = f"\nPayout details (where the escrow agent pays you; only operators see them): {given}"
     rows.append([Btn("Done", callback_data=Choice("st", "done").encode())])
     text = (
         f"{prefix}⚙️ <b>Settings</b>\nTime zone: {e(tz_name)}\nYour time now: {e(fmt_time(now, tz))}\n"
         f"Quiet hours for reminders: {quiet}\nReminders arrive at {deps(context).settings.reminder_hour:02d}:00 "
-        f"({named}). Tap a time zone or type one; type quiet hours like 22:00-08:00."
+        f"({named}). Tap a time zone or type one; type quiet hours like 22:00-08:00.{payout}"
     )
     ok = await say(update, context, text, InlineKeyboardMarkup(rows))
     return State.ST_MENU if ok else END
@@ -131,6 +137,35 @@ async def save_quiet(update: Update, context: ContextTypes.DEFAULT_TYPE, hours: 
     start, end = hours if hours else (None, None)
     await update_profile(update, context, quiet_start=start, quiet_end=end)
     return await show(update, context, "Quiet hours saved.\n\n")
+
+
+PAYOUT_DETAILS_MAX = 500
+
+
+async def ask_payout(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
+    await update.callback_query.answer()
+    await say(
+        update,
+        context,
+        "Send your <b>payout details</b>: where the escrow agent should send your money (e.g. IBAN and name, "
+        "or a PayPal address). Only the bot's operators see them. Send “off” to remove them, or /cancel.",
+    )
+    return State.ST_PAYOUT
+
+
+async def got_payout(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
+    raw = text_of(update).strip()
+    try:
+        details = (
+            None if raw.lower() == "off" else check_text(raw, "payout details", min_len=1, max_len=PAYOUT_DETAILS_MAX)
+        )
+    except DomainError as err:
+        await update.message.reply_text(f"{e(err.reason)} Send the payout details again, or /cancel.")
+        return State.ST_PAYOUT
+    await update_profile(update, context, payout_details=details)
+    return await show(
+        update, context, "Payout details removed.\n\n" if details is None else "Payout details saved.\n\n"
+    )
 
 
 async def done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:

@@ -23,6 +23,14 @@ ARGS: dict[Action, dict] = {
     Action.REQUEST_CHANGES: {"reason": "fix the header"},
     Action.EDIT: {"today": TODAY, "title": "Renamed"},
     Action.ADD_MILESTONE: {"title": "More", "amount": 100, "due_date": TODAY, "description": "", "today": TODAY},
+    # disagreements (PRODUCT §8): milestones here hold 1000
+    Action.PAY_LESS: {"amount": 600, "reason": "half missing"},
+    Action.APPROVE_WITH_BONUS: {"bonus": 100},
+    Action.PROPOSE_DUE_DATE: {"due_date": TODAY + timedelta(days=400), "today": TODAY},
+    Action.OPEN_DISPUTE: {"reason": "not delivered"},
+    Action.OFFER_SETTLEMENT: {"amount": 400},
+    Action.COUNTER_OFFER: {"amount": 700},
+    Action.DECIDE_DISPUTE: {"amount": 500, "note": "split", "operators": frozenset({999})},
 }
 
 
@@ -32,7 +40,10 @@ def performs(c: Contract, action: Action, actor: int | None, target: int | None)
     method = getattr(copy, RULES[action].method)
     try:
         if RULES[action].on_milestone:
-            method(actor_id=actor, milestone_id=target, now=NOW, **ARGS.get(action, {}))
+            args = dict(ARGS.get(action, {}))
+            if "amount" in args:  # a share of the milestone (pay less, an offer, a decision): half of it
+                args["amount"] = max(1, copy.milestone(target).amount // 2) if target is not None else 1
+            method(actor_id=actor, milestone_id=target, now=NOW, **args)
         else:
             method(actor_id=actor, now=NOW, **ARGS.get(action, {}))
     except DomainError:
@@ -59,6 +70,18 @@ steps = st.lists(
                 "delete",
                 "keep",
                 "end",
+                "payment_received",  # ledger mode (issue 14)
+                "payment_not_received",
+                "pay_less",
+                "bonus",
+                "propose_date",
+                "accept_date",
+                "decline_date",
+                "dispute",
+                "offer",
+                "counter",
+                "accept_offer",
+                "escalate",
             ]
         ),
         st.integers(0, 9),
@@ -91,6 +114,15 @@ def step(c: Contract, op: str, i: int) -> None:
         ms.id = len(c.milestones)
     elif op in ("keep", "end"):
         getattr(c, "keep_open" if op == "keep" else "end")(CLIENT, NOW)
+    elif op == "escalate":
+        c.escalate_dispute(ms_id, NOW + timedelta(days=5), 5)
+    elif op in DISAGREE_OPS:
+        action = DISAGREE_OPS[op]
+        actor = CLIENT if i % 2 == 0 else FREELANCER  # either party may
+        args = dict(ARGS.get(action, {}))
+        if action is Action.PROPOSE_DUE_DATE:  # never the date `performs` proposes (that would be no change)
+            args["due_date"] = TODAY + timedelta(days=500 + i)
+        getattr(c, RULES[action].method)(actor_id=actor, milestone_id=ms_id, now=NOW, **args)
     else:
         action, actor, args = {
             "activate": (Action.ACTIVATE, CLIENT, {}),
@@ -104,8 +136,23 @@ def step(c: Contract, op: str, i: int) -> None:
             "accept": (Action.ACCEPT_PROPOSAL, CLIENT, {}),
             "reject": (Action.REJECT_PROPOSAL, CLIENT, {}),
             "delete": (Action.DELETE, CLIENT, {}),
+            "payment_received": (Action.CONFIRM_PAYMENT, FREELANCER, {}),
+            "payment_not_received": (Action.PAYMENT_NOT_RECEIVED, FREELANCER, {}),
         }[op]
         getattr(c, RULES[action].method)(actor_id=actor, milestone_id=ms_id, now=NOW, **args)
+
+
+DISAGREE_OPS = {
+    "pay_less": Action.PAY_LESS,
+    "bonus": Action.APPROVE_WITH_BONUS,
+    "propose_date": Action.PROPOSE_DUE_DATE,
+    "accept_date": Action.ACCEPT_DUE_DATE,
+    "decline_date": Action.DECLINE_DUE_DATE,
+    "dispute": Action.OPEN_DISPUTE,
+    "offer": Action.OFFER_SETTLEMENT,
+    "counter": Action.COUNTER_OFFER,
+    "accept_offer": Action.ACCEPT_OFFER,
+}
 
 
 def shown_presses(c: Contract, role: Role | None) -> list[Press]:
@@ -173,7 +220,16 @@ def test_a_stranger_is_offered_nothing():
     assert not any(performs(c, a, STRANGER, t) for a, t in every_target(c))
 
 
-MONEY = (Action.APPROVE, Action.REFUND, Action.REQUEST_REFUND)
+MONEY = (
+    Action.APPROVE,
+    Action.REFUND,
+    Action.REQUEST_REFUND,
+    Action.PAY_LESS,
+    Action.APPROVE_WITH_BONUS,
+    Action.ACCEPT_OFFER,
+    Action.CONFIRM_PAYMENT,  # issue 14: the freelancer's word on money asks once too
+    Action.PAYMENT_NOT_RECEIVED,
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -197,3 +253,19 @@ def test_money_taps_ask_first_and_the_confirm_button_does_what_was_asked(ops):
             assert len(yes.callback_data.encode()) <= MAX_BYTES
             assert decode(back.callback_data) == View(c.id)
             assert performs(c, p.action, viewer, p.target)
+
+
+# Disagreements start from a funded milestone (and an open dispute with an offer): walks from there.
+STARTS = [
+    [("add", 0), ("activate", 0)],
+    [("add", 0), ("activate", 0), ("submit", 0)],
+    [("add", 0), ("activate", 0), ("submit", 0), ("dispute", 0), ("offer", 1)],  # even i: the client
+    [("add", 0), ("activate", 0), ("dispute", 1), ("offer", 0), ("escalate", 0)],
+]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops=steps, start=st.sampled_from(STARTS))
+def test_the_same_holds_around_disagreements(ops, start):
+    """Pay less, bonus, new due dates, disputes, offers and counter-offers: shown exactly when accepted."""
+    test_every_button_shown_is_accepted_and_every_accepted_action_is_shown.hypothesis.inner_test(ops=start + ops)

@@ -387,7 +387,7 @@ async def test_the_seed_story_on_the_card(harness, people, clock, tg):
 
     bob_count = len(tg.messages(bob))
     answer = await harness.press(ann, card, "Activate & fund «Design»")
-    assert answer["text"].startswith("Activated and funded")
+    assert answer["text"].startswith("Activated; funding recorded")
     card = message_by_id(tg, ann, card.message_id)
     edits = card.edit_count
     assert edits >= 1 and len(tg.messages(ann)) == ann_count  # edited in place, nothing new
@@ -429,7 +429,10 @@ async def test_the_seed_story_on_the_card(harness, people, clock, tg):
     first = tg.press(ann, confirm, "Release")
     second = tg.press(ann, confirm, "Release")
     await harness.pump()
-    assert tg.callback_answers[first]["text"] == "Approved: the payment is released."
+    assert (
+        tg.callback_answers[first]["text"]
+        == "Approved: the release is recorded. Pay the freelancer directly; they confirm when it arrives."
+    )
     assert "already released" in tg.callback_answers[second]["text"]
     sums = await ledger_sums(harness, cid)
     assert (sums[LedgerKind.FUND], sums[LedgerKind.RELEASE]) == (150_000, 150_000)
@@ -509,13 +512,13 @@ async def test_the_seed_story_on_the_card(harness, people, clock, tg):
         "Ann added «Design»",
         "Ann added «Build»",
         "Ann added «Launch»",
-        "Ann activated & funded «Design»",
+        "Ann activated & recorded as funded «Design»",
         "Bob submitted work for «Design»: Mockups: https://example.com/v1",
         "Ann requested changes to «Design»: Please use the brand colours",
         "Bob submitted work for «Design»: v2 with the brand colours",
-        "Ann approved & released «Design»",
-        "Ann activated & funded «Build»",
-        "Ann approved & released «Launch»",
+        "Ann approved & recorded the release of «Design»",
+        "Ann activated & recorded as funded «Build»",
+        "Ann approved & recorded the release of «Launch»",
         "Ann kept the contract open",
         "Ann ended the contract",
     ]

@@ -5,8 +5,10 @@ holds back those written after it (bot/sender.py, storage/durable.py `add_outgoi
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 
+from telegram import Update
 from telegram.error import NetworkError
 
 from bot.sender import LEASE, Sender
@@ -122,3 +124,33 @@ async def test_sending_to_people_seen_lately_reads_no_profile(harness, people, m
     harness.app.bot_data["deps"].known_users.clear()  # a minute later: forgotten
     await harness.send(ann, "/newcontract")
     assert reads == [ann.id]  # read once, to remember her; her reply still needs no check
+
+
+async def test_a_getupdates_answer_is_stored_as_telegram_sent_it_in_one_transaction(harness, people, monkeypatch):
+    ann, bob, _ = people
+    harness.tg.send_text(ann, "/help")
+    harness.tg.send_text(bob, "/start")
+    batches: list[list[int]] = []
+    real_store = durable.store_updates
+
+    async def spy(sessions, rows, now):
+        batches.append([update_id for update_id, _, _ in rows])
+        await real_store(sessions, rows, now)
+
+    def no_serialising(self, recursive=True):
+        raise AssertionError("an update was serialised again: Telegram's own JSON is at hand")
+
+    monkeypatch.setattr(durable, "store_updates", spy)
+    monkeypatch.setattr(Update, "to_dict", no_serialising)
+    updates = await harness.app.bot.get_updates(offset=harness.offset, timeout=0)
+    monkeypatch.undo()
+    assert len(updates) == 2 and batches == [[u.update_id for u in updates]]  # one transaction for both
+    async with harness.app.bot_data["sessions"]() as session:
+        rows = (await session.execute(durable._IN.select())).mappings().all()
+    stored = {r["update_id"]: json.loads(r["payload"]) for r in rows}
+    assert stored[updates[0].update_id]["message"]["text"] == "/help"
+    assert stored[updates[1].update_id]["message"]["from"]["id"] == bob.id
+    # Handled as usual afterwards (the queue finds them stored).
+    for update in updates:
+        await harness.app.update_queue.put(update)
+    assert harness.app.update_queue.qsize() == 2

@@ -270,7 +270,10 @@ async def test_a_linked_group_gets_the_news_and_buttons_work_only_for_their_part
     assert answer["text"] == "This button is for the client of «Website redesign»."
     await harness.press(ann, review, "Approve & release")  # asks first (issue 12)
     answer = await harness.press(ann, message_by_id(tg, group, review.message_id), "Release")
-    assert answer["text"] == "Approved: the payment is released."
+    assert (
+        answer["text"]
+        == "Approved: the release is recorded. Pay the freelancer directly; they confirm when it arrives."
+    )
     assert (await ledger_sums(harness, cid))[LedgerKind.RELEASE] == 150_000
     assert bad_calls(tg) == []
 

@@ -62,7 +62,10 @@ async def test_approve_and_release_asks_once_naming_the_amount_and_the_freelance
 
     await harness.press(ann, card, "Approve & release «Design»")
     answer = await harness.press(ann, message_by_id(tg, ann, review.message_id), "Release")
-    assert answer["text"] == "Approved: the payment is released."
+    assert (
+        answer["text"]
+        == "Approved: the release is recorded. Pay the freelancer directly; they confirm when it arrives."
+    )
     assert (await ledger_sums(harness, cid))[LedgerKind.RELEASE] == 150_000
     assert bad_calls(tg) == []
 
@@ -145,8 +148,8 @@ async def test_submission_news_carries_the_review_buttons_only(harness, people, 
 
 
 async def test_release_news_gives_the_client_the_next_step(harness, people, tg, clock):
-    """After an automatic release (news to both) the client gets Activate next, the freelancer nothing to
-    press: the released milestone has no moves left, the next one is the client's."""
+    """After an automatic release (news to both) the client gets Activate next; the freelancer only whether
+    the client's payment arrived (ledger mode, issue 14): the next move is the client's."""
     ann, bob, _ = people
     cid, (design, build) = await story_so_far(harness, ann, bob)
     clock.advance(days=15)
@@ -154,7 +157,7 @@ async def test_release_news_gives_the_client_the_next_step(harness, people, tg, 
     [ann_news] = [m for m in tg.messages(ann) if "was released automatically" in m.plain_text]
     [bob_news] = [m for m in tg.messages(bob) if "was released automatically" in m.plain_text]
     assert labels(ann_news) == ["Activate & fund «Build»", "Open contract"]
-    assert labels(bob_news) == ["Open contract"]
+    assert labels(bob_news) == ["Payment received «Design»", "Not received", "Open contract"]
 
 
 # ----- 4. Open contract on a reminder opens the card as a new message --------------------------------------

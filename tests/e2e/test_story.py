@@ -253,7 +253,13 @@ def test_seed_story(tg: FakeTelegram, bot: BotProcess):
 
     # Activate & fund the first.
     mark = tg.mark()
-    press_ok(tg, ann, card, "Activate & fund «Design»", "Activated and funded. The freelancer is told.")
+    press_ok(
+        tg,
+        ann,
+        card,
+        "Activate & fund «Design»",
+        "Activated; funding recorded (the bot holds no money). The freelancer is told.",
+    )
     card = tg.wait_for_message(ann, "🟢 active (funded)", after=mark)
     assert "In escrow $1,500.00" in card.plain_text and "Funded $1,500.00" in card.plain_text
     notice = tg.wait_for_message(bob, "Ann activated and funded «Design» ($1,500.00)", after=mark)
@@ -282,7 +288,13 @@ def test_seed_story(tg: FakeTelegram, bot: BotProcess):
     mark = tg.mark()
     press_ok(tg, ann, told, "Approve & release «Design»")  # a money tap asks first (issue 12)
     asked = tg.wait_for_message(ann, "Release $1,500.00 to Bob for «Design»?", after=mark)
-    press_ok(tg, ann, asked, "Release", "Approved: the payment is released.")
+    press_ok(
+        tg,
+        ann,
+        asked,
+        "Release",
+        "Approved: the release is recorded. Pay the freelancer directly; they confirm when it arrives.",
+    )
     card = became_card(tg, asked)
     assert card.message_id == told.message_id  # the notification became the card
     assert "✅ released" in card.plain_text and "revisions: 1" in card.plain_text
@@ -294,20 +306,32 @@ def test_seed_story(tg: FakeTelegram, bot: BotProcess):
     # The next milestones, one at a time, through to the last release.
     for name, _, shown in plan[1:]:
         mark = tg.mark()
-        press_ok(tg, ann, card, f"Activate & fund «{name}»", "Activated and funded. The freelancer is told.")
+        press_ok(
+            tg,
+            ann,
+            card,
+            f"Activate & fund «{name}»",
+            "Activated; funding recorded (the bot holds no money). The freelancer is told.",
+        )
         notice = tg.wait_for_message(bob, f"Ann activated and funded «{name}» ({shown})", after=mark)
         told = submit(tg, bob, ann, notice, name, None if name == "Build" else "All live.")
         mark = tg.mark()
         press_ok(tg, ann, told, f"Approve & release «{name}»")
         asked = tg.wait_for_message(ann, f"Release {shown} to Bob for «{name}»?", after=mark)
-        press_ok(tg, ann, asked, "Release", "Approved: the payment is released.")
+        press_ok(
+            tg,
+            ann,
+            asked,
+            "Release",
+            "Approved: the release is recorded. Pay the freelancer directly; they confirm when it arrives.",
+        )
         card = became_card(tg, asked)
         tg.wait_for_message(bob, f"Ann approved «{name}» and released {shown}", after=mark)
         live.check()
 
     text = card.plain_text
     assert "Funded $1,849.50 · In escrow $0.00" in text
-    assert "Released $1,849.50 · Refunded $0.00 · Remaining $0.00" in text
+    assert "Released $1,849.50 (received $0.00, unconfirmed $1,849.50) · Refunded $0.00 · Remaining $0.00" in text
     assert text.count("✅ released") == 3
     assert "All milestones are released. Keep the contract open for more work, or end it?" in text
     assert "Keep contract open" in labels(card) and "End contract" in labels(card)
@@ -378,9 +402,9 @@ def test_seed_story(tg: FakeTelegram, bot: BotProcess):
     for line in (
         "Ann created the contract",
         "Bob joined",
-        "Ann activated & funded «Design»",
+        "Ann activated & recorded as funded «Design»",
         "Ann requested changes to «Design»: Logo <bigger> & bolder",
-        "Ann approved & released «Launch»",
+        "Ann approved & recorded the release of «Launch»",
         "Ann kept the contract open",
         "Ann ended the contract",
     ):
@@ -418,7 +442,14 @@ def test_group_notifications_and_strangers(tg: FakeTelegram, bot: BotProcess):
 
     # The client may, in the group; the news then carries the freelancer's button, refused to the stranger.
     mark = tg.mark()
-    press_ok(tg, ann, news, "Activate & fund", "Activated and funded. The freelancer is told.", chat=team)
+    press_ok(
+        tg,
+        ann,
+        news,
+        "Activate & fund",
+        "Activated; funding recorded (the bot holds no money). The freelancer is told.",
+        chat=team,
+    )
     funded = tg.wait_for_message(team, "Ann activated and funded «Kickoff»", after=mark)
     tg.wait_for_message(bob, "Ann activated and funded «Kickoff»", after=mark)
     refused(tg, tg.press(eve, funded, "Submit work", chat=team), f"This button is for the freelancer of «{title}».")
@@ -476,7 +507,13 @@ def test_blocked_party_is_reported_and_state_stands(tg: FakeTelegram, bot: BotPr
     # The bot keeps running and the milestone stands; the next event to Bob is reported again.
     assert bot.running
     mark = tg.mark()
-    press_ok(tg, ann, card, "Activate & fund «Unheard»", "Activated and funded. The freelancer is told.")
+    press_ok(
+        tg,
+        ann,
+        card,
+        "Activate & fund «Unheard»",
+        "Activated; funding recorded (the bot holds no money). The freelancer is told.",
+    )
     tg.wait_for_message(ann, "I couldn't message Bob", after=mark)
     card = fresh(tg, card)
     assert "Unheard — $50.00" in card.plain_text and "🟢 active (funded)" in card.plain_text

@@ -108,6 +108,11 @@ class ContractMachine(RuleBasedStateMachine):
         self.now += timedelta(days=days)
         self._try(lambda: self.c.auto_release(self._pick(i), self.now))
 
+    @rule(actor=people, i=st.integers(0, 20), how=st.sampled_from(["confirm_payment", "payment_not_received"]))
+    def payment_received(self, actor, i, how):
+        """Ledger mode (issue 14): the freelancer confirms, or flags, the client's payment for a release."""
+        self._try(lambda: getattr(self.c, how)(actor, self._pick(i), self.now))
+
     @rule(actor=people, how=st.sampled_from(["end", "keep_open"]))
     def close(self, actor, how):
         self._try(lambda: getattr(self.c, how)(actor, self.now))
@@ -128,6 +133,15 @@ class ContractMachine(RuleBasedStateMachine):
         assert self.ledger[LedgerKind.FUND] == t.funded
         assert self.ledger[LedgerKind.RELEASE] == t.released
         assert self.ledger[LedgerKind.REFUND] == t.refunded
+
+    @invariant()
+    def only_released_payments_are_confirmed_or_flagged(self):
+        t = self.c.totals()
+        assert 0 <= t.confirmed <= t.released
+        for m in self.c.milestones:
+            if m.payment_confirmed_at is not None or m.payment_flagged_at is not None:
+                assert m.status is MilestoneStatus.RELEASED
+            assert m.payment_confirmed_at is None or m.payment_flagged_at is None
 
     @invariant()
     def order_positions_are_unique_and_only_for_accepted(self):

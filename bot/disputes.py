@@ -1,0 +1,116 @@
+"""Disputes for the operators (PRODUCT §8): /disputes lists those waiting for a decision, each with both
+sides' reasons, offers, notes and files and a Decide button; the desk (bot/desk.py) counts them too.
+
+Only operators (OPERATOR_IDS, in a private chat) get an answer; anyone else gets what an unknown command
+gets. The decision itself is the action table's DECIDE_DISPUTE (bot/flows/disagree.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from telegram import InlineKeyboardButton as Btn
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from domain.actions import Action
+from domain.errors import DomainError
+from domain.model import Milestone, Role
+from domain.services import MilestoneDetails, Outcome
+
+from . import desk
+from .actions import EVENTS
+from .callbacks import Press
+from .common import deps, safe_send
+from .details import send_submission
+from .texts import e, fit, fmt_time, money
+
+DISPUTE_EVENTS = ("dispute_opened", "dispute_offer", "dispute_countered", "submitted", "changes_requested")
+
+
+def decide_keyboard(ms: Milestone) -> InlineKeyboardMarkup:
+    assert ms.id is not None
+    return InlineKeyboardMarkup([[Btn("Decide the split", callback_data=Press(Action.DECIDE_DISPUTE, ms.id).encode())]])
+
+
+def dispute_text(found: MilestoneDetails, names: dict[int, str]) -> str:
+    """Both sides as an operator reads them: who is who, the reasons, every offer and note, the standing
+    offers, and what was submitted."""
+    c, ms = found.contract, found.milestone
+    client, freelancer = names.get(c.client_id or 0, "the client"), names.get(c.freelancer_id or 0, "the freelancer")
+    lines = [
+        f"⚖️ <b>Dispute</b> about «{e(ms.title)}» in «{e(c.title)}»: {money(ms.amount, c.currency)} held.",
+        f"Client: {e(client)} (id {c.client_id}) · Freelancer: {e(freelancer)} (id {c.freelancer_id})",
+        "",
+    ]
+    for h in found.history:
+        if h.action not in DISPUTE_EVENTS:
+            continue
+        who = names.get(h.actor_id or 0, "the bot")
+        role = c.role_of(h.actor_id)
+        label = EVENTS.get(h.action, (h.action, ""))[0]
+        note = f": {e(h.note)}" if h.note else ""
+        lines.append(f"• {fmt_time(h.at, UTC)} {e(who)} ({role.value if role else '—'}) {e(label)}{note}")
+    standing = [
+        f"{r.value}: {money(offer, c.currency)} to the freelancer"
+        for r in (Role.CLIENT, Role.FREELANCER)
+        if (offer := ms.offer_of(r)) is not None
+    ]
+    lines += ["", "Standing offers: " + ("; ".join(standing) if standing else "none")]
+    if found.files:
+        lines.append(f"Files submitted: {len(found.files)} (sent below).")
+    return fit("\n".join(lines))
+
+
+async def show_dispute(context: ContextTypes.DEFAULT_TYPE, chat_id: int, found: MilestoneDetails) -> None:
+    names = await deps(context).svc.names([found.contract.client_id, found.contract.freelancer_id])
+    if found.files:
+        await send_submission(context, chat_id, found.contract, found.milestone, tuple(found.files))
+    await safe_send(context, chat_id, dispute_text(found, names), decide_keyboard(found.milestone))
+
+
+async def disputes_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    d = deps(context)
+    operator = update.effective_user.id
+    waiting = await d.svc.escalated_disputes(operator, d.settings.operators)
+    if not waiting:
+        await update.effective_message.reply_text("No dispute waits for a decision.")
+        return
+    await update.effective_message.reply_text(f"⚖️ {len(waiting)} dispute(s) wait for a decision:")
+    for _, ms in waiting:
+        assert ms.id is not None
+        try:
+            found = await d.svc.operator_dispute(ms.id, operator, d.settings.operators)
+        except DomainError:
+            continue  # decided meanwhile
+        await show_dispute(context, operator, found)
+
+
+async def tell_operators(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> None:
+    """An escalated dispute goes to every operator (but one who is a party to it) with both sides."""
+    d = deps(context)
+    ms = outcome.milestone
+    if ms is None or ms.id is None:
+        return
+    for operator in sorted(d.settings.operators):
+        try:
+            found = await d.svc.operator_dispute(ms.id, operator, d.settings.operators)
+        except DomainError:
+            continue
+        await show_dispute(context, operator, found)
+
+
+async def desk_section(context: ContextTypes.DEFAULT_TYPE, operator_id: int) -> list[str]:
+    d = deps(context)
+    waiting = await d.svc.escalated_disputes(operator_id, d.settings.operators)
+    lines = ["", "<b>Disputes</b>"]
+    if not waiting:
+        return lines + ["None waits for a decision."]
+    for c, ms in waiting:
+        lines.append(f"• «{e(ms.title)}» in «{e(c.title)}»: {money(ms.amount, c.currency)} held")
+    return lines + ["/disputes shows each with both sides, and decides it."]
+
+
+def install(app: Application) -> None:
+    app.add_handler(CommandHandler("disputes", desk.operators_only(disputes_command)))
+    if desk_section not in desk.SECTIONS:
+        desk.SECTIONS.append(desk_section)

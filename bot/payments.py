@@ -1,0 +1,150 @@
+"""Telegram Payments (PRODUCT §7, PAYMENTS=telegram): the invoice on Activate & fund, the pre-checkout
+answer, the successful payment, and Stars refunds.
+
+answerPreCheckoutQuery is called directly during the turn, not through the outbox: Telegram waits at most
+10 s for it, the answer changes nothing in the database (so there is nothing it must be committed with), and
+an answer that comes late is worthless (retrying it after a restart would only be refused). sendInvoice and
+refundStarPayment are recorded in the outbox with the change that causes them (bot/turn.py)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import LabeledPrice, Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from domain.actions import Action
+from domain.errors import DomainError
+from domain.model import PaymentMode
+from domain.money import STARS
+from domain.payment_service import PaymentService, StarRefund
+from domain.services import Outcome
+
+from .actions import TELEGRAM_RESULTS, ActionView
+from .common import deps, render_card, safe_send
+from .keyboards import notification_keyboard
+from .notify import refresh_live_cards
+from .texts import e, money, notification, short
+
+log = logging.getLogger(__name__)
+
+
+def payment_service(context: ContextTypes.DEFAULT_TYPE) -> PaymentService:
+    return deps(context).extra["payments"]
+
+
+def result_text(view: ActionView, action: Action, mode: PaymentMode) -> str:
+    """The answer to a press, as this contract's money mode words it."""
+    if mode is PaymentMode.TELEGRAM:
+        return TELEGRAM_RESULTS.get(action, view.result)
+    return view.result
+
+
+async def send_invoice(update: Update, context: ContextTypes.DEFAULT_TYPE, milestone_id: int) -> None:
+    """Activate & fund in telegram mode: the client gets an invoice for the milestone (a new one each tap;
+    older ones go stale). The domain refuses it exactly as it would refuse the activation."""
+    q = update.callback_query
+    d = deps(context)
+    try:
+        invoice = await payment_service(context).issue_invoice(q.from_user.id, milestone_id, d.clock())
+    except DomainError as err:
+        await q.answer(err.reason[:200], show_alert=True)
+        return
+    c, ms = invoice.contract, invoice.milestone
+    await q.answer("Here is the invoice: pay it to fund the milestone.")
+    token = d.settings.payment_provider_token
+    await context.bot.send_invoice(
+        chat_id=q.from_user.id,
+        title=short(ms.title, 32),
+        description=short(f"Escrow funding of «{ms.title}» in «{c.title}», held until you release it.", 255),
+        payload=invoice.payload,
+        currency=c.currency,
+        prices=[LabeledPrice(short(ms.title, 32), ms.amount)],
+        provider_token=None if c.currency == STARS or token is None else token.get_secret_value(),
+    )
+
+
+async def pre_checkout(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """ok only if the payload is ours, current and unexpired and the domain lets the payer fund the
+    milestone now with this amount and currency; else the reason. Called directly (see the module)."""
+    query = update.pre_checkout_query
+    d = deps(context)
+    refusal = await payment_service(context).pre_checkout(
+        query.from_user.id, query.invoice_payload, query.total_amount, query.currency, d.clock()
+    )
+    try:
+        if refusal is None:
+            await query.answer(ok=True)
+        else:
+            await query.answer(ok=False, error_message=refusal.reason[:255])
+    except TelegramError as err:  # too late (a restart): Telegram has failed the payment already
+        log.warning("could not answer pre-checkout query %s: %s", query.id, err)
+
+
+async def successful_payment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Funds the milestone once per charge id; a payment that can't be applied is recorded unapplied and
+    refunded (Stars at once, fiat by an operator). Both parties are told."""
+    message = update.effective_message
+    paid = message.successful_payment
+    d = deps(context)
+    svc = payment_service(context)
+    outcome = await svc.successful_payment(
+        message.from_user.id,
+        paid.invoice_payload,
+        paid.total_amount,
+        paid.currency,
+        paid.telegram_payment_charge_id,
+        paid.provider_payment_charge_id or "",
+        d.clock(),
+    )
+    if outcome.duplicate:
+        log.info("payment %s is in the ledger already: nothing to do", paid.telegram_payment_charge_id)
+        return
+    c, ms = outcome.contract, outcome.milestone
+    assert c is not None and ms is not None
+    amount = money(paid.total_amount, paid.currency)
+    if outcome.refusal is not None:
+        how = (
+            "It is refunded to you in Stars now."
+            if outcome.star_refunds
+            else "The escrow agent refunds it to you; you'll be told when it is sent."
+        )
+        await safe_send(
+            context,
+            message.from_user.id,
+            f"⚠️ Your payment of {amount} for «{e(ms.title)}» could not be applied: {e(outcome.refusal.reason)} {how}",
+        )
+        await send_star_refunds(context, outcome.star_refunds)
+        return
+    names = await deps(context).svc.names([c.client_id, c.freelancer_id])
+    payer = names.get(message.from_user.id, "The client")
+    text, markup = await render_card(context, c, message.from_user.id)
+    await safe_send(context, message.from_user.id, f"✅ Paid {amount}: «{e(ms.title)}» is funded.\n\n{text}", markup)
+    if c.freelancer_id is not None:
+        news = notification("paid_and_funded", c, ms, payer)
+        await safe_send(context, c.freelancer_id, news, notification_keyboard(c, c.role_of(c.freelancer_id), ms))
+    if c.group_chat_id is not None:
+        await safe_send(context, c.group_chat_id, notification("paid_and_funded", c, ms, payer))
+    await refresh_live_cards(context, c, [(c.freelancer_id, c.freelancer_id), (c.group_chat_id, None)])
+
+
+async def send_star_refunds(context: ContextTypes.DEFAULT_TYPE, refunds: list[StarRefund]) -> None:
+    """refundStarPayment for each (recorded in the outbox with the change that owes it)."""
+    for r in refunds:
+        await context.bot.refund_star_payment(user_id=r.user_id, telegram_payment_charge_id=r.charge_id)
+
+
+async def after_refund(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> None:
+    """A refund of a Stars-funded milestone goes back to the client at once through refundStarPayment."""
+    c = outcome.contract
+    if c.payments is not PaymentMode.TELEGRAM or c.currency != STARS or c.id is None:
+        return
+    if outcome.done not in (Action.REFUND, Action.ACCEPT_REFUND):
+        return
+    refunds = await payment_service(context).refund_stars(c.id, deps(context).clock())
+    await send_star_refunds(context, refunds)
+    for r in refunds:
+        await safe_send(
+            context, r.user_id, f"💸 {money(r.amount, STARS)} for your milestone are refunded to you in Stars."
+        )

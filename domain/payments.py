@@ -1,0 +1,156 @@
+"""Money for real (PRODUCT §7): signed invoice payloads, and what the escrow agent owes from the ledger."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .errors import InvalidInput
+from .model import LedgerEntry, LedgerKind
+from .money import STARS
+
+INVOICE_TTL = timedelta(hours=24)
+
+# The fiat currencies Telegram Payments takes (core.telegram.org/bots/payments#supported-currencies).
+# Their per-currency amount limits change with exchange rates (Telegram publishes them as currencies.json);
+# the provider and Telegram refuse an invoice outside them, which the client sees as a failed invoice.
+TELEGRAM_FIAT = frozenset(
+    "AED AFN ALL AMD ARS AUD AZN BAM BDT BGN BHD BND BOB BRL BYN CAD CHF CLP CNY COP CRC CZK DKK DOP DZD EGP "
+    "ETB EUR GBP GEL GHS GTQ HKD HNL HRK HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KRW KZT LBP LKR MAD "
+    "MDL MMK MNT MOP MUR MVR MXN MYR MZN NGN NIO NOK NPR NZD PAB PEN PHP PKR PLN PYG QAR RON RSD RUB SAR SEK "
+    "SGD SYP THB TJS TRY TTD TWD TZS UAH UGX USD UYU UZS VEF VND YER ZAR".split()
+)
+
+
+def check_payment_currency(currency: str, stars: bool) -> str:
+    """Telegram mode: with Stars (no provider token) contracts are in XTR; with a provider token, in a fiat
+    currency Telegram Payments supports."""
+    if stars and currency != STARS:
+        raise InvalidInput("Payments here are in Telegram Stars: the currency must be XTR.")
+    if not stars and currency not in TELEGRAM_FIAT:
+        raise InvalidInput(f"Telegram Payments doesn't take {currency}: choose e.g. USD, EUR or GBP.")
+    return currency
+
+
+# m<milestone>.<nonce>.<expires, unix s>.<signature>: at most 9+1+12+1+10+1+22 = 56 of Telegram's 128 bytes.
+_PAYLOAD = re.compile(r"m(\d{1,9})\.([A-Za-z0-9_-]{6,16})\.(\d{1,10})\.([A-Za-z0-9_-]{22})", re.ASCII)
+
+
+@dataclass(frozen=True)
+class InvoiceClaim:
+    """What a verified invoice payload says: which milestone, which invoice of it, for how much."""
+
+    milestone_id: int
+    nonce: str
+    expires_at: int  # unix seconds
+    amount: int
+    currency: str
+
+
+def _signature(secret: bytes, milestone_id: int, nonce: str, expires_at: int, amount: int, currency: str) -> str:
+    message = f"{milestone_id}.{nonce}.{expires_at}.{amount}.{currency}".encode()
+    digest = hmac.new(secret, message, hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def sign_invoice(secret: bytes, milestone_id: int, nonce: str, amount: int, currency: str, now: datetime) -> str:
+    """The payload of an invoice: names the milestone and the invoice, signed over amount and currency too,
+    so it can't be forged or altered, and expires after INVOICE_TTL."""
+    expires_at = int((now + INVOICE_TTL).timestamp())
+    sig = _signature(secret, milestone_id, nonce, expires_at, amount, currency)
+    return f"m{milestone_id}.{nonce}.{expires_at}.{sig}"
+
+
+def verify_invoice(secret: bytes, payload: str, amount: int, currency: str, now: datetime | None) -> InvoiceClaim:
+    """The claim of a payload the bot signed for this `amount` and `currency`; InvalidInput for anything
+    else (forged, altered, or, when `now` is given, expired)."""
+    m = _PAYLOAD.fullmatch(payload or "")
+    if m is None:
+        raise InvalidInput("This invoice was not issued by this bot.")
+    milestone_id, nonce, expires_at, sig = int(m.group(1)), m.group(2), int(m.group(3)), m.group(4)
+    expected = _signature(secret, milestone_id, nonce, expires_at, amount, currency)
+    if not hmac.compare_digest(sig, expected):
+        raise InvalidInput("This invoice does not match what the bot issued (amount or currency changed).")
+    if now is not None and now.timestamp() >= expires_at:
+        raise InvalidInput("This invoice has expired: tap Activate & fund for a new one.")
+    return InvoiceClaim(milestone_id, nonce, expires_at, amount, currency)
+
+
+# What each kind of money the agent holds turns into once it is paid out.
+_OWED_BY = {
+    LedgerKind.RELEASE: LedgerKind.PAYOUT,  # to the freelancer
+    LedgerKind.REFUND: LedgerKind.REFUND_PAID,  # to the client
+    LedgerKind.UNAPPLIED: LedgerKind.REFUND_PAID,  # to whoever paid
+}
+
+
+@dataclass(frozen=True)
+class Owed:
+    """Money the escrow agent owes on one milestone: a payout (to the freelancer) or a refund (to the
+    client or payer)."""
+
+    kind: LedgerKind  # PAYOUT or REFUND_PAID: what marking it done records
+    milestone_id: int
+    amount: int
+
+
+def owed(entries: Iterable[LedgerEntry]) -> list[Owed]:
+    """Per milestone: released - paid out (a payout owed), refunded + unapplied - refunds paid (a refund
+    owed). Sums, not entries: a partial release or a second payment add up."""
+    due: dict[tuple[LedgerKind, int], int] = {}
+    for e in entries:
+        ms = e.milestone_id if e.milestone_id is not None else (e.milestone.id if e.milestone else None)
+        if ms is None:
+            continue
+        if e.kind in _OWED_BY:
+            key = (_OWED_BY[e.kind], ms)
+            due[key] = due.get(key, 0) + e.amount
+        elif e.kind in (LedgerKind.PAYOUT, LedgerKind.REFUND_PAID):
+            key = (e.kind, ms)
+            due[key] = due.get(key, 0) - e.amount
+    return [Owed(kind, ms, amount) for (kind, ms), amount in sorted(due.items()) if amount > 0]
+
+
+@dataclass(frozen=True)
+class Balance:
+    """A ledger's sums. Invariants: funded = released + refunded + in_escrow; paid_out + payouts_owed =
+    released; refunds_paid + refunds_owed = refunded + unapplied."""
+
+    funded: int
+    released: int
+    refunded: int
+    in_escrow: int
+    paid_out: int
+    payouts_owed: int
+    refunds_paid: int
+    refunds_owed: int
+    unapplied: int
+
+    @property
+    def held(self) -> int:
+        """Money the agent holds: in escrow plus everything owed and not paid yet."""
+        return self.in_escrow + self.payouts_owed + self.refunds_owed
+
+
+def balance(entries: Iterable[LedgerEntry]) -> Balance:
+    entries = list(entries)
+    total = {k: 0 for k in LedgerKind}
+    for e in entries:
+        total[e.kind] += e.amount
+    due = owed(entries)
+    return Balance(
+        funded=total[LedgerKind.FUND],
+        released=total[LedgerKind.RELEASE],
+        refunded=total[LedgerKind.REFUND],
+        in_escrow=total[LedgerKind.FUND] - total[LedgerKind.RELEASE] - total[LedgerKind.REFUND],
+        paid_out=total[LedgerKind.PAYOUT],
+        payouts_owed=sum(o.amount for o in due if o.kind is LedgerKind.PAYOUT),
+        refunds_paid=total[LedgerKind.REFUND_PAID],
+        refunds_owed=sum(o.amount for o in due if o.kind is LedgerKind.REFUND_PAID),
+        unapplied=total[LedgerKind.UNAPPLIED],
+    )
