@@ -359,6 +359,7 @@ TELEGRAM_RESULTS: dict[Action, str] = {
     Action.APPROVE: "Approved: the escrow agent owes the freelancer the payout and tells them when it is sent.",
     Action.REFUND: "Refunded: the money goes back to the client, who is told when it is sent.",
     Action.ACCEPT_REFUND: "Refund accepted: the money goes back to the client, who is told when it is sent.",
+    Action.APPROVE_WITH_BONUS: "Released: the bonus is invoiced to you.",
 }
 TELEGRAM_NEWS: dict[str, str] = {
     "released": "✅ {who} approved {m} and released {amt} in {c}. The escrow agent pays it out to you; "
@@ -368,6 +369,8 @@ TELEGRAM_NEWS: dict[str, str] = {
     "refunded": "↩️ {who} refunded {m} ({amt}) in {c}. The money goes back to you; you'll be told when it is sent.",
     "refund_accepted": "↩️ {who} accepted the refund of {m} ({amt}) in {c}. The money goes back to you; you'll "
     "be told when it is sent.",
+    "released_with_bonus": "🎁 {who} approved {m} and released {amt} in {c}, with a bonus invoiced to them (not "
+    "paid yet). The escrow agent pays the release out to you, and the bonus once it is paid.",
 }
 
 # Events that are not a person's action from the table, or a second outcome of one.
@@ -392,6 +395,7 @@ EVENTS: dict[str, tuple[str, str]] = {  # event: (history label, news)
         "it's ready.",
     ),
     "payment_unapplied": ("paid an invoice that could not be applied (refunded) for", ""),
+    "bonus_paid": ("paid the bonus invoice for", ""),
     "payout_sent": ("sent the payout for", "💸 The payout of {amt} for {m} in {c} was sent to you."),
     "refund_sent": ("sent the refund for", "💸 The refund of {amt} for {m} in {c} was sent to you."),
     "dispute_escalated": (

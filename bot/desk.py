@@ -69,7 +69,8 @@ def balance_lines(currency: str, b: Balance) -> list[str]:
     return [
         f"<b>{e(currency)}</b>: held {m(b.held)} (in escrow {m(b.in_escrow)}, payouts owed {m(b.payouts_owed)}, "
         f"refunds owed {m(b.refunds_owed)})",
-        f"    funded {m(b.funded)} · released {m(b.released)} (paid out {m(b.paid_out)}) · refunded "
+        f"    funded {m(b.funded)} · released {m(b.released)} · bonuses paid {m(b.bonuses)} (paid out "
+        f"{m(b.paid_out)}) · refunded "
         f"{m(b.refunded)} · unapplied payments {m(b.unapplied)} · refunds paid {m(b.refunds_paid)}",
     ]
 

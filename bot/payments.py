@@ -18,7 +18,8 @@ from domain.actions import Action
 from domain.errors import DomainError
 from domain.model import PaymentMode
 from domain.money import STARS
-from domain.payment_service import PaymentService, StarRefund
+from domain.payment_service import PaymentOutcome, PaymentService, StarRefund
+from domain.payments import InvoiceKind
 from domain.services import Outcome
 
 from .actions import TELEGRAM_RESULTS, ActionView
@@ -65,6 +66,33 @@ async def send_invoice(update: Update, context: ContextTypes.DEFAULT_TYPE, miles
     )
 
 
+async def send_bonus_invoice(context: ContextTypes.DEFAULT_TYPE, client_id: int, outcome: Outcome) -> None:
+    """Approve + bonus in telegram mode: the milestone is released; the client gets an invoice for the
+    bonus (its own payload kind: it can't fund a milestone). Sent through the outbox with the turn."""
+    ms = outcome.milestone
+    assert ms is not None and ms.id is not None
+    d = deps(context)
+    try:
+        invoice = await payment_service(context).issue_bonus_invoice(client_id, ms.id, d.clock())
+    except DomainError as err:
+        await safe_send(context, client_id, f"No bonus invoice: {e(err.reason)}")
+        return
+    c = invoice.contract
+    token = d.settings.payment_provider_token
+    await context.bot.send_invoice(
+        chat_id=client_id,
+        title=short(f"Bonus: {ms.title}", 32),
+        description=short(
+            f"The bonus you added to «{ms.title}» in «{c.title}»; the escrow agent pays it out to the freelancer.",
+            255,
+        ),
+        payload=invoice.payload,
+        currency=c.currency,
+        prices=[LabeledPrice(short(f"Bonus: {ms.title}", 32), invoice.amount)],
+        provider_token=None if c.currency == STARS or token is None else token.get_secret_value(),
+    )
+
+
 async def pre_checkout(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """ok only if the payload is ours, current and unexpired and the domain lets the payer fund the
     milestone now with this amount and currency; else the reason. Called directly (see the module)."""
@@ -104,6 +132,7 @@ async def successful_payment(update: Update, context: ContextTypes.DEFAULT_TYPE)
     c, ms = outcome.contract, outcome.milestone
     assert c is not None and ms is not None
     amount = money(paid.total_amount, paid.currency)
+    bonus = outcome.kind is InvoiceKind.BONUS
     if outcome.refusal is not None:
         how = (
             "It is refunded to you in Stars now."
@@ -113,9 +142,13 @@ async def successful_payment(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await safe_send(
             context,
             message.from_user.id,
-            f"⚠️ Your payment of {amount} for «{e(ms.title)}» could not be applied: {e(outcome.refusal.reason)} {how}",
+            f"⚠️ Your payment of {amount} for {'the bonus of ' if bonus else ''}«{e(ms.title)}» could not be "
+            f"applied: {e(outcome.refusal.reason)} {how}",
         )
         await send_star_refunds(context, outcome.star_refunds)
+        return
+    if bonus:
+        await bonus_paid(context, outcome, message.from_user.id, amount)
         return
     names = await deps(context).svc.names([c.client_id, c.freelancer_id])
     payer = names.get(message.from_user.id, "The client")
@@ -126,6 +159,29 @@ async def successful_payment(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await safe_send(context, c.freelancer_id, news, notification_keyboard(c, c.role_of(c.freelancer_id), ms))
     if c.group_chat_id is not None:
         await safe_send(context, c.group_chat_id, notification("paid_and_funded", c, ms, payer))
+    await refresh_live_cards(context, c, [(c.freelancer_id, c.freelancer_id), (c.group_chat_id, None)])
+
+
+async def bonus_paid(context: ContextTypes.DEFAULT_TYPE, outcome: PaymentOutcome, payer_id: int, amount: str) -> None:
+    """A bonus invoice paid: the client is thanked, the freelancer told (the payout is the operators')."""
+    c, ms = outcome.contract, outcome.milestone
+    assert c is not None and ms is not None
+    names = await deps(context).svc.names([c.client_id, c.freelancer_id])
+    payer = names.get(payer_id, "The client")
+    text, markup = await render_card(context, c, payer_id)
+    await safe_send(
+        context,
+        payer_id,
+        f"✅ Paid the bonus of {amount} for «{e(ms.title)}»: the escrow agent pays it out to the freelancer.\n\n{text}",
+        markup,
+    )
+    if c.freelancer_id is not None:
+        await safe_send(
+            context,
+            c.freelancer_id,
+            f"🎁 {e(payer)} paid the bonus of {amount} for «{e(ms.title)}» in «{e(c.title)}». The escrow agent "
+            "pays it out to you; you'll be told when it is sent.",
+        )
     await refresh_live_cards(context, c, [(c.freelancer_id, c.freelancer_id), (c.group_chat_id, None)])
 
 

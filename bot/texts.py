@@ -176,6 +176,9 @@ def milestone_line(contract: Contract, ms: Milestone, number: int | str) -> str:
             line += " · ⚠️ payment NOT received (flagged by the freelancer)"
         else:
             line += " · payment not confirmed yet"
+    if ms.bonus and contract.payments is PaymentMode.TELEGRAM:
+        bonus = money(ms.bonus, contract.currency)
+        line += f" · 🎁 bonus {bonus} invoiced, not paid yet" if ms.bonus_invoiced else f" · 🎁 bonus {bonus} paid"
     return line
 
 

@@ -148,6 +148,15 @@ class Milestone:
     # Telegram mode: the nonce of the one invoice that may fund it now ("" none); a newer invoice or the
     # funding itself makes older payloads stale (single-use).
     invoice_nonce: str = ""
+    # Telegram mode, a bonus (PRODUCT §8): invoiced to the client at approval; the nonce of its one current
+    # invoice ("" none) and when it was paid (None: invoiced, not paid yet).
+    bonus_nonce: str = ""
+    bonus_paid_at: datetime | None = None
+
+    @property
+    def bonus_invoiced(self) -> bool:
+        """Telegram mode: a bonus was added and is not paid yet (the card says invoiced, not paid)."""
+        return self.bonus > 0 and self.bonus_paid_at is None
 
     @property
     def is_funded(self) -> bool:
@@ -515,7 +524,12 @@ class Contract:
             refunded=refunded,
             remaining=remaining,
             confirmed=confirmed,
-            bonus=sum(m.bonus for m in self.milestones if m.status is MilestoneStatus.RELEASED),
+            bonus=sum(  # telegram mode: a bonus counts once the client paid its invoice
+                m.bonus
+                for m in self.milestones
+                if m.status is MilestoneStatus.RELEASED
+                and (self.payments is not PaymentMode.TELEGRAM or m.bonus_paid_at is not None)
+            ),
         )
 
     def auto_release_at(self, ms: Milestone) -> datetime | None:
@@ -862,9 +876,83 @@ class Contract:
         ms = self._require_ms(Action.APPROVE_WITH_BONUS, actor_id, milestone_id)
         validate_amount(bonus, self.currency)
         ms.bonus = bonus
-        self.new_ledger.append(LedgerEntry(LedgerKind.BONUS, bonus, now, milestone=ms, actor_id=actor_id))
-        self._settle(ms, ms.amount, actor_id, now, "released_with_bonus", f"bonus {self.money(bonus)}")
+        if self.payments is PaymentMode.TELEGRAM:
+            # Real money: the bonus is invoiced to the client; the ledger has it once it is paid.
+            note = f"bonus {self.money(bonus)} invoiced, not paid yet"
+        else:
+            self.new_ledger.append(LedgerEntry(LedgerKind.BONUS, bonus, now, milestone=ms, actor_id=actor_id))
+            note = f"bonus {self.money(bonus)}"
+        self._settle(ms, ms.amount, actor_id, now, "released_with_bonus", note)
         return ms
+
+    # Telegram mode: the bonus's invoice and payment.
+    def bonus_payment_refusal(
+        self, payer_id: int, milestone_id: int, nonce: str | None, amount: int, currency: str
+    ) -> DomainError | None:
+        """Why a payment of `amount` `currency` by `payer_id` may not pay the bonus of the milestone, or None:
+        a telegram-mode contract, the payer is the client, the milestone was released with a bonus not paid
+        yet, amount and currency match, and (pre-checkout, `nonce` given) the invoice is its current one."""
+        try:
+            ms = self.milestone(milestone_id)
+        except NotFound as err:
+            return err
+        if self.payments is not PaymentMode.TELEGRAM:
+            return InvalidState("This contract records the bonus in the ledger; there is no invoice to pay.")
+        if payer_id != self.client_id:
+            return NotAllowed(f"Only the client of «{ms.title}» pays its bonus.")
+        if ms.bonus <= 0:  # a bonus is only ever added with the release (approve_with_bonus)
+            return InvalidState(f"«{ms.title}» has no bonus to pay.")
+        if ms.bonus_paid_at is not None:
+            return AlreadyDone(f"The bonus for «{ms.title}» is paid already.")
+        if currency != self.currency:
+            return InvalidInput(f"This invoice is in {currency}, but «{ms.title}» is in {self.currency}.")
+        if amount != ms.bonus:
+            return InvalidInput(f"This invoice is not for the bonus of «{ms.title}» ({self.money(ms.bonus)}).")
+        if nonce is not None and (not nonce or nonce != ms.bonus_nonce):
+            return InvalidState(f"This bonus invoice for «{ms.title}» was replaced by a newer one: pay the newest.")
+        return None
+
+    def issue_bonus_invoice(self, actor_id: int, milestone_id: int, nonce: str) -> Milestone:
+        """The client's invoice for the bonus not paid yet: the one with `nonce` may pay it (older ones are
+        stale from now on)."""
+        ms = self.milestone(milestone_id)
+        refused = self.bonus_payment_refusal(actor_id, milestone_id, None, ms.bonus, self.currency)
+        if refused is not None:
+            raise refused
+        ms.bonus_nonce = nonce
+        return ms
+
+    def apply_bonus_payment(
+        self,
+        payer_id: int,
+        milestone_id: int,
+        amount: int,
+        currency: str,
+        charge_id: str,
+        provider_charge_id: str,
+        now: datetime,
+    ) -> DomainError | None:
+        """A successful bonus payment: recorded as the bonus (a payout owed to the freelancer) if the bonus
+        is still unpaid (whichever of its invoices it paid), else unapplied, owed back to the payer."""
+        ms = self.milestone(milestone_id)
+        refused = self.bonus_payment_refusal(payer_id, milestone_id, None, amount, currency)
+        entry = LedgerEntry(
+            LedgerKind.UNAPPLIED if refused is not None else LedgerKind.BONUS,
+            amount,
+            now,
+            milestone=ms,
+            actor_id=payer_id,
+            charge_id=charge_id,
+            provider_charge_id=provider_charge_id,
+        )
+        self.new_ledger.append(entry)
+        if refused is not None:
+            self._log("payment_unapplied", payer_id, now, ms, refused.reason)
+            return refused
+        ms.bonus_paid_at = now
+        ms.bonus_nonce = ""  # single-use: no other invoice pays it now
+        self._log("bonus_paid", payer_id, now, ms, f"bonus {self.money(amount)}, charge {charge_id}")
+        return None
 
     def propose_due_change(
         self, actor_id: int, milestone_id: int, due_date: date, today: date, now: datetime

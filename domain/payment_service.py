@@ -10,7 +10,7 @@ from datetime import datetime
 from .errors import NOT_YOURS, AlreadyDone, DomainError, InvalidState, NotAllowed
 from .model import Contract, LedgerEntry, LedgerKind, Milestone, PaymentMode
 from .money import STARS
-from .payments import Balance, Owed, balance, owed, sign_invoice, verify_invoice
+from .payments import Balance, InvoiceKind, Owed, balance, owed, sign_invoice, verify_invoice
 from .ports import UnitOfWork
 from .services import ContractService, Outcome
 
@@ -22,6 +22,8 @@ class Invoice:
     contract: Contract
     milestone: Milestone
     payload: str
+    kind: InvoiceKind = InvoiceKind.FUND
+    amount: int = 0  # what it asks for: the milestone's amount (funding) or its bonus
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class PaymentOutcome:
     refusal: DomainError | None = None
     duplicate: bool = False
     star_refunds: list[StarRefund] = field(default_factory=list)
+    kind: InvoiceKind = InvoiceKind.FUND  # what the paid invoice was for: funding or a bonus
 
     @property
     def applied(self) -> bool:
@@ -88,7 +91,19 @@ class PaymentService:
         def change(c: Contract) -> Invoice:
             ms = c.issue_invoice(actor_id, milestone_id, nonce, now)
             assert ms.id is not None
-            return Invoice(c, ms, sign_invoice(self.secret, ms.id, nonce, ms.amount, c.currency, now))
+            return Invoice(c, ms, sign_invoice(self.secret, ms.id, nonce, ms.amount, c.currency, now), amount=ms.amount)
+
+        return await self.contracts.transition(None, change, milestone_id=milestone_id)
+
+    async def issue_bonus_invoice(self, actor_id: int, milestone_id: int, now: datetime) -> Invoice:
+        """Approve + bonus in telegram mode: the client's invoice for the bonus (older ones go stale)."""
+        nonce = secrets.token_urlsafe(6)
+
+        def change(c: Contract) -> Invoice:
+            ms = c.issue_bonus_invoice(actor_id, milestone_id, nonce)
+            assert ms.id is not None
+            payload = sign_invoice(self.secret, ms.id, nonce, ms.bonus, c.currency, now, InvoiceKind.BONUS)
+            return Invoice(c, ms, payload, InvoiceKind.BONUS, ms.bonus)
 
         return await self.contracts.transition(None, change, milestone_id=milestone_id)
 
@@ -105,6 +120,8 @@ class PaymentService:
             contract = await uow.contracts.get_by_milestone(claim.milestone_id)
         if contract is None:
             return NotAllowed(NOT_YOURS)
+        if claim.kind is InvoiceKind.BONUS:
+            return contract.bonus_payment_refusal(payer_id, claim.milestone_id, claim.nonce, amount, currency)
         return contract.payment_refusal(payer_id, claim.milestone_id, claim.nonce, amount, currency)
 
     async def successful_payment(
@@ -117,8 +134,9 @@ class PaymentService:
         provider_charge_id: str,
         now: datetime,
     ) -> PaymentOutcome:
-        """Telegram took the money: it funds the milestone exactly once per charge id; a payment that can
-        no longer fund it is recorded unapplied and owed back (Stars: refunded at once)."""
+        """Telegram took the money: it funds the milestone (or pays its bonus, by the payload's kind) exactly
+        once per charge id; a payment that can no longer be applied is recorded unapplied and owed back
+        (Stars: refunded at once)."""
         # Not expired, not current: the money is taken, only the signature (what it is for) matters.
         claim = verify_invoice(self.secret, payload, amount, currency, None)
 
@@ -131,15 +149,14 @@ class PaymentService:
             return contract
 
         def change(c: Contract) -> PaymentOutcome:
-            refused = c.apply_payment(
-                payer_id, claim.milestone_id, amount, currency, charge_id, provider_charge_id, now
-            )
-            return PaymentOutcome(c, c.milestone(claim.milestone_id), refused)
+            apply = c.apply_bonus_payment if claim.kind is InvoiceKind.BONUS else c.apply_payment
+            refused = apply(payer_id, claim.milestone_id, amount, currency, charge_id, provider_charge_id, now)
+            return PaymentOutcome(c, c.milestone(claim.milestone_id), refused, kind=claim.kind)
 
         try:
             outcome = await self.contracts._retrying(load, change)
         except _Duplicate:
-            return PaymentOutcome(None, None, duplicate=True)
+            return PaymentOutcome(None, None, duplicate=True, kind=claim.kind)
         if outcome.refusal is not None and outcome.contract is not None and outcome.contract.id is not None:
             outcome.star_refunds = await self.refund_stars(outcome.contract.id, now)
         return outcome

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from .errors import InvalidInput
 from .model import LedgerEntry, LedgerKind
@@ -37,8 +38,16 @@ def check_payment_currency(currency: str, stars: bool) -> str:
     return currency
 
 
-# m<milestone>.<nonce>.<expires, unix s>.<signature>: at most 9+1+12+1+10+1+22 = 56 of Telegram's 128 bytes.
-_PAYLOAD = re.compile(r"m(\d{1,9})\.([A-Za-z0-9_-]{6,16})\.(\d{1,10})\.([A-Za-z0-9_-]{22})", re.ASCII)
+class InvoiceKind(StrEnum):
+    """What an invoice pays: a milestone's escrow funding, or the bonus added when it was approved (PRODUCT
+    §8). The kind is signed: a bonus payload never funds a milestone, nor a funding payload pays a bonus."""
+
+    FUND = "m"
+    BONUS = "b"
+
+
+# <kind><milestone>.<nonce>.<expires, unix s>.<signature>: at most 9+1+12+1+10+1+22 = 56 of Telegram's 128 bytes.
+_PAYLOAD = re.compile(r"([mb])(\d{1,9})\.([A-Za-z0-9_-]{6,16})\.(\d{1,10})\.([A-Za-z0-9_-]{22})", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -50,20 +59,34 @@ class InvoiceClaim:
     expires_at: int  # unix seconds
     amount: int
     currency: str
+    kind: InvoiceKind = InvoiceKind.FUND
 
 
-def _signature(secret: bytes, milestone_id: int, nonce: str, expires_at: int, amount: int, currency: str) -> str:
-    message = f"{milestone_id}.{nonce}.{expires_at}.{amount}.{currency}".encode()
+def _signature(
+    secret: bytes, kind: InvoiceKind, milestone_id: int, nonce: str, expires_at: int, amount: int, currency: str
+) -> str:
+    # A funding payload signs what it always did; a bonus one signs its kind first (a message no funding
+    # payload's starts with), so neither verifies as the other.
+    prefix = "" if kind is InvoiceKind.FUND else f"{kind.value}."
+    message = f"{prefix}{milestone_id}.{nonce}.{expires_at}.{amount}.{currency}".encode()
     digest = hmac.new(secret, message, hashlib.sha256).digest()[:16]
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def sign_invoice(secret: bytes, milestone_id: int, nonce: str, amount: int, currency: str, now: datetime) -> str:
-    """The payload of an invoice: names the milestone and the invoice, signed over amount and currency too,
-    so it can't be forged or altered, and expires after INVOICE_TTL."""
+def sign_invoice(
+    secret: bytes,
+    milestone_id: int,
+    nonce: str,
+    amount: int,
+    currency: str,
+    now: datetime,
+    kind: InvoiceKind = InvoiceKind.FUND,
+) -> str:
+    """The payload of an invoice: names what it pays (its kind), the milestone and the invoice, signed over
+    amount and currency too, so it can't be forged or altered, and expires after INVOICE_TTL."""
     expires_at = int((now + INVOICE_TTL).timestamp())
-    sig = _signature(secret, milestone_id, nonce, expires_at, amount, currency)
-    return f"m{milestone_id}.{nonce}.{expires_at}.{sig}"
+    sig = _signature(secret, kind, milestone_id, nonce, expires_at, amount, currency)
+    return f"{kind.value}{milestone_id}.{nonce}.{expires_at}.{sig}"
 
 
 def verify_invoice(secret: bytes, payload: str, amount: int, currency: str, now: datetime | None) -> InvoiceClaim:
@@ -72,18 +95,22 @@ def verify_invoice(secret: bytes, payload: str, amount: int, currency: str, now:
     m = _PAYLOAD.fullmatch(payload or "")
     if m is None:
         raise InvalidInput("This invoice was not issued by this bot.")
-    milestone_id, nonce, expires_at, sig = int(m.group(1)), m.group(2), int(m.group(3)), m.group(4)
-    expected = _signature(secret, milestone_id, nonce, expires_at, amount, currency)
+    kind = InvoiceKind(m.group(1))
+    milestone_id, nonce, expires_at, sig = int(m.group(2)), m.group(3), int(m.group(4)), m.group(5)
+    expected = _signature(secret, kind, milestone_id, nonce, expires_at, amount, currency)
     if not hmac.compare_digest(sig, expected):
         raise InvalidInput("This invoice does not match what the bot issued (amount or currency changed).")
     if now is not None and now.timestamp() >= expires_at:
+        if kind is InvoiceKind.BONUS:
+            raise InvalidInput("This bonus invoice has expired.")
         raise InvalidInput("This invoice has expired: tap Activate & fund for a new one.")
-    return InvoiceClaim(milestone_id, nonce, expires_at, amount, currency)
+    return InvoiceClaim(milestone_id, nonce, expires_at, amount, currency, kind)
 
 
 # What each kind of money the agent holds turns into once it is paid out.
 _OWED_BY = {
     LedgerKind.RELEASE: LedgerKind.PAYOUT,  # to the freelancer
+    LedgerKind.BONUS: LedgerKind.PAYOUT,  # a bonus the client paid (telegram mode): to the freelancer too
     LedgerKind.REFUND: LedgerKind.REFUND_PAID,  # to the client
     LedgerKind.UNAPPLIED: LedgerKind.REFUND_PAID,  # to whoever paid
 }
@@ -100,7 +127,7 @@ class Owed:
 
 
 def owed(entries: Iterable[LedgerEntry]) -> list[Owed]:
-    """Per milestone: released - paid out (a payout owed), refunded + unapplied - refunds paid (a refund
+    """Per milestone: released + bonuses paid - paid out (a payout owed), refunded + unapplied - refunds paid (a refund
     owed). Sums, not entries: a partial release or a second payment add up."""
     due: dict[tuple[LedgerKind, int], int] = {}
     for e in entries:
@@ -118,8 +145,9 @@ def owed(entries: Iterable[LedgerEntry]) -> list[Owed]:
 
 @dataclass(frozen=True)
 class Balance:
-    """A ledger's sums. Invariants: funded = released + refunded + in_escrow; paid_out + payouts_owed =
-    released; refunds_paid + refunds_owed = refunded + unapplied."""
+    """A telegram-mode ledger's sums. Invariants: funded = released + refunded + in_escrow; paid_out +
+    payouts_owed = released + bonuses (bonuses the client paid, outside escrow); refunds_paid + refunds_owed =
+    refunded + unapplied."""
 
     funded: int
     released: int
@@ -130,6 +158,7 @@ class Balance:
     refunds_paid: int
     refunds_owed: int
     unapplied: int
+    bonuses: int = 0
 
     @property
     def held(self) -> int:
@@ -153,4 +182,5 @@ def balance(entries: Iterable[LedgerEntry]) -> Balance:
         refunds_paid=total[LedgerKind.REFUND_PAID],
         refunds_owed=sum(o.amount for o in due if o.kind is LedgerKind.REFUND_PAID),
         unapplied=total[LedgerKind.UNAPPLIED],
+        bonuses=total[LedgerKind.BONUS],
     )

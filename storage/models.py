@@ -141,6 +141,8 @@ class MilestoneRow(Base):
     payment_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     payment_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     invoice_nonce: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    bonus_nonce: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    bonus_paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LedgerRow(Base):

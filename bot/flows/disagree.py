@@ -23,6 +23,7 @@ from ..common import answer_press, deps, names_of, render_card, safe_send, user_
 from ..handlers import refuse_press
 from ..notify import tell_others
 from ..parsing import parse_amount, parse_due_date
+from ..payments import result_text, send_bonus_invoice
 from ..texts import confirmation, e, fmt_date, money
 from .base import pressed_contract, say, text_of
 from .draft import END, Draft, DraftGone, Flow, State, Step, drop_draft, keep_draft, need_draft
@@ -49,16 +50,20 @@ DONE = {
     Action.COUNTER_OFFER: "⚖️ Counter-offer sent: {paid} to the freelancer, {rest} back to the client.",
     Action.DECIDE_DISPUTE: "⚖️ Decided: {paid} to the freelancer, {rest} back to the client. Both parties are told.",
 }
+# Telegram mode (PRODUCT §7): real money, the bonus is invoiced.
+DONE_TELEGRAM = {
+    Action.APPROVE_WITH_BONUS: "🎁 Released {amt}; the bonus of {bonus} is invoiced to you: pay the invoice to "
+    "send it. The escrow agent pays both out to the freelancer.",
+}
 
 
 def cancel_row() -> list[Btn]:
     return [Btn("Cancel", callback_data=Choice("dg", "cancel").encode())]
 
 
-async def bonus_invoice(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> None:
-    """Hook for Telegram Payments mode: the bonus is to be invoiced to the client (bot/payments' area). Until
-    that is wired, a telegram-mode bonus is recorded in the ledger like in ledger mode, and logged."""
-    log.info("bonus recorded for milestone %s; no invoice in this version", outcome.milestone and outcome.milestone.id)
+async def bonus_invoice(context: ContextTypes.DEFAULT_TYPE, client_id: int, outcome: Outcome) -> None:
+    """Telegram Payments mode: the bonus is invoiced to the client (bot/payments)."""
+    await send_bonus_invoice(context, client_id, outcome)
 
 
 def _operators(context: ContextTypes.DEFAULT_TYPE) -> frozenset[int]:
@@ -325,14 +330,15 @@ async def perform(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Draft, 
         await safe_send(context, user_id, f"Not done: {e(err.reason)}")
         return END
     drop_draft(context)
-    await answer_press(update, ACTIONS[action].result)
+    c = outcome.contract
+    await answer_press(update, result_text(ACTIONS[action], action, c.payments))
     ms = outcome.milestone
     assert ms is not None
-    c = outcome.contract
     figures = {k: money(v, c.currency) for k, v in _figures(d, ms, action).items()}
-    await safe_send(context, user_id, DONE[action].format(amt=money(ms.amount, c.currency), **figures))
+    done = DONE_TELEGRAM.get(action, DONE[action]) if c.payments is PaymentMode.TELEGRAM else DONE[action]
+    await safe_send(context, user_id, done.format(amt=money(ms.amount, c.currency), **figures))
     if action is Action.APPROVE_WITH_BONUS and c.payments is PaymentMode.TELEGRAM:
-        await bonus_invoice(context, outcome)
+        await bonus_invoice(context, user_id, outcome)
     if c.role_of(user_id) is not None:
         card, markup = await render_card(context, c, user_id)
         await safe_send(context, user_id, card, markup)

@@ -1,5 +1,6 @@
-"""Property test (issue 14): in telegram mode, random people pay random invoices (twice, late, with the
-wrong amount), release, refund, end, and the escrow agent pays out; the books always balance."""
+"""Property test (issue 14, issue 15): in telegram mode, random people pay random invoices (twice, late, with
+the wrong amount), release (with a bonus, invoiced and paid, twice, with the wrong amount), refund, end, and
+the escrow agent pays out; the books always balance."""
 
 from __future__ import annotations
 
@@ -89,6 +90,38 @@ class PaymentsMachine(RuleBasedStateMachine):
     def approve(self, i):
         self._try(lambda: self.c.approve(CLIENT, self._pick(i), NOW))
 
+    @rule(i=st.integers(0, 9), bonus=st.integers(1, 10**5))
+    def approve_with_bonus(self, i, bonus):
+        self._try(lambda: self.c.approve_with_bonus(CLIENT, self._pick(i), bonus, NOW))
+        assert not any(e.kind is LedgerKind.BONUS for e in self.c.new_ledger), "invoiced, not paid"
+
+    @rule(actor=people, i=st.integers(0, 9))
+    def bonus_invoice(self, actor, i):
+        self.n += 1
+        self._try(lambda: self.c.issue_bonus_invoice(actor, self._pick(i), f"b{self.n}"))
+
+    @rule(payer=people, i=st.integers(0, 9), off=st.sampled_from([0, 0, 0, 1]))
+    def pay_bonus(self, payer, i, off):
+        """A bonus invoice paid (or paid twice, or by the wrong person or amount): the bonus once, the rest
+        unapplied and owed back."""
+        if not self.c.milestones:
+            return
+        ms = self.c.milestone(self._pick(i))
+        was_paid = ms.bonus_paid_at
+        self.n += 1
+        charge = f"ch{self.n}"
+        amount = ms.bonus + off or 1
+        refused = self.c.apply_bonus_payment(payer, ms.id, amount, self.c.currency, charge, "", NOW)
+        [entry] = self.c.new_ledger
+        assert entry.charge_id == charge and entry.amount == amount
+        if refused is None:
+            assert was_paid is None and ms.bonus_paid_at == NOW and ms.status is MilestoneStatus.RELEASED
+            assert entry.kind is LedgerKind.BONUS and payer == CLIENT and amount == ms.bonus
+        else:
+            assert entry.kind is LedgerKind.UNAPPLIED and ms.bonus_paid_at == was_paid
+        self.charges.add(charge)
+        self._keep()
+
     @rule(i=st.integers(0, 9))
     def refund(self, i):
         self._try(lambda: self.c.refund(FREELANCER, self._pick(i), NOW))
@@ -110,9 +143,13 @@ class PaymentsMachine(RuleBasedStateMachine):
         b = balance(self.entries)
         t = self.c.totals()
         assert b.funded == b.released + b.refunded + b.in_escrow
-        assert b.paid_out + b.payouts_owed == b.released
+        assert b.paid_out + b.payouts_owed == b.released + b.bonuses
         assert b.refunds_paid + b.refunds_owed == b.refunded + b.unapplied
         assert (b.funded, b.released, b.refunded, b.in_escrow) == (t.funded, t.released, t.refunded, t.in_escrow)
+        assert b.bonuses == t.bonus, "a bonus counts once paid"
+        for m in self.c.milestones:
+            paid = sum(e.amount for e in self.entries if e.kind is LedgerKind.BONUS and e.milestone_id == m.id)
+            assert paid == (m.bonus if m.bonus_paid_at is not None else 0)
         assert sum(m.status in FUNDED_STATES for m in self.c.milestones) <= 1
 
     @invariant()
