@@ -169,7 +169,12 @@ def _milestone(contract: Contract | None, milestone_id: int):
 
 
 async def sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await run_sweep(context)
+    try:
+        await run_sweep(context)
+    except asyncio.CancelledError:
+        # The scheduler shuts down (SIGTERM) while a sweep runs: its transaction is rolled back and the
+        # next process sweeps again; the job just ends (no traceback in the log for a clean stop).
+        log.info("reminder sweep stopped by the shutdown; the next start sweeps again")
 
 
 async def run_sweep(context: ContextTypes.DEFAULT_TYPE) -> dict[str, int]:

@@ -403,6 +403,8 @@ class Sender:
 
     async def _deliver(self, row: Claimed) -> Settled:
         now = datetime.now(UTC)
+        if row.card is not None and row.card < 0 and await self._live_again(row):
+            return Settled(row.id, "sent")  # the card to retire is the live one again: nothing to do
         message_id = row.params.get("message_id")  # an edit's; a send's comes with its answer
         try:
             try:
@@ -460,6 +462,14 @@ class Sender:
             digest = card_digest(str(row.params.get("text", "")), row.params.get("reply_markup"))
             return Settled(row.id, "sent", card=(row.chat_id, row.card, int(message_id), digest))
         return Settled(row.id, "sent")
+
+    async def _live_again(self, row: Claimed) -> bool:
+        """A retirement waits its turn in its chat; meanwhile an edit may have made that message the live
+        card again (a refresh written before the retirement was): then it must stay."""
+        assert row.card is not None
+        async with self.sessions() as session:
+            live = await durable.live_card(session, row.chat_id, -row.card)
+        return live is not None and live[0] == row.params.get("message_id")
 
     def _retire(self, chat: int, contract: int, message: int) -> Outgoing:
         """A chat's card of a contract, replaced by a newer one: its text says so, its buttons go."""
