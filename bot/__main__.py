@@ -15,7 +15,7 @@ Then put it in a file named .env in this directory:
     BOT_TOKEN=123456789:AA...your-token...
 
 (or export BOT_TOKEN in the environment) and run the command again.
-See .env.example for every other setting."""
+See .env.example for every other setting."""  # i18n: ok (the console of whoever runs the bot)
 
 
 def main() -> int:

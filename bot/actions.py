@@ -4,13 +4,18 @@ Which actions a person may use is the domain's answer (`Contract.allowed_actions
 says how each looks. In labels: {t} / {t20} the milestone's title shortened for a button, {as_proposal}
 " (proposal)" for a freelancer. In news: {who} the actor, {m} the milestone, {c} the contract, {amt} the
 amount, {due} the due date (all escaped). In a confirmation also {title} the contract's title and {other}
-the other party's name; in `turn` (the card's "Waiting for Ann to fund «Design»") {m}."""
+the other party's name; in `turn` (the card's "Waiting for Ann to fund «Design»") {m}.
+
+The texts are message ids (marked `N_`), in English; `said(view.label)` (or `result_text`, `event_label`,
+`event_news` below) gives them in the language spoken now, to be filled in with `.format(...)`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from domain.actions import RULES, Action
+
+from .i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -35,279 +40,287 @@ class ActionView:
 ACTIONS: dict[Action, ActionView] = {
     Action.ACTIVATE: ActionView(
         "act",
-        "Activate & fund «{t}»",
-        "Activated; funding recorded (the bot holds no money). The freelancer is told.",
+        N_("Activate & fund «{t}»"),
+        N_("Activated; funding recorded (the bot holds no money). The freelancer is told."),
         "activated",
-        "activated & recorded as funded",
-        "🟢 {who} activated and funded {m} ({amt}) in {c}, as recorded in the ledger: the bot holds no money, "
-        "the client pays you directly on release. You can start work; submit it when it's ready.",
-        turn="fund {m}",
+        N_("activated & recorded as funded"),
+        N_(
+            "🟢 {who} activated and funded {m} ({amt}) in {c}, as recorded in the ledger: the bot holds no money, "
+            "the client pays you directly on release. You can start work; submit it when it's ready."
+        ),
+        turn=N_("fund {m}"),
     ),
     Action.APPROVE: ActionView(
         "apr",
-        "Approve & release «{t}»",
-        "Approved: the release is recorded. Pay the freelancer directly; they confirm when it arrives.",
+        N_("Approve & release «{t}»"),
+        N_("Approved: the release is recorded. Pay the freelancer directly; they confirm when it arrives."),
         "released",
-        "approved & recorded the release of",
-        "✅ {who} approved {m} and released {amt} in {c}, as recorded in the ledger: {who} pays you directly. "
-        "Tap <b>Payment received</b> once the money is with you, or <b>Not received</b>.",
-        confirm="Release {amt} to {other} for {m}?",
-        confirm_label="Release",
-        turn="review {m}: approve &amp; release, or request changes",
+        N_("approved & recorded the release of"),
+        N_(
+            "✅ {who} approved {m} and released {amt} in {c}, as recorded in the ledger: {who} pays you directly. "
+            "Tap <b>Payment received</b> once the money is with you, or <b>Not received</b>."
+        ),
+        confirm=N_("Release {amt} to {other} for {m}?"),
+        confirm_label=N_("Release"),
+        turn=N_("review {m}: approve &amp; release, or request changes"),
     ),
     Action.REQUEST_CHANGES: ActionView(
         "chg",
-        "Request changes",
-        "Sent back for changes.",
+        N_("Request changes"),
+        N_("Sent back for changes."),
         "changes_requested",
-        "requested changes to",
-        "🔁 {who} requested changes to {m} in {c}.",
+        N_("requested changes to"),
+        N_("🔁 {who} requested changes to {m} in {c}."),
         asks_text=True,
     ),
     Action.REQUEST_REFUND: ActionView(
         "rrq",
-        "Request refund of «{t}»",
-        "Refund requested: the freelancer is asked to accept it.",
+        N_("Request refund of «{t}»"),
+        N_("Refund requested: the freelancer is asked to accept it."),
         "refund_requested",
-        "requested a refund of",
-        "↩️ {who} requests a refund of {m} ({amt}) in {c}. Accept or decline it.",
-        confirm="Ask {other} to refund {amt} for {m}?",
-        confirm_label="Request refund",
+        N_("requested a refund of"),
+        N_("↩️ {who} requests a refund of {m} ({amt}) in {c}. Accept or decline it."),
+        confirm=N_("Ask {other} to refund {amt} for {m}?"),
+        confirm_label=N_("Request refund"),
         in_group=False,
     ),
     Action.ACCEPT_PROPOSAL: ActionView(
         "acc",
-        "Accept proposal «{t}»",
-        "Proposal accepted: it joins the order.",
+        N_("Accept proposal «{t}»"),
+        N_("Proposal accepted: it joins the order."),
         "proposal_accepted",
-        "accepted the proposal",
-        "✅ {who} accepted your proposal {m} in {c}.",
+        N_("accepted the proposal"),
+        N_("✅ {who} accepted your proposal {m} in {c}."),
         row="proposal",
-        turn="accept or reject the proposal {m}",
+        turn=N_("accept or reject the proposal {m}"),
     ),
     Action.REJECT_PROPOSAL: ActionView(
         "rej",
-        "Reject",
-        "Proposal rejected.",
+        N_("Reject"),
+        N_("Proposal rejected."),
         "proposal_rejected",
-        "rejected the proposal",
-        "✖️ {who} rejected your proposal {m} in {c}.",
+        N_("rejected the proposal"),
+        N_("✖️ {who} rejected your proposal {m} in {c}."),
         row="proposal",
     ),
     Action.WITHDRAW_PROPOSAL: ActionView(
         "wdr",
-        "Withdraw proposal «{t}»",
-        "Proposal withdrawn.",
+        N_("Withdraw proposal «{t}»"),
+        N_("Proposal withdrawn."),
         "proposal_withdrawn",
-        "withdrew the proposal",
-        "↩️ {who} withdrew the proposal {m} in {c}.",
+        N_("withdrew the proposal"),
+        N_("↩️ {who} withdrew the proposal {m} in {c}."),
         in_group=False,
     ),
     Action.SUBMIT: ActionView(
         "sub",
-        "Submit work «{t}»",
-        "Submitted.",
+        N_("Submit work «{t}»"),
+        N_("Submitted."),
         "submitted",
-        "submitted work for",
-        "📤 {who} submitted work for {m} ({amt}) in {c}. Approve &amp; release the payment, or request changes.",
+        N_("submitted work for"),
+        N_("📤 {who} submitted work for {m} ({amt}) in {c}. Approve &amp; release the payment, or request changes."),
         asks_text=True,
-        turn="submit work for {m}",
+        turn=N_("submit work for {m}"),
     ),
     Action.ACCEPT_REFUND: ActionView(
         "rya",
-        "Accept refund",
-        "Refund accepted.",
+        N_("Accept refund"),
+        N_("Refund accepted."),
         "refund_accepted",
-        "accepted the refund of",
-        "↩️ {who} accepted the refund of {m} ({amt}) in {c}.",
+        N_("accepted the refund of"),
+        N_("↩️ {who} accepted the refund of {m} ({amt}) in {c}."),
         row="refund_answer",
-        turn="accept or decline the refund of {m}",
+        turn=N_("accept or decline the refund of {m}"),
     ),
     Action.DECLINE_REFUND: ActionView(
         "ryn",
-        "Decline refund",
-        "Refund declined.",
+        N_("Decline refund"),
+        N_("Refund declined."),
         "refund_declined",
-        "declined the refund of",
-        "{who} declined the refund of {m} in {c}.",
+        N_("declined the refund of"),
+        N_("{who} declined the refund of {m} in {c}."),
         row="refund_answer",
     ),
     Action.REFUND: ActionView(
         "rfd",
-        "Refund «{t}»",
-        "Refunded.",
+        N_("Refund «{t}»"),
+        N_("Refunded."),
         "refunded",
-        "refunded",
-        "↩️ {who} refunded {m} ({amt}) in {c}.",
-        confirm="Refund {amt} to {other} for {m}?",
-        confirm_label="Refund",
+        N_("refunded"),
+        N_("↩️ {who} refunded {m} ({amt}) in {c}."),
+        confirm=N_("Refund {amt} to {other} for {m}?"),
+        confirm_label=N_("Refund"),
         in_group=False,
     ),
     Action.KEEP_OPEN: ActionView(
         "keep",
-        "Keep contract open",
-        "The contract stays open: add the next milestone when you're ready.",
+        N_("Keep contract open"),
+        N_("The contract stays open: add the next milestone when you're ready."),
         "kept_open",
-        "kept the contract open",
-        "{who} keeps {c} open for more milestones.",
+        N_("kept the contract open"),
+        N_("{who} keeps {c} open for more milestones."),
         row="close",
-        turn="keep the contract open or end it",
+        turn=N_("keep the contract open or end it"),
     ),
     Action.CONFIRM_PAYMENT: ActionView(
         "pyok",
-        "Payment received «{t20}»",
-        "Recorded: you received the payment.",
+        N_("Payment received «{t20}»"),
+        N_("Recorded: you received the payment."),
         "payment_confirmed",
-        "confirmed receiving the payment for",
-        "💵 {who} confirmed receiving your payment of {amt} for {m} in {c}.",
+        N_("confirmed receiving the payment for"),
+        N_("💵 {who} confirmed receiving your payment of {amt} for {m} in {c}."),
         row="payment_answer",
-        confirm="Confirm that {other} paid you {amt} for {m}?",
-        confirm_label="Yes, I received it",
+        confirm=N_("Confirm that {other} paid you {amt} for {m}?"),
+        confirm_label=N_("Yes, I received it"),
         in_group=False,
     ),
     Action.PAYMENT_NOT_RECEIVED: ActionView(
         "pyno",
-        "Not received",
-        "Flagged: the client is told the payment hasn't arrived.",
+        N_("Not received"),
+        N_("Flagged: the client is told the payment hasn't arrived."),
         "payment_not_received",
-        "flagged as not received: the payment for",
-        "⚠️ {who} has not received your payment of {amt} for {m} in {c}. The milestone is flagged until "
-        "they confirm it arrived.",
+        N_("flagged as not received: the payment for"),
+        N_(
+            "⚠️ {who} has not received your payment of {amt} for {m} in {c}. The milestone is flagged until "
+            "they confirm it arrived."
+        ),
         row="payment_answer",
-        confirm="Tell {other} that the {amt} for {m} has not arrived?",
-        confirm_label="Not received",
+        confirm=N_("Tell {other} that the {amt} for {m} has not arrived?"),
+        confirm_label=N_("Not received"),
         in_group=False,
     ),
     # ----- disagreements (PRODUCT §8); the flows are in bot/flows/disagree.py ---------------------------
     Action.PAY_LESS: ActionView(
         "pless",
-        "Pay less…",
-        "Released less; the rest is refunded.",
+        N_("Pay less…"),
+        N_("Released less; the rest is refunded."),
         "released_less",
-        "approved and released less for",
-        "✅ {who} approved {m} in {c} but released less than {amt}.",
+        N_("approved and released less for"),
+        N_("✅ {who} approved {m} in {c} but released less than {amt}."),
         row="review_more",
         # Asked at the end of the flow, with the amounts: {paid} released, {rest} refunded, {reason}.
-        confirm="Release {paid} (of {amt}) to {other} for {m} and refund {rest} to you?",
-        confirm_label="Release less",
+        confirm=N_("Release {paid} (of {amt}) to {other} for {m} and refund {rest} to you?"),
+        confirm_label=N_("Release less"),
         asks_text=True,
         primary=False,
         in_group=False,
     ),
     Action.APPROVE_WITH_BONUS: ActionView(
         "bonus",
-        "Approve + bonus…",
-        "Released, with the bonus recorded.",
+        N_("Approve + bonus…"),
+        N_("Released, with the bonus recorded."),
         "released_with_bonus",
-        "approved & released with a bonus",
-        "🎁 {who} approved {m} and released {amt} in {c}, with a bonus.",
+        N_("approved & released with a bonus"),
+        N_("🎁 {who} approved {m} and released {amt} in {c}, with a bonus."),
         row="review_more",
-        confirm="Release {amt} to {other} for {m} and add a bonus of {bonus}?",
-        confirm_label="Release + bonus",
+        confirm=N_("Release {amt} to {other} for {m} and add a bonus of {bonus}?"),
+        confirm_label=N_("Release + bonus"),
         asks_text=True,
         primary=False,
         in_group=False,
     ),
     Action.PROPOSE_DUE_DATE: ActionView(
         "ddate",
-        "New due date «{t20}»…",
-        "Proposed.",
+        N_("New due date «{t20}»…"),
+        N_("Proposed."),
         "due_date_proposed",
-        "proposed a new due date for",
-        "📅 {who} proposes a new due date for {m} in {c}.",
+        N_("proposed a new due date for"),
+        N_("📅 {who} proposes a new due date for {m} in {c}."),
         asks_text=True,
         in_group=False,  # primary: one tap from a due-soon or overdue reminder
         paged=True,
     ),
     Action.ACCEPT_DUE_DATE: ActionView(
         "ddok",
-        "Accept new date",
-        "New due date accepted: reminders follow it.",
+        N_("Accept new date"),
+        N_("New due date accepted: reminders follow it."),
         "due_date_changed",
-        "accepted the new due date of",
-        "📅 {who} accepted the new due date of {m} in {c}.",
+        N_("accepted the new due date of"),
+        N_("📅 {who} accepted the new due date of {m} in {c}."),
         row="due_answer",
-        turn="answer the new due date proposed for {m}",
+        turn=N_("answer the new due date proposed for {m}"),
     ),
     Action.DECLINE_DUE_DATE: ActionView(
         "ddno",
-        "Keep the old date",
-        "Declined: the due date stays.",
+        N_("Keep the old date"),
+        N_("Declined: the due date stays."),
         "due_date_declined",
-        "declined the new due date of",
-        "📅 {who} declined the new due date of {m} in {c}: it stays due on {due}.",
+        N_("declined the new due date of"),
+        N_("📅 {who} declined the new due date of {m} in {c}: it stays due on {due}."),
         row="due_answer",
     ),
     Action.OPEN_DISPUTE: ActionView(
         "disp",
-        "Open a dispute «{t20}»…",
-        "Dispute opened.",
+        N_("Open a dispute «{t20}»…"),
+        N_("Dispute opened."),
         "dispute_opened",
-        "opened a dispute about",
-        "⚖️ {who} opened a dispute about {m} ({amt}) in {c}. The automatic release is stopped. Make a "
-        "settlement offer: an amount to the freelancer, the rest back to the client.",
+        N_("opened a dispute about"),
+        N_(
+            "⚖️ {who} opened a dispute about {m} ({amt}) in {c}. The automatic release is stopped. Make a "
+            "settlement offer: an amount to the freelancer, the rest back to the client."
+        ),
         asks_text=True,
         primary=False,
         in_group=False,
     ),
     Action.OFFER_SETTLEMENT: ActionView(
         "doff",
-        "Offer a split «{t20}»…",
-        "Offer sent.",
+        N_("Offer a split «{t20}»…"),
+        N_("Offer sent."),
         "dispute_offer",
-        "offered a settlement of",
-        "⚖️ {who} offers to settle {m} ({amt} held) in {c}.",
+        N_("offered a settlement of"),
+        N_("⚖️ {who} offers to settle {m} ({amt} held) in {c}."),
         asks_text=True,
         in_group=False,
-        turn="make a settlement offer for {m}",
+        turn=N_("make a settlement offer for {m}"),
     ),
     Action.ACCEPT_OFFER: ActionView(
         "dacc",
-        "Accept offer «{t20}»",
-        "Settled: the dispute is closed.",
+        N_("Accept offer «{t20}»"),
+        N_("Settled: the dispute is closed."),
         "dispute_settled",
-        "accepted the settlement of",
-        "🤝 {who} accepted the settlement of {m} in {c}: the dispute is closed.",
+        N_("accepted the settlement of"),
+        N_("🤝 {who} accepted the settlement of {m} in {c}: the dispute is closed."),
         row="offer_answer",
-        confirm="Settle {m}: {paid} to the freelancer, {rest} back to the client, as {other} offered?",
-        confirm_label="Accept and settle",
+        confirm=N_("Settle {m}: {paid} to the freelancer, {rest} back to the client, as {other} offered?"),
+        confirm_label=N_("Accept and settle"),
         in_group=False,
-        turn="accept or counter the settlement offer for {m}",
+        turn=N_("accept or counter the settlement offer for {m}"),
     ),
     Action.COUNTER_OFFER: ActionView(
         "dctr",
-        "Counter-offer…",
-        "Counter-offer sent.",
+        N_("Counter-offer…"),
+        N_("Counter-offer sent."),
         "dispute_countered",
-        "made a counter-offer for",
-        "⚖️ {who} counters with a settlement of {m} ({amt} held) in {c}.",
+        N_("made a counter-offer for"),
+        N_("⚖️ {who} counters with a settlement of {m} ({amt} held) in {c}."),
         row="offer_answer",
         asks_text=True,
         in_group=False,
     ),
     Action.DECIDE_DISPUTE: ActionView(
         "ddec",
-        "Decide the split",
-        "Decided: both parties are told.",
+        N_("Decide the split"),
+        N_("Decided: both parties are told."),
         "dispute_decided",
-        "decided the dispute about",
-        "⚖️ An operator decided the dispute about {m} in {c}.",
-        confirm="Decide {m}: {paid} to the freelancer, {rest} back to the client?",
-        confirm_label="Decide",
+        N_("decided the dispute about"),
+        N_("⚖️ An operator decided the dispute about {m} in {c}."),
+        confirm=N_("Decide {m}: {paid} to the freelancer, {rest} back to the client?"),
+        confirm_label=N_("Decide"),
         asks_text=True,
         primary=False,
         in_group=False,
     ),
     Action.NEW_INVITE: ActionView(
-        "invl", "New invite link", "Here is a new invite link.", "", "", "", primary=False, in_group=False
+        "invl", N_("New invite link"), N_("Here is a new invite link."), "", "", "", primary=False, in_group=False
     ),
     Action.EDIT: ActionView(
         "edt",
-        "Edit «{t20}»",
+        N_("Edit «{t20}»"),
         "",
         "milestone_edited",
-        "edited",
-        "✏️ {who} edited milestone {m} in {c}.",
+        N_("edited"),
+        N_("✏️ {who} edited milestone {m} in {c}."),
         row="edit",
         asks_text=True,
         primary=False,
@@ -316,11 +329,11 @@ ACTIONS: dict[Action, ActionView] = {
     ),
     Action.DELETE: ActionView(
         "del",
-        "Delete",
-        "Milestone deleted.",
+        N_("Delete"),
+        N_("Milestone deleted."),
         "milestone_deleted",
-        "deleted",
-        "🗑 {who} deleted milestone {m} from {c}.",
+        N_("deleted"),
+        N_("🗑 {who} deleted milestone {m} from {c}."),
         row="edit",
         primary=False,
         in_group=False,
@@ -328,81 +341,122 @@ ACTIONS: dict[Action, ActionView] = {
     ),
     Action.ADD_MILESTONE: ActionView(
         "add",
-        "Add milestone{as_proposal}",
-        "Saved.",
+        N_("Add milestone{as_proposal}"),
+        N_("Saved."),
         "milestone_added",
-        "added",
-        "➕ {who} added milestone {m} ({amt}, due {due}) to {c}.",
+        N_("added"),
+        N_("➕ {who} added milestone {m} ({amt}, due {due}) to {c}."),
         asks_text=True,
         primary=False,
         in_group=False,
-        turn="add a milestone",
+        turn=N_("add a milestone"),
     ),
     Action.END: ActionView(
         "end",
-        "End contract",
-        "The contract is ended.",
+        N_("End contract"),
+        N_("The contract is ended."),
         "contract_ended",
-        "ended the contract",
-        "🏁 {who} ended {c}.",
+        N_("ended the contract"),
+        N_("🏁 {who} ended {c}."),
         row="close",
-        confirm="End <b>{title}</b>? Milestones not funded yet are cancelled and the contract accepts no more actions.",
-        confirm_label="End contract now",
+        confirm=N_(
+            "End <b>{title}</b>? Milestones not funded yet are cancelled and the contract accepts no more actions."
+        ),
+        confirm_label=N_("End contract now"),
         only_beside=Action.KEEP_OPEN,
     ),
 }
 
-assert set(ACTIONS) == set(RULES), "every domain action has its row here"
+assert set(ACTIONS) == set(RULES), "every domain action has its row here"  # i18n: ok
 
 # Telegram mode says what happens to real money (PRODUCT §7); ledger mode (the default) is the table above.
 TELEGRAM_RESULTS: dict[Action, str] = {
-    Action.APPROVE: "Approved: the escrow agent owes the freelancer the payout and tells them when it is sent.",
-    Action.REFUND: "Refunded: the money goes back to the client, who is told when it is sent.",
-    Action.ACCEPT_REFUND: "Refund accepted: the money goes back to the client, who is told when it is sent.",
-    Action.APPROVE_WITH_BONUS: "Released: the bonus is invoiced to you.",
+    Action.APPROVE: N_("Approved: the escrow agent owes the freelancer the payout and tells them when it is sent."),
+    Action.REFUND: N_("Refunded: the money goes back to the client, who is told when it is sent."),
+    Action.ACCEPT_REFUND: N_("Refund accepted: the money goes back to the client, who is told when it is sent."),
+    Action.APPROVE_WITH_BONUS: N_("Released: the bonus is invoiced to you."),
 }
 TELEGRAM_NEWS: dict[str, str] = {
-    "released": "✅ {who} approved {m} and released {amt} in {c}. The escrow agent pays it out to you; "
-    "you'll be told when it is sent.",
-    "auto_released": "✅ The review period of {m} in {c} ended, so {amt} was released automatically. The "
-    "escrow agent pays it out to the freelancer.",
-    "refunded": "↩️ {who} refunded {m} ({amt}) in {c}. The money goes back to you; you'll be told when it is sent.",
-    "refund_accepted": "↩️ {who} accepted the refund of {m} ({amt}) in {c}. The money goes back to you; you'll "
-    "be told when it is sent.",
-    "released_with_bonus": "🎁 {who} approved {m} and released {amt} in {c}, with a bonus invoiced to them (not "
-    "paid yet). The escrow agent pays the release out to you, and the bonus once it is paid.",
+    "released": N_(
+        "✅ {who} approved {m} and released {amt} in {c}. The escrow agent pays it out to you; "
+        "you'll be told when it is sent."
+    ),
+    "auto_released": N_(
+        "✅ The review period of {m} in {c} ended, so {amt} was released automatically. The "
+        "escrow agent pays it out to the freelancer."
+    ),
+    "refunded": N_("↩️ {who} refunded {m} ({amt}) in {c}. The money goes back to you; you'll be told when it is sent."),
+    "refund_accepted": N_(
+        "↩️ {who} accepted the refund of {m} ({amt}) in {c}. The money goes back to you; you'll be told when it is sent."
+    ),
+    "released_with_bonus": N_(
+        "🎁 {who} approved {m} and released {amt} in {c}, with a bonus invoiced to them (not "
+        "paid yet). The escrow agent pays the release out to you, and the bonus once it is paid."
+    ),
 }
 
 # Events that are not a person's action from the table, or a second outcome of one.
 EVENTS: dict[str, tuple[str, str]] = {  # event: (history label, news)
-    "contract_created": ("created the contract", ""),
-    "joined": ("joined", "🤝 {who} accepted the invite: {c} is active."),
-    "invite_declined": ("declined the invite", "{who} declined the invite to {c}."),
+    "contract_created": (N_("created the contract"), ""),
+    "joined": (N_("joined"), N_("🤝 {who} accepted the invite: {c} is active.")),
+    "invite_declined": (N_("declined the invite"), N_("{who} declined the invite to {c}.")),
     "milestone_proposed": (
-        "proposed",
-        "💡 {who} proposes milestone {m} ({amt}, due {due}) in {c}. Accept it to add it to the order, or reject it.",
+        N_("proposed"),
+        N_(
+            "💡 {who} proposes milestone {m} ({amt}, due {due}) in {c}. Accept it to add it to the order, or reject it."
+        ),
     ),
-    "milestone_cancelled": ("cancelled", ""),
+    "milestone_cancelled": (N_("cancelled"), ""),
     "auto_released": (
-        "released automatically (review period over)",
-        "✅ The review period of {m} in {c} ended, so {amt} was released automatically, as recorded in the "
-        "ledger: the client pays the freelancer directly.",
+        N_("released automatically (review period over)"),
+        N_(
+            "✅ The review period of {m} in {c} ended, so {amt} was released automatically, as recorded in the "
+            "ledger: the client pays the freelancer directly."
+        ),
     ),
     # Telegram mode (PRODUCT §7): real money, held by the bot's owner as escrow agent.
     "paid_and_funded": (
-        "paid the invoice and funded",
-        "🟢 {who} paid {amt} for {m} in {c}: the money is held in escrow. You can start work; submit it when "
-        "it's ready.",
+        N_("paid the invoice and funded"),
+        N_(
+            "🟢 {who} paid {amt} for {m} in {c}: the money is held in escrow. You can start work; submit it when "
+            "it's ready."
+        ),
     ),
-    "payment_unapplied": ("paid an invoice that could not be applied (refunded) for", ""),
-    "bonus_paid": ("paid the bonus invoice for", ""),
-    "payout_sent": ("sent the payout for", "💸 The payout of {amt} for {m} in {c} was sent to you."),
-    "refund_sent": ("sent the refund for", "💸 The refund of {amt} for {m} in {c} was sent to you."),
+    "payment_unapplied": (N_("paid an invoice that could not be applied (refunded) for"), ""),
+    "bonus_paid": (N_("paid the bonus invoice for"), ""),
+    "payout_sent": (N_("sent the payout for"), N_("💸 The payout of {amt} for {m} in {c} was sent to you.")),
+    "refund_sent": (N_("sent the refund for"), N_("💸 The refund of {amt} for {m} in {c} was sent to you.")),
     "dispute_escalated": (
-        "sent the dispute to the operators",
-        "⚖️ No agreement on {m} in {c} within the dispute period: an operator now decides the split.",
+        N_("sent the dispute to the operators"),
+        N_("⚖️ No agreement on {m} in {c} within the dispute period: an operator now decides the split."),
     ),
-    "group_linked": ("linked a group chat", "🔗 {who} linked {c} to a group chat."),
-    "group_unlinked": ("unlinked the group chat", ""),
+    "group_linked": (N_("linked a group chat"), N_("🔗 {who} linked {c} to a group chat.")),
+    "group_unlinked": (N_("unlinked the group chat"), ""),
     **{v.event: (v.history, v.news) for v in ACTIONS.values() if v.event},
 }
+
+
+def said(text: str | None) -> str:
+    """A text of these tables in the language spoken now; an empty one stays empty (gettext would answer
+    "" with its catalog's header)."""
+    return _(text) if text else ""
+
+
+def result_text(action: Action, telegram: bool = False) -> str:
+    """The answer to a press (a toast), translated; in Telegram mode what happens to the real money."""
+    view = ACTIONS[action]
+    return said(TELEGRAM_RESULTS.get(action, view.result) if telegram else view.result)
+
+
+def event_label(event: str) -> str:
+    """How the history names an event, translated (an unknown one: its code, in words)."""
+    return said(EVENTS[event][0]) if event in EVENTS else event.replace("_", " ")
+
+
+def event_news(event: str, telegram: bool = False) -> str:
+    """The news of an event for the other party, translated, to fill in ({who} {m} {c} {amt} {due});
+    "" when the event has none."""
+    news = EVENTS[event][1] if event in EVENTS else ""
+    if telegram:
+        news = TELEGRAM_NEWS.get(event, news)
+    return said(news)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import Bot, BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TimedOut
 from telegram.ext import (
@@ -38,11 +38,12 @@ from storage.db import create_engine, normalize_url, session_factory, start_wal_
 from storage.migrate import upgrade_to_head
 from storage.uow import uow_factory
 
-from . import desk, details, disputes, handlers, hints, payments, texts
+from . import desk, details, disputes, handlers, hints, payments
 from .common import Deps, remember_user, utc_now
 from .concurrency import PersonGuard, PerUserUpdateProcessor
 from .flows import build_conversation
 from .heap import settle_heap
+from .i18n import DEFAULT, LANGUAGES, N_, _, speaking
 from .reminders import install as install_reminders
 from .sender import Sender
 from .settings import Settings
@@ -50,17 +51,37 @@ from .turn import DurableApplication, DurableQueue, RecordingBot, TurnRunner, cu
 
 log = logging.getLogger(__name__)
 
-COMMANDS = [
-    BotCommand("start", "Welcome and main menu"),
-    BotCommand("help", "What the bot does and how"),
-    BotCommand("newcontract", "Start a contract and invite the other party"),
-    BotCommand("contracts", "Your contracts"),
-    BotCommand("milestones", "A contract's milestones and buttons"),
-    BotCommand("addmilestone", "Add (or propose) a milestone"),
-    BotCommand("settings", "Time zone and quiet hours"),
-    BotCommand("cancel", "Leave the current step; nothing is saved"),
+COMMAND_MENU = [
+    ("start", N_("Welcome and main menu")),
+    ("help", N_("What the bot does and how")),
+    ("newcontract", N_("Start a contract and invite the other party")),
+    ("contracts", N_("Your contracts")),
+    ("milestones", N_("A contract's milestones and buttons")),
+    ("addmilestone", N_("Add (or propose) a milestone")),
+    ("settings", N_("Language, time zone and quiet hours")),
+    ("cancel", N_("Leave the current step; nothing is saved")),
 ]
 
+
+def commands_in(lang: str) -> list[BotCommand]:
+    """The command menu in one language (PRODUCT §9)."""
+    with speaking(lang):
+        return [BotCommand(name, _(description)) for name, description in COMMAND_MENU]
+
+
+COMMANDS = commands_in(DEFAULT)
+
+
+async def publish_commands(bot: Bot) -> None:
+    """The menu for everyone (English), then one per language we speak, for the people whose Telegram is
+    set to it (setMyCommands' language_code: ISO 639-1, so Brazilian Portuguese is published as 'pt')."""
+    await bot.set_my_commands(COMMANDS)
+    for lang in LANGUAGES:
+        if lang != DEFAULT:
+            await bot.set_my_commands(commands_in(lang), language_code=lang.split("_")[0])
+
+
+APOLOGY = N_("Sorry, something went wrong on my side. Please try again.")
 
 # A stored update still unhandled after this long is taken up by any process (its own died).
 RECOVER_AFTER_S = 10.0
@@ -99,7 +120,7 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def _hidden(value: object) -> str:
+def _hidden(value: object) -> str:  # i18n: ok
     update_id = getattr(value, "update_id", None)
     if isinstance(update_id, int):
         return f"<update {update_id}, contents hidden: LOG_UPDATES=false>"
@@ -204,13 +225,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(update, Update):
         try:
             if update.callback_query:
-                await update.callback_query.answer(
-                    "Sorry, something went wrong on my side. Please try again.", show_alert=True
-                )
+                await update.callback_query.answer(_(APOLOGY), show_alert=True)
             elif update.effective_chat and update.effective_chat.type == "private":
-                await context.bot.send_message(
-                    update.effective_chat.id, "Sorry, something went wrong on my side. Please try again."
-                )
+                await context.bot.send_message(update.effective_chat.id, _(APOLOGY))
         except Exception:  # the apology itself failed: nothing more to do
             log.debug("could not send the apology", exc_info=True)
     if turn is not None:
@@ -281,7 +298,7 @@ def build_application(
     # rate_limiter=False (tests): the sender sends as fast as it can.
     rate = settings.send_rate_per_second if rate_limiter else 0.0
     sender = Sender(
-        bot.call, sessions, rate=rate, on_unreachable=deps.mark_unreachable, retired_card=texts.CARD_REPLACED
+        bot.call, sessions, rate=rate, on_unreachable=deps.mark_unreachable, retired_card=deps.card_replaced
     )
     app.bot_data["sender"] = sender
     app.bot_data["sessions"] = sessions
@@ -292,6 +309,7 @@ def build_application(
     if isinstance(processor, PerUserUpdateProcessor):
         processor.on_drop = runner.dropped
         processor.exempt = runner.exempt
+        processor.language_of = deps.language_seen
     app.bot_data["engine"] = engine
     app.bot_data["requests"] = own_requests  # closed by _post_shutdown, also after a failed start
 
@@ -318,7 +336,7 @@ def build_application(
     return app
 
 
-def _aiohttp_usable() -> bool:
+def _aiohttp_usable() -> bool:  # i18n: ok
     reason: str | None
     try:
         from .http import unavailable_reason
@@ -339,7 +357,7 @@ class DatabaseUnavailable(Exception):
     """The database can't be reached at start; the text is one line for the operator, without the password."""
 
 
-def _database_unavailable(settings: Settings, err: BaseException) -> DatabaseUnavailable:
+def _database_unavailable(settings: Settings, err: BaseException) -> DatabaseUnavailable:  # i18n: ok
     url = make_url(normalize_url(settings.database_url))
     if url.get_backend_name() == "sqlite":
         where = f"the SQLite database {url.database or ':memory:'}"
@@ -377,7 +395,7 @@ async def _migrate(settings: Settings) -> None:
 
 async def _post_init(app: Application) -> None:
     try:
-        await app.bot.set_my_commands(COMMANDS)
+        await publish_commands(app.bot)
     except (NetworkError, BadRequest) as err:
         log.warning("could not publish the command menu: %s", err)
     app.bot_data["checkpointer"] = start_wal_checkpointer(app.bot_data["engine"])

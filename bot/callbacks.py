@@ -18,8 +18,8 @@ MAX_BYTES = 64  # Telegram's limit for callback_data
 # Stable codes: buttons already in people's chats keep working after an upgrade.
 _CODE = {action: view.code for action, view in ACTIONS.items()}
 _ACTION = {code: action for action, code in _CODE.items()}
-assert len(_ACTION) == len(_CODE), "two actions share a callback code"
-assert not any(code + "y" in _ACTION for code in _ACTION), "a code clashes with another's confirmed form"
+assert len(_ACTION) == len(_CODE), "two actions share a callback code"  # i18n: ok
+assert not any(code + "y" in _ACTION for code in _ACTION), "a code clashes with another's confirmed form"  # i18n: ok
 
 _ID = r"(\d{1,9})"  # database ids fit the 32-bit id columns (a longer forged one would crash the query)
 _PAGE = r"(\d{1,4})"
@@ -171,7 +171,8 @@ class Choice(_Fixed):
         "am": r"skip|save|edit|cancel|f:(?:title|amount|due|description)",
         "sub": r"skip",
         "dg": r"ok|skip|cancel",  # a disagreement flow's confirm, skip (no note) and cancel
-        "st": r"tz|quiet|done|payout",
+        "st": r"tz|quiet|done|payout|lang|back",
+        "lang": r"auto|[a-z]{2,3}(?:_[A-Z]{2})?",  # /settings: a language (bot/i18n.py LANGUAGES) or Telegram's
     }
     FORMAT: ClassVar[str] = "{kind}:{value}"
     kind: str

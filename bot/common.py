@@ -17,10 +17,11 @@ from domain.ports import UserProfile
 from domain.services import ContractService
 from domain.zones import zone
 
+from .i18n import DEFAULT, _, pick, set_spoken, speaking
 from .keyboards import card_keyboard
 from .parsing import zone_for
 from .settings import Settings
-from .texts import card_text, plain_text
+from .texts import CARD_REPLACED, card_text, plain_text
 from .turn import current_turn
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,27 @@ class Deps:
     settings: Settings
     clock: Callable[[], datetime] = utc_now
     # Profiles already stored this run: saves a write per update for people we know.
-    # Who wrote lately: (first name, username, started, until when this is trusted, blocked).
+    # Who wrote lately: (first name, username, started, until when this is trusted, blocked, language,
+    # Telegram's language_code).
     known_users: dict[int, tuple] = field(default_factory=dict)
     name_cache: dict[int, tuple[str, float]] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+
+    def language_seen(self, update: object) -> str | None:
+        """The language of someone whose update no handler runs for (dropped over the limit): their
+        /settings choice as seen this run, else Telegram's language_code (None: English)."""
+        user = update.effective_user if isinstance(update, Update) else None
+        if user is None:
+            return None
+        seen = self.known_users.get(user.id)
+        return seen[5] if seen is not None else pick(user.language_code)
+
+    def card_replaced(self, chat_id: int) -> str:
+        """What a chat's replaced card says (the sender writes it, outside any update): in the language
+        of the person last seen there; a group's, or someone not seen this run, in English."""
+        seen = self.known_users.get(chat_id)
+        with speaking(seen[5] if seen is not None else DEFAULT):
+            return _(CARD_REPLACED)
 
     async def mark_unreachable(self, user_id: int) -> None:
         """Telegram said 403 (blocked, or never started): remembered until they write to the bot again."""
@@ -82,6 +100,7 @@ async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """Keep each person's name (for cards) and whether they opened a private chat (for messages)."""
     user = update.effective_user
     if user is None or user.is_bot:
+        set_spoken(DEFAULT)
         return
     chat = update.effective_chat
     private = chat is not None and chat.type == "private"
@@ -90,11 +109,14 @@ async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     key = (user.first_name, user.username, private or (seen[2] if seen else False))
     # Kept a minute: another process may have marked them unreachable meanwhile (PostgreSQL), and a
     # private message from them must then clear that.
-    if seen is not None and seen[:3] == key and seen[3] > time.monotonic():
+    if seen is not None and seen[:3] == key and seen[3] > time.monotonic() and seen[6] == (user.language_code or None):
+        set_spoken(seen[5])  # what the bot says in this update is in their language (PRODUCT §9)
         return
     profile = await d.svc.profile(user.id) or UserProfile(id=user.id)
     profile.first_name = without_control(user.first_name or "")
     profile.username = user.username
+    profile.telegram_language = user.language_code or None
+    set_spoken(language_of(profile))
     if private:
         profile.started = True
         profile.blocked = False  # they are talking to us again
@@ -106,6 +128,8 @@ async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         profile.started,
         time.monotonic() + NAME_TTL_S,
         profile.blocked,
+        language_of(profile),
+        profile.telegram_language,
     )
     turn = current_turn()
     if turn is None:
@@ -115,6 +139,30 @@ async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 NAME_TTL_S = 60.0
+
+
+def language_of(profile: UserProfile | None) -> str:
+    """PRODUCT §9: the language chosen in /settings, else Telegram's language_code, else English."""
+    if profile is None:
+        return DEFAULT
+    return pick(profile.language or profile.telegram_language)
+
+
+async def lang_of(context: ContextTypes.DEFAULT_TYPE, chat_id: int | None, contract: Contract | None = None) -> str:
+    """The language a message to this chat is written in: a person's own (no read for someone seen
+    within the minute); a group's is its contract's client's (a group has no language of its own);
+    None (no chat) or anyone unknown: English."""
+    if chat_id is None:
+        return DEFAULT
+    if chat_id < 0:
+        if contract is None or contract.client_id is None:
+            return DEFAULT
+        chat_id = contract.client_id
+    d = deps(context)
+    seen = d.known_users.get(chat_id)
+    if seen is not None and seen[3] > time.monotonic():
+        return seen[5]
+    return language_of(await d.svc.profile(chat_id))
 
 
 async def names_of(context: ContextTypes.DEFAULT_TYPE, contract: Contract) -> dict[int, str]:

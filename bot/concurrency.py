@@ -17,6 +17,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import BaseUpdateProcessor
 
+from .i18n import N_, _, pick, speaking
 from .turn import person_of
 
 if TYPE_CHECKING:
@@ -24,10 +25,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NOTICE = (
+NOTICE = N_(
     "You are sending faster than I can answer, so I skipped some of your last messages and button "
     "presses. Please wait a few seconds, then send again what you need."
 )
+
+
+def telegram_language(update: object) -> str | None:
+    """The language of a dropped update's sender as Telegram says it (no handler ran for it, so nothing
+    set the language spoken; None: English)."""
+    user = update.effective_user if isinstance(update, Update) else None
+    return pick(user.language_code) if user is not None and user.language_code else None
 
 
 def _for_the_bot(update: object) -> bool:
@@ -44,7 +52,7 @@ def _for_the_bot(update: object) -> bool:
 class Verdict(enum.Enum):
     HANDLE = "handle"
     DROP = "drop"
-    DROP_AND_NOTIFY = "drop and notify"  # the first update dropped since the person's bucket was last full
+    DROP_AND_NOTIFY = "drop and notify"  # i18n: ok; the first update dropped since the person's bucket was last full
 
 
 @dataclass(slots=True)
@@ -127,6 +135,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self.guard = guard
         self.on_drop = on_drop  # a dropped update is settled (the inbox marks it), never handled later
         self.exempt: Callable[[object], bool] = lambda _update: False  # e.g. an update a recovery put back
+        # The language the notice is written in (the app may know the person's own choice).
+        self.language_of: Callable[[object], str | None] = telegram_language
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._busy = 0
         self._locks: dict[int | None, list] = {}  # key -> [lock, updates holding or waiting]
@@ -172,13 +182,15 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         if not isinstance(update, Update):
             return
         user = update.effective_user
+        with speaking(self.language_of(update)):
+            notice = _(NOTICE)
         if verdict is Verdict.DROP_AND_NOTIFY:
             log.info("person %s is over the update limit: their excess updates are dropped", user.id if user else "?")
         try:
             if update.callback_query is not None:
-                await update.callback_query.answer(NOTICE)
+                await update.callback_query.answer(notice)
             elif verdict is Verdict.DROP_AND_NOTIFY and user is not None and not user.is_bot:
-                await update.get_bot().send_message(user.id, NOTICE)
+                await update.get_bot().send_message(user.id, notice)
         except (TelegramError, RuntimeError) as err:  # blocked, never started, a query too old: nothing to do
             log.debug("could not tell person %s they are over the limit: %s", user.id if user else "?", err)
 

@@ -24,8 +24,9 @@ from domain.payment_service import Desk, PaymentService
 from domain.payments import Balance
 
 from . import hints
-from .actions import EVENTS
-from .common import deps, safe_send
+from .actions import event_news
+from .common import deps, lang_of, safe_send
+from .i18n import _, ngettext, speaking, why
 from .texts import e, fit, money
 from .turn import current_turn
 
@@ -67,42 +68,71 @@ def balance_lines(currency: str, b: Balance) -> list[str]:
         return money(x, currency)
 
     return [
-        f"<b>{e(currency)}</b>: held {m(b.held)} (in escrow {m(b.in_escrow)}, payouts owed {m(b.payouts_owed)}, "
-        f"refunds owed {m(b.refunds_owed)})",
-        f"    funded {m(b.funded)} · released {m(b.released)} · bonuses paid {m(b.bonuses)} (paid out "
-        f"{m(b.paid_out)}) · refunded "
-        f"{m(b.refunded)} · unapplied payments {m(b.unapplied)} · refunds paid {m(b.refunds_paid)}",
+        _(
+            "<b>{currency}</b>: held {held} (in escrow {in_escrow}, payouts owed {payouts_owed}, "
+            "refunds owed {refunds_owed})"
+        ).format(
+            currency=e(currency),
+            held=m(b.held),
+            in_escrow=m(b.in_escrow),
+            payouts_owed=m(b.payouts_owed),
+            refunds_owed=m(b.refunds_owed),
+        ),
+        "    "
+        + _(
+            "funded {funded} · released {released} · bonuses paid {bonuses} (paid out {paid_out}) · refunded "
+            "{refunded} · unapplied payments {unapplied} · refunds paid {refunds_paid}"
+        ).format(
+            funded=m(b.funded),
+            released=m(b.released),
+            bonuses=m(b.bonuses),
+            paid_out=m(b.paid_out),
+            refunded=m(b.refunded),
+            unapplied=m(b.unapplied),
+            refunds_paid=m(b.refunds_paid),
+        ),
     ]
 
 
 async def desk_text(context: ContextTypes.DEFAULT_TYPE, desk: Desk, operator_id: int) -> str:
-    lines = ["🏦 <b>Escrow desk</b>", ""]
+    lines = [_("🏦 <b>Escrow desk</b>"), ""]
     if desk.balances:
         for currency, b in desk.balances.items():
             lines += balance_lines(currency, b)
     else:
-        lines.append("No money is held: no contract is funded through Telegram Payments.")
-    lines += ["", "<b>Owed</b>"]
+        lines.append(_("No money is held: no contract is funded through Telegram Payments."))
+    lines += ["", _("<b>Owed</b>")]
     if not desk.items:
-        lines.append("Nothing: every release and refund is paid out.")
+        lines.append(_("Nothing: every release and refund is paid out."))
     names = await deps(context).svc.names([item.party_id for item in desk.items])
     for item in desk.items:
         c, owed = item.contract, item.owed
         ms = c.milestone(owed.milestone_id)
-        what = "Payout" if owed.kind is LedgerKind.PAYOUT else "Refund"
+        line = (
+            _("• <code>{code}</code> Payout {amount} to {who} (id {id}) for «{milestone}» in «{contract}»")
+            if owed.kind is LedgerKind.PAYOUT
+            else _("• <code>{code}</code> Refund {amount} to {who} (id {id}) for «{milestone}» in «{contract}»")
+        )
         who = names.get(item.party_id or 0, "—")
         lines.append(
-            f"• <code>{item.code}</code> {what} {money(owed.amount, c.currency)} to {e(who)} "
-            f"(id {item.party_id}) for «{e(ms.title)}» in «{e(c.title)}»"
+            line.format(
+                code=item.code,
+                amount=money(owed.amount, c.currency),
+                who=e(who),
+                id=item.party_id,
+                milestone=e(ms.title),
+                contract=e(c.title),
+            )
         )
         if owed.kind is LedgerKind.PAYOUT:
-            lines.append(f"    Payout details: {e(item.payout_details) if item.payout_details else 'not given yet'}")
+            details = e(item.payout_details) if item.payout_details else _("not given yet")
+            lines.append("    " + _("Payout details: {details}").format(details=details))
     for section in SECTIONS:
         lines += await section(context, operator_id)
     lines += [
         "",
-        "Mark one done once the money moved: /paid &lt;code&gt; &lt;reference&gt;, e.g. /paid p12 SEPA-2026-0042",
-        "/ledgercsv: the whole ledger as a CSV file.",
+        _("Mark one done once the money moved: /paid &lt;code&gt; &lt;reference&gt;, e.g. /paid p12 SEPA-2026-0042"),
+        _("/ledgercsv: the whole ledger as a CSV file."),
     ]
     return fit("\n".join(lines))
 
@@ -120,7 +150,7 @@ async def paid_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     reference = " ".join(args[1:]).strip()
     if found is None or not reference:
         await update.effective_message.reply_text(
-            "Send /paid with the code from /desk and the transfer's reference, e.g. /paid p12 SEPA-2026-0042"
+            _("Send /paid with the code from /desk and the transfer's reference, e.g. /paid p12 SEPA-2026-0042")
         )
         return
     kind = LedgerKind.PAYOUT if found.group(1) == "p" else LedgerKind.REFUND_PAID
@@ -130,32 +160,42 @@ async def paid_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             update.effective_user.id, d.settings.operators, kind, int(found.group(2)), reference, d.clock()
         )
     except DomainError as err:
-        await update.effective_message.reply_text(e(err.reason))
+        await update.effective_message.reply_text(e(why(err)))
         return
     c, ms = outcome.contract, outcome.milestone
     assert ms is not None
-    shown = money(amount, c.currency)
     await update.effective_message.reply_text(
-        f"✅ Recorded: {shown} for «{e(ms.title)}» in «{e(c.title)}» sent, reference {e(reference)}. "
-        "The recipient is told."
+        _(
+            "✅ Recorded: {amount} for «{milestone}» in «{contract}» sent, reference {reference}. "
+            "The recipient is told."
+        ).format(amount=money(amount, c.currency), milestone=e(ms.title), contract=e(c.title), reference=e(reference))
     )
     if party is not None:
-        news = EVENTS[outcome.action][1].format(amt=shown, m=f"«{e(ms.title)}»", c=f"«{e(c.title)}»")
-        await safe_send(context, party, f"{news}\nReference: {e(reference)}")
+        with speaking(await lang_of(context, party)):  # the recipient's news, in their language
+            news = event_news(outcome.action).format(
+                amt=money(amount, c.currency), m=f"«{e(ms.title)}»", c=f"«{e(c.title)}»"
+            )
+            news += "\n" + _("Reference: {reference}").format(reference=e(reference))
+        await safe_send(context, party, news)
     # The other party learns it too: the money they released (or gave back) actually moved.
     other = c.freelancer_id if party == c.client_id else c.client_id
     if other is not None and other != party:
         names = await deps(context).svc.names([party])
-        what = "payout" if kind is LedgerKind.PAYOUT else "refund"
-        await safe_send(
-            context,
-            other,
-            f"💸 The escrow agent sent the {what} of {shown} for «{e(ms.title)}» in «{e(c.title)}» to "
-            f"{e(names.get(party or 0, 'the other party'))}.",
-        )
+        with speaking(await lang_of(context, other)):
+            sent = (
+                _("💸 The escrow agent sent the payout of {amount} for «{milestone}» in «{contract}» to {who}.")
+                if kind is LedgerKind.PAYOUT
+                else _("💸 The escrow agent sent the refund of {amount} for «{milestone}» in «{contract}» to {who}.")
+            ).format(
+                amount=money(amount, c.currency),
+                milestone=e(ms.title),
+                contract=e(c.title),
+                who=e(names.get(party or 0, _("the other party"))),
+            )
+        await safe_send(context, other, sent)
 
 
-CSV_COLUMNS = [
+CSV_COLUMNS = [  # i18n: ok (a data file's column names stay English)
     "entry_id",
     "at_utc",
     "contract_id",
@@ -216,14 +256,17 @@ async def ledger_csv_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     data = ledger_csv(rows)
     name = f"ledger-{d.clock():%Y%m%d-%H%M%S}.csv"
     bot = context.bot
+    # Worded now, in the operator's language: the upload runs later, once the turn is committed.
+    caption = ngettext("Ledger: {n} entry", "Ledger: {n} entries", len(rows)).format(n=len(rows))
+    failed = _("Sorry, I could not send the ledger file. Try /ledgercsv again.")
 
     async def send() -> None:
         try:
-            await bot.send_document(user_id, InputFile(data, filename=name), caption=f"Ledger: {len(rows)} entries")
+            await bot.send_document(user_id, InputFile(data, filename=name), caption=caption)
         except TelegramError as err:
             log.warning("could not send the ledger CSV: %s", err)
             try:
-                await bot.send_message(user_id, "Sorry, I could not send the ledger file. Try /ledgercsv again.")
+                await bot.send_message(user_id, failed)
             except TelegramError:
                 pass
 

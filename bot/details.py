@@ -10,8 +10,9 @@ from domain.errors import DomainError
 from domain.model import Contract, Milestone, SubmittedFile
 
 from .callbacks import Details, DetailsList, SendFile, decode
-from .common import deps, edit_or_send, known_unreachable, names_of, viewer_zone
+from .common import deps, edit_or_send, known_unreachable, lang_of, names_of, viewer_zone
 from .handlers import chat_of, in_group, refuse
+from .i18n import _, speaking
 from .keyboards import details_keyboard, details_list_keyboard
 from .texts import CARD_PAGE_SIZE, card_milestones, details_page, e, file_caption, numbered_files
 
@@ -48,7 +49,7 @@ async def list_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: D
         context,
         q.message,
         chat_of(update),
-        f"ℹ️ Which milestone of <b>{e(contract.title)}</b> do you want the details of?",
+        _("ℹ️ Which milestone of <b>{title}</b> do you want the details of?").format(title=e(contract.title)),
         details_list_keyboard(contract, cb.page),
     )
 
@@ -82,11 +83,14 @@ async def file_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: S
         await refuse(update, context, err, None)
         return
     label = next((lb for f, lb in numbered_files(siblings) if f.id == found.id), found.name)
-    caption = file_caption(contract, ms, found, label, f"submission {found.submission}")
+    caption = file_caption(contract, ms, found, label, _("submission {n}").format(n=found.submission))
     if not await send_file(context, q.from_user.id, found, caption):
-        await q.answer(f"Open a private chat with @{context.bot.username} first, then press again.", show_alert=True)
+        await q.answer(
+            _("Open a private chat with @{bot} first, then press again.").format(bot=context.bot.username),
+            show_alert=True,
+        )
         return
-    await q.answer("Sent to you in our private chat." if in_group(update) else "Sent below.")
+    await q.answer(_("Sent to you in our private chat.") if in_group(update) else _("Sent below."))
 
 
 async def send_submission(
@@ -96,11 +100,15 @@ async def send_submission(
     ms: Milestone,
     files: tuple[SubmittedFile, ...],
 ) -> None:
-    """A submission's files to the client, each with what it is ('1/2 · design.pdf for «Design»…'),
-    before the news that carries the approval buttons."""
-    numbered = numbered_files(files)
-    for i, (f, label) in enumerate(numbered, 1):
-        await send_file(context, chat_id, f, file_caption(contract, ms, f, label, f"{i}/{len(numbered)}"))
+    """A submission's files to the client (or an operator), each with what it is ('1/2 · design.pdf for
+    «Design»…'), before the news that carries the approval buttons; captions in the recipient's language."""
+    with speaking(await lang_of(context, chat_id, contract)):
+        numbered = numbered_files(files)
+        captions = [
+            file_caption(contract, ms, f, label, f"{i}/{len(numbered)}") for i, (f, label) in enumerate(numbered, 1)
+        ]
+    for (f, _label), caption in zip(numbered, captions, strict=True):
+        await send_file(context, chat_id, f, caption)
 
 
 async def send_file(context: ContextTypes.DEFAULT_TYPE, chat_id: int, f: SubmittedFile, caption: str) -> bool:

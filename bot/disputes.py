@@ -18,54 +18,74 @@ from domain.model import Milestone, Role
 from domain.services import MilestoneDetails, Outcome
 
 from . import desk
-from .actions import EVENTS
+from .actions import event_label
 from .callbacks import Press
-from .common import deps, safe_send
+from .common import deps, lang_of, safe_send
 from .details import send_submission
+from .i18n import N_, _, ngettext, speaking
 from .texts import e, fit, fmt_time, money
 
 DISPUTE_EVENTS = ("dispute_opened", "dispute_offer", "dispute_countered", "submitted", "changes_requested")
+_ROLE = {Role.CLIENT: N_("client"), Role.FREELANCER: N_("freelancer")}
+_OFFER = {
+    Role.CLIENT: N_("client: {amount} to the freelancer"),
+    Role.FREELANCER: N_("freelancer: {amount} to the freelancer"),
+}
 
 
 def decide_keyboard(ms: Milestone) -> InlineKeyboardMarkup:
     assert ms.id is not None
-    return InlineKeyboardMarkup([[Btn("Decide the split", callback_data=Press(Action.DECIDE_DISPUTE, ms.id).encode())]])
+    return InlineKeyboardMarkup(
+        [[Btn(_("Decide the split"), callback_data=Press(Action.DECIDE_DISPUTE, ms.id).encode())]]
+    )
 
 
 def dispute_text(found: MilestoneDetails, names: dict[int, str]) -> str:
     """Both sides as an operator reads them: who is who, the reasons, every offer and note, the standing
     offers, and what was submitted."""
     c, ms = found.contract, found.milestone
-    client, freelancer = names.get(c.client_id or 0, "the client"), names.get(c.freelancer_id or 0, "the freelancer")
+    client = names.get(c.client_id or 0, _("the client"))
+    freelancer = names.get(c.freelancer_id or 0, _("the freelancer"))
     lines = [
-        f"⚖️ <b>Dispute</b> about «{e(ms.title)}» in «{e(c.title)}»: {money(ms.amount, c.currency)} held.",
-        f"Client: {e(client)} (id {c.client_id}) · Freelancer: {e(freelancer)} (id {c.freelancer_id})",
+        _("⚖️ <b>Dispute</b> about «{milestone}» in «{contract}»: {amount} held.").format(
+            milestone=e(ms.title), contract=e(c.title), amount=money(ms.amount, c.currency)
+        ),
+        _("Client: {client} (id {client_id}) · Freelancer: {freelancer} (id {freelancer_id})").format(
+            client=e(client), client_id=c.client_id, freelancer=e(freelancer), freelancer_id=c.freelancer_id
+        ),
         "",
     ]
     for h in found.history:
         if h.action not in DISPUTE_EVENTS:
             continue
-        who = names.get(h.actor_id or 0, "the bot")
+        who = names.get(h.actor_id or 0, _("the bot"))
         role = c.role_of(h.actor_id)
-        label = EVENTS.get(h.action, (h.action, ""))[0]
+        label = event_label(h.action)
         note = f": {e(h.note)}" if h.note else ""
-        lines.append(f"• {fmt_time(h.at, UTC)} {e(who)} ({role.value if role else '—'}) {e(label)}{note}")
+        lines.append(f"• {fmt_time(h.at, UTC)} {e(who)} ({_(_ROLE[role]) if role else '—'}) {e(label)}{note}")
     standing = [
-        f"{r.value}: {money(offer, c.currency)} to the freelancer"
+        _(_OFFER[r]).format(amount=money(offer, c.currency))
         for r in (Role.CLIENT, Role.FREELANCER)
         if (offer := ms.offer_of(r)) is not None
     ]
-    lines += ["", "Standing offers: " + ("; ".join(standing) if standing else "none")]
+    lines += [
+        "",
+        _("Standing offers: {offers}").format(offers="; ".join(standing)) if standing else _("Standing offers: none"),
+    ]
     if found.files:
-        lines.append(f"Files submitted: {len(found.files)} (sent below).")
+        lines.append(_("Files submitted: {n} (sent below).").format(n=len(found.files)))
     return fit("\n".join(lines))
 
 
 async def show_dispute(context: ContextTypes.DEFAULT_TYPE, chat_id: int, found: MilestoneDetails) -> None:
+    """To an operator, in their language: the one asking (/disputes), or each one told of an escalation
+    a party caused."""
     names = await deps(context).svc.names([found.contract.client_id, found.contract.freelancer_id])
-    if found.files:
-        await send_submission(context, chat_id, found.contract, found.milestone, tuple(found.files))
-    await safe_send(context, chat_id, dispute_text(found, names), decide_keyboard(found.milestone))
+    with speaking(await lang_of(context, chat_id)):
+        if found.files:
+            await send_submission(context, chat_id, found.contract, found.milestone, tuple(found.files))
+        text, markup = dispute_text(found, names), decide_keyboard(found.milestone)
+    await safe_send(context, chat_id, text, markup)
 
 
 async def disputes_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -73,10 +93,13 @@ async def disputes_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     operator = update.effective_user.id
     waiting = await d.svc.escalated_disputes(operator, d.settings.operators)
     if not waiting:
-        await update.effective_message.reply_text("No dispute waits for a decision.")
+        await update.effective_message.reply_text(_("No dispute waits for a decision."))
         return
-    await update.effective_message.reply_text(f"⚖️ {len(waiting)} dispute(s) wait for a decision:")
-    for _, ms in waiting:
+    count = len(waiting)
+    await update.effective_message.reply_text(
+        ngettext("⚖️ {n} dispute waits for a decision:", "⚖️ {n} disputes wait for a decision:", count).format(n=count)
+    )
+    for _contract, ms in waiting:
         assert ms.id is not None
         try:
             found = await d.svc.operator_dispute(ms.id, operator, d.settings.operators)
@@ -102,12 +125,16 @@ async def tell_operators(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -
 async def desk_section(context: ContextTypes.DEFAULT_TYPE, operator_id: int) -> list[str]:
     d = deps(context)
     waiting = await d.svc.escalated_disputes(operator_id, d.settings.operators)
-    lines = ["", "<b>Disputes</b>"]
+    lines = ["", _("<b>Disputes</b>")]
     if not waiting:
-        return lines + ["None waits for a decision."]
+        return lines + [_("None waits for a decision.")]
     for c, ms in waiting:
-        lines.append(f"• «{e(ms.title)}» in «{e(c.title)}»: {money(ms.amount, c.currency)} held")
-    return lines + ["/disputes shows each with both sides, and decides it."]
+        lines.append(
+            _("• «{milestone}» in «{contract}»: {amount} held").format(
+                milestone=e(ms.title), contract=e(c.title), amount=money(ms.amount, c.currency)
+            )
+        )
+    return lines + [_("/disputes shows each with both sides, and decides it.")]
 
 
 def install(app: Application) -> None:

@@ -10,10 +10,10 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from domain.actions import RULES, Action
 from domain.errors import DomainError, NotAllowed
-from domain.model import ContractStatus, PaymentMode, Role
+from domain.model import Contract, ContractStatus, PaymentMode, Role
 from domain.services import Outcome
 
-from .actions import ACTIONS
+from .actions import ACTIONS, said
 from .callbacks import (
     ContractList,
     History,
@@ -28,7 +28,8 @@ from .callbacks import (
     card_of,
     decode,
 )
-from .common import answer_press, deps, edit_or_send, names_of, render_card, safe_send, viewer_zone
+from .common import answer_press, deps, edit_or_send, lang_of, names_of, render_card, safe_send, viewer_zone
+from .i18n import N_, _, ngettext, speaking, why
 from .keyboards import (
     PICK_PAGE_SIZE,
     choose_contract_keyboard,
@@ -44,9 +45,38 @@ from .texts import WELCOME, confirmation, e, help_text, history_text
 
 log = logging.getLogger(__name__)
 
+_YOU_ARE = {Role.CLIENT: N_("you are the client"), Role.FREELANCER: N_("you are the freelancer")}
+_CONTRACT_STATUS = {
+    ContractStatus.PENDING: N_("pending"),
+    ContractStatus.ACTIVE: N_("active"),
+    ContractStatus.ENDED: N_("ended"),
+    ContractStatus.DECLINED: N_("declined"),
+}
+_INVITE = {
+    Role.CLIENT: N_(
+        "🤝 {who} invites you to the contract <b>{title}</b> ({currency}) as the <b>client</b>.\n"
+        "Accept to join it, or decline."
+    ),
+    Role.FREELANCER: N_(
+        "🤝 {who} invites you to the contract <b>{title}</b> ({currency}) as the <b>freelancer</b>.\n"
+        "Accept to join it, or decline."
+    ),
+}
+_BUTTON_FOR = {
+    Role.CLIENT: N_("This button is for the client of «{title}»."),
+    Role.FREELANCER: N_("This button is for the freelancer of «{title}»."),
+    None: N_("This button is for the client and the freelancer of «{title}»."),
+}
+
 
 def in_group(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type != "private"
+
+
+async def shown_in(update: Update, context: ContextTypes.DEFAULT_TYPE, contract: Contract) -> str | None:
+    """The language of a card shown where the press happened: in a group, the group's (the group reads
+    it); in a private chat None, the person acting's (as spoken now)."""
+    return await lang_of(context, chat_of(update), contract) if in_group(update) else None
 
 
 def chat_of(update: Update) -> int:
@@ -65,9 +95,10 @@ async def screen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         raise ApplicationHandlerStop
     if update.edited_message is not None:
         if not in_group(update):
-            await safe_send(
-                context, update.effective_user.id, "I only read new messages: send the corrected text again."
-            )
+            user_id = update.effective_user.id
+            with speaking(await lang_of(context, user_id)):  # before remember_user: not set yet
+                text = _("I only read new messages: send the corrected text again.")
+            await safe_send(context, user_id, text)
         raise ApplicationHandlerStop
     if update.message is None and update.callback_query is None and update.pre_checkout_query is None:
         # Business and guest messages, member changes, reactions…: nothing the bot answers; they must
@@ -82,7 +113,9 @@ def private_only(handler):
     async def wrapped(update: Update, context: ContextTypes.DEFAULT_TYPE):
         if in_group(update):
             await update.effective_message.reply_text(
-                f"Let's do that in a private chat: open @{e(context.bot.username)} and send the command there."
+                _("Let's do that in a private chat: open @{bot} and send the command there.").format(
+                    bot=e(context.bot.username)
+                )
             )
             return None
         return await handler(update, context)
@@ -94,8 +127,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     if in_group(update):
         await update.effective_message.reply_text(
-            "Hi! Use /link here to post a contract's news in this group. Everything else works in a private "
-            f"chat with me: @{e(context.bot.username)}"
+            _(
+                "Hi! Use /link here to post a contract's news in this group. Everything else works in a private "
+                "chat with me: @{bot}"
+            ).format(bot=e(context.bot.username))
         )
         return
     payload = context.args[0] if context.args else ""
@@ -105,7 +140,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if payload:
         await show_invite(update, context, payload)
         return
-    await update.effective_message.reply_text(WELCOME.format(name=e(user.first_name)), reply_markup=start_keyboard())
+    await update.effective_message.reply_text(_(WELCOME).format(name=e(user.first_name)), reply_markup=start_keyboard())
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -118,7 +153,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def cancel_nothing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text("There is nothing to cancel. /help shows what I can do.")
+    await update.effective_message.reply_text(_("There is nothing to cancel. /help shows what I can do."))
 
 
 async def contracts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -133,18 +168,23 @@ async def list_contracts(update: Update, context: ContextTypes.DEFAULT_TYPE, mes
             context,
             message,
             chat_of(update),
-            "You have no contracts yet. Start one with <b>New contract</b>.",
+            _("You have no contracts yet. Start one with <b>New contract</b>."),
             new_contract_keyboard(),
         )
         return
     pages = -(-len(items) // PICK_PAGE_SIZE)
     page = min(max(page, 0), pages - 1)
     shown = items[page * PICK_PAGE_SIZE : (page + 1) * PICK_PAGE_SIZE]
-    lines = ["<b>Your contracts</b>" + (f" (page {page + 1} of {pages})" if pages > 1 else ""), ""]
+    head = (
+        _("<b>Your contracts</b> (page {page} of {pages})").format(page=page + 1, pages=pages)
+        if pages > 1
+        else _("<b>Your contracts</b>")
+    )
+    lines = [head, ""]
     for s in shown:
+        count = ngettext("{n} milestone", "{n} milestones", s.milestone_count).format(n=s.milestone_count)
         lines.append(
-            f"• {e(s.title)} ({e(s.currency)}) — you are the {s.role.value} · {s.status.value} · "
-            f"{s.milestone_count} milestone(s)"
+            f"• {e(s.title)} ({e(s.currency)}) — {_(_YOU_ARE[s.role])} · {_(_CONTRACT_STATUS[s.status])} · {count}"
         )
     markup = choose_contract_keyboard([(s.id, s.title) for s in items], View, page, ContractList)
     await edit_or_send(context, message, chat_of(update), "\n".join(lines), markup)
@@ -152,13 +192,13 @@ async def list_contracts(update: Update, context: ContextTypes.DEFAULT_TYPE, mes
 
 PICKERS = {
     # purpose: (question, which contracts, the callback of a contract's button)
-    "view": ("Which contract?", lambda s: s.status is not ContractStatus.DECLINED, View),
+    "view": (N_("Which contract?"), lambda s: s.status is not ContractStatus.DECLINED, View),
     "link": (
-        "Which contract should post its news here?",
+        N_("Which contract should post its news here?"),
         lambda s: s.status in (ContractStatus.ACTIVE, ContractStatus.PENDING),
         LinkGroup,
     ),
-    "add": ("Which contract is the milestone for?", lambda s: s.status is ContractStatus.ACTIVE, Pick),
+    "add": (N_("Which contract is the milestone for?"), lambda s: s.status is ContractStatus.ACTIVE, Pick),
 }
 
 
@@ -170,9 +210,9 @@ async def picker_items(context: ContextTypes.DEFAULT_TYPE, user_id: int, purpose
 async def show_picker(
     update: Update, context: ContextTypes.DEFAULT_TYPE, purpose: str, items: list, page: int = 0, message=None
 ) -> None:
-    question, _, button = PICKERS[purpose]
+    question, _wanted, button = PICKERS[purpose]
     markup = choose_contract_keyboard([(s.id, s.title) for s in items], button, page, lambda p: PickerPage(purpose, p))
-    await edit_or_send(context, message, chat_of(update), question, markup)
+    await edit_or_send(context, message, chat_of(update), _(question), markup)
 
 
 async def picker_page(update: Update, context: ContextTypes.DEFAULT_TYPE, purpose: str, page: int) -> None:
@@ -187,7 +227,7 @@ async def milestones_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if len(items) == 1:
         await show_contract(update, context, items[0].id)
     elif not items:
-        await update.effective_message.reply_text("You have no contracts yet: /newcontract starts one.")
+        await update.effective_message.reply_text(_("You have no contracts yet: /newcontract starts one."))
     else:
         await show_picker(update, context, "view", items)
 
@@ -196,7 +236,7 @@ async def show_contract(update: Update, context: ContextTypes.DEFAULT_TYPE, cont
     try:
         contract = await deps(context).svc.view(contract_id, update.effective_user.id)
     except DomainError as err:
-        await update.effective_message.reply_text(e(err.reason))
+        await update.effective_message.reply_text(e(why(err)))
         return
     text, markup = await render_card(context, contract, update.effective_user.id)
     await update.effective_message.reply_text(text, reply_markup=markup)
@@ -207,21 +247,19 @@ async def show_invite(update: Update, context: ContextTypes.DEFAULT_TYPE, token:
     try:
         invite, contract = await d.svc.preview_invite(token, update.effective_user.id, d.clock())
     except DomainError as err:
-        await update.effective_message.reply_text(e(err.reason))
+        await update.effective_message.reply_text(e(why(err)))
         return
     names = await names_of(context, contract)
     creator_role = contract.role_of(invite.created_by)
     your_role = creator_role.other if creator_role else Role.FREELANCER
-    text = (
-        f"🤝 {e(names.get(invite.created_by, 'Someone'))} invites you to the contract "
-        f"<b>{e(contract.title)}</b> ({e(contract.currency)}) as the <b>{your_role.value}</b>.\n"
-        f"Accept to join it, or decline."
+    text = _(_INVITE[your_role]).format(
+        who=e(names.get(invite.created_by, _("Someone"))), title=e(contract.title), currency=e(contract.currency)
     )
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("Accept", callback_data=InviteAnswer(True, token).encode()),
-                InlineKeyboardButton("Decline", callback_data=InviteAnswer(False, token).encode()),
+                InlineKeyboardButton(_("Accept"), callback_data=InviteAnswer(True, token).encode()),
+                InlineKeyboardButton(_("Decline"), callback_data=InviteAnswer(False, token).encode()),
             ]
         ]
     )
@@ -230,11 +268,13 @@ async def show_invite(update: Update, context: ContextTypes.DEFAULT_TYPE, token:
 
 async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not in_group(update):
-        await update.effective_message.reply_text("Send /link inside the group chat that should get a contract's news.")
+        await update.effective_message.reply_text(
+            _("Send /link inside the group chat that should get a contract's news.")
+        )
         return
     items = await picker_items(context, update.effective_user.id, "link")
     if not items:
-        await update.effective_message.reply_text("You have no open contracts to link here.")
+        await update.effective_message.reply_text(_("You have no open contracts to link here."))
     elif len(items) == 1:
         await link_group(update, context, items[0].id, None)
     else:
@@ -247,27 +287,23 @@ async def link_group(update: Update, context: ContextTypes.DEFAULT_TYPE, contrac
     if not in_group(update):  # a forged "link here" pressed in a private chat
         if update.callback_query:
             await update.callback_query.answer(
-                "Send /link inside the group chat that should get the news.", show_alert=True
+                _("Send /link inside the group chat that should get the news."), show_alert=True
             )
         return
     try:
         outcome = await d.svc.link_group(contract_id, update.effective_user.id, chat_id, d.clock())
     except DomainError as err:
         if update.callback_query:
-            await update.callback_query.answer(err.reason, show_alert=True)
+            await update.callback_query.answer(why(err), show_alert=True)
         else:
-            await update.effective_message.reply_text(e(err.reason))
+            await update.effective_message.reply_text(e(why(err)))
         return
     if update.callback_query:
-        await update.callback_query.answer("Linked.")
-    text, markup = await render_card(context, outcome.contract, None)
-    await edit_or_send(
-        context,
-        message,
-        chat_id,
-        f"🔗 This group now gets the news of «{e(outcome.contract.title)}».\n\n{text}",
-        markup,
-    )
+        await update.callback_query.answer(_("Linked."))
+    with speaking(await lang_of(context, chat_id, outcome.contract)):  # the group reads it
+        text, markup = await render_card(context, outcome.contract, None)
+        linked = _("🔗 This group now gets the news of «{title}».").format(title=e(outcome.contract.title))
+    await edit_or_send(context, message, chat_id, f"{linked}\n\n{text}", markup)
     await tell_others(context, outcome, update.effective_user.id, to_group=False)  # the group was just told
 
 
@@ -292,7 +328,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif isinstance(cb, PickerPage) and cb.purpose in ("view", "link"):
         await picker_page(update, context, cb.purpose, cb.page)
     else:
-        await q.answer("This button is no longer valid.", show_alert=True)
+        await q.answer(_("This button is no longer valid."), show_alert=True)
 
 
 async def refuse(
@@ -304,7 +340,7 @@ async def refuse(
 ) -> None:
     """Answer a refused press. In a group, say whose button it is, naming the contract only where that
     tells nothing new: to its parties, or in the group it posts its news to."""
-    reason = err.reason
+    reason = why(err)
     if isinstance(err, NotAllowed) and in_group(update) and contract_id is not None:
         contract = await deps(context).svc.peek(contract_id)
         chat = update.effective_chat
@@ -312,10 +348,9 @@ async def refuse(
             contract.role_of(update.effective_user.id) is not None
             or (chat is not None and chat.id == contract.group_chat_id)
         ):
-            who = role.value if role else "client and the freelancer"
-            reason = f"This button is for the {who} of «{contract.title}»."
+            reason = _(_BUTTON_FOR[role]).format(title=contract.title)
         else:
-            reason = "This button isn't for you."
+            reason = _("This button isn't for you.")
     await update.callback_query.answer(reason[:200], show_alert=True)
 
 
@@ -352,7 +387,7 @@ async def action_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, pre
             role = contract.require_party(q.from_user.id)
             other = contract.party_id(role.other)
             names = await names_of(context, contract)
-            question = confirmation(view.confirm, contract, ms, names.get(other or 0, "the other party"), role)
+            question = confirmation(view.confirm, contract, ms, names.get(other or 0, _("the other party")), role)
             await edit_or_send(
                 context,
                 q.message,
@@ -370,14 +405,15 @@ async def action_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, pre
     except DomainError as err:
         await refuse_press(update, context, err, press)
         return
-    await answer_press(update, result_text(view, press.action, outcome.contract.payments))
+    await answer_press(update, said(result_text(view, press.action, outcome.contract.payments)))
     await after_refund(context, outcome)
     if outcome.invite is not None:
         await safe_send(
             context,
             q.from_user.id,
-            f"New invite link (works once, for 7 days):\nhttps://t.me/{context.bot.username}"
-            f"?start={outcome.invite.token}",
+            _("New invite link (works once, for 7 days):\n{link}").format(
+                link=f"https://t.me/{context.bot.username}?start={outcome.invite.token}"
+            ),
         )
         return
     await after_change(update, context, outcome)
@@ -388,7 +424,8 @@ async def after_change(update: Update, context: ContextTypes.DEFAULT_TYPE, outco
     q = update.callback_query
     viewer = None if in_group(update) else update.effective_user.id
     try:
-        text, markup = await render_card(context, outcome.contract, viewer)
+        with speaking(await shown_in(update, context, outcome.contract)):
+            text, markup = await render_card(context, outcome.contract, viewer)
         target = message if message is not None else (q.message if q else None)
         await edit_or_send(context, target, chat_of(update), text, markup)
     finally:  # the change is made: its news goes out whatever happened to the card
@@ -414,11 +451,11 @@ async def view_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: V
         return
     await q.answer()
     viewer = None if in_group(update) else q.from_user.id
+    with speaking(await shown_in(update, context, contract)):
+        text, markup = await render_card(context, contract, viewer, 0 if isinstance(cb, OpenCard) else cb.page)
     if isinstance(cb, OpenCard):
-        text, markup = await render_card(context, contract, viewer)
         await safe_send(context, chat_of(update), text, markup)
         return
-    text, markup = await render_card(context, contract, viewer, cb.page)
     await edit_or_send(context, q.message, chat_of(update), text, markup)
 
 
@@ -432,10 +469,10 @@ async def history_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, cb
     await q.answer()
     tz = await viewer_zone(context, None if in_group(update) else q.from_user.id)  # a group reads UTC
     names = await names_of(context, contract)
-    text, pages = history_text(contract, entries, names, tz, cb.page)
-    await edit_or_send(
-        context, q.message, chat_of(update), text, history_keyboard(contract, min(cb.page, pages - 1), pages)
-    )
+    with speaking(await shown_in(update, context, contract)):
+        text, pages = history_text(contract, entries, names, tz, cb.page)
+        markup = history_keyboard(contract, min(cb.page, pages - 1), pages)
+    await edit_or_send(context, q.message, chat_of(update), text, markup)
 
 
 async def invite_button(update: Update, context: ContextTypes.DEFAULT_TYPE, accept: bool, token: str) -> None:
@@ -447,12 +484,14 @@ async def invite_button(update: Update, context: ContextTypes.DEFAULT_TYPE, acce
         else:
             outcome = await d.svc.decline_invite(token, q.from_user.id, d.clock())
     except DomainError as err:
-        await q.answer(err.reason[:200], show_alert=True)
+        await q.answer(why(err)[:200], show_alert=True)
         return
     if accept:
-        await q.answer("You joined the contract.")
+        await q.answer(_("You joined the contract."))
         await after_change(update, context, outcome)
     else:
-        await q.answer("Declined.")
-        await edit_or_send(context, q.message, chat_of(update), f"You declined «{e(outcome.contract.title)}».")
+        await q.answer(_("Declined."))
+        await edit_or_send(
+            context, q.message, chat_of(update), _("You declined «{title}».").format(title=e(outcome.contract.title))
+        )
         await tell_others(context, outcome, None)

@@ -8,8 +8,9 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from .handlers import in_group
+from .i18n import _
 from .keyboards import start_keyboard
-from .texts import e
+from .texts import esc
 
 _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{3,32}))?")
 
@@ -46,14 +47,18 @@ async def stray(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if in_group(update):
         if _addressed(message, username):
             await message.reply_text(
-                f"In a group I only understand /link. Everything else works in a private chat with me: @{e(username)}"
+                _("In a group I only understand /link. Everything else works in a private chat with me: @{bot}").format(
+                    bot=esc(username)
+                )
             )
         return
     command = _command(message)
     if command is not None:
-        text = f"I don't know /{e(command[0])}: use the buttons below, or /help for what I can do."
+        text = _("I don't know /{command}: use the buttons below, or /help for what I can do.").format(
+            command=esc(command[0])
+        )
     elif message.document is not None or message.photo:
-        text = "To send files with your work, press <b>Submit work</b> on the contract's card first (/help)."
+        text = _("To send files with your work, press <b>Submit work</b> on the contract's card first (/help).")
     else:
-        text = "I didn't get that: use the buttons below, or /help for what I can do."
+        text = _("I didn't get that: use the buttons below, or /help for what I can do.")
     await message.reply_text(text, reply_markup=start_keyboard())

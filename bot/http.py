@@ -39,7 +39,7 @@ from yarl import URL
 _TOKEN_IN_URL = re.compile(r"/bot[^/\s'\"]+")
 
 
-def unavailable_reason() -> str | None:
+def unavailable_reason() -> str | None:  # i18n: ok (for the logs)
     """None when AiohttpRequest works with the installed PTB and aiohttp; otherwise why not."""
     try:
         defaults = importlib.import_module("telegram._utils.defaultvalue")
@@ -108,7 +108,7 @@ class AiohttpRequest(BaseRequest):
             self._proxy_for.clear()
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
-                headers={"User-Agent": self.USER_AGENT},
+                headers={"User-Agent": self.USER_AGENT},  # i18n: ok
             )
 
     async def shutdown(self) -> None:

@@ -9,7 +9,7 @@ from domain.actions import Action, Allowed
 from domain.model import Contract, Milestone, Role
 from domain.moves import move_after
 
-from .actions import ACTIONS
+from .actions import ACTIONS, said
 from .callbacks import (
     ContractList,
     Details,
@@ -22,16 +22,20 @@ from .callbacks import (
     SendFile,
     View,
 )
+from .i18n import _, isolate
 from .texts import CARD_PAGE_SIZE, DetailsPage, card_milestones, card_page_of, card_pages, short
 
 
 def action_button(
     action: Action, target_id: int, title: str = "", role: Role | None = None, confirmed: bool = False
 ) -> Btn:
-    """A button of the action table; `title` is the milestone's, for the label."""
+    """A button of the action table, in the language spoken now; `title` is the milestone's, for the label
+    (isolated in a right-to-left language, as a person's own text)."""
     view = ACTIONS[action]
-    label = (view.confirm_label if confirmed else view.label).format(
-        t=short(title), t20=short(title, 20), as_proposal=" (proposal)" if role is Role.FREELANCER else ""
+    label = said(view.confirm_label if confirmed else view.label).format(
+        t=isolate(short(title)),
+        t20=isolate(short(title, 20)),
+        as_proposal=_(" (proposal)") if role is Role.FREELANCER else "",
     )
     return Btn(label, callback_data=Press(action, target_id, confirmed).encode())
 
@@ -89,11 +93,11 @@ def card_keyboard(contract: Contract, role: Role | None, page: int = 0) -> Inlin
     )
     pages = card_pages(contract)
     nav = [
-        Btn("History", callback_data=History(cid).encode()),
-        Btn("Refresh", callback_data=Refresh(cid, page).encode()),
+        Btn(_("History"), callback_data=History(cid).encode()),
+        Btn(_("Refresh"), callback_data=Refresh(cid, page).encode()),
     ]
     if listed:  # each milestone's description, notes, files and history, one tap away
-        nav.insert(0, Btn("Details", callback_data=DetailsList(cid, page).encode()))
+        nav.insert(0, Btn(_("Details"), callback_data=DetailsList(cid, page).encode()))
     if pages > 1:
         if page > 0:
             nav.insert(0, Btn("◀", callback_data=View(cid, page - 1).encode()))
@@ -114,7 +118,7 @@ def notification_keyboard(
     wanted = {(a, move.milestone.id if move.milestone else None) for a in move.actions} if move else set()
     allowed = [a for a in allowed_for(contract, role) if (a.action, a.milestone.id if a.milestone else None) in wanted]
     rows = action_rows(contract, allowed, role, card=False)
-    rows.append([Btn("Open contract", callback_data=OpenCard(contract.id).encode())])
+    rows.append([Btn(_("Open contract"), callback_data=OpenCard(contract.id).encode())])
     return InlineKeyboardMarkup(rows)
 
 
@@ -125,7 +129,7 @@ def confirm_keyboard(
     return InlineKeyboardMarkup(
         [
             [action_button(action, target_id, ms.title if ms else "", confirmed=True)],
-            [Btn("Back", callback_data=View(contract.id).encode())],
+            [Btn(_("Back"), callback_data=View(contract.id).encode())],
         ]
     )
 
@@ -138,7 +142,7 @@ def history_keyboard(contract: Contract, page: int, pages: int) -> InlineKeyboar
     if page < pages - 1:
         nav.append(Btn("▶", callback_data=History(contract.id, page + 1).encode()))
     rows = [nav] if nav else []
-    rows.append([Btn("Back to contract", callback_data=View(contract.id).encode())])
+    rows.append([Btn(_("Back to contract"), callback_data=View(contract.id).encode())])
     return InlineKeyboardMarkup(rows)
 
 
@@ -163,15 +167,15 @@ def choose_contract_keyboard(items: list[tuple[int, str]], button, page: int = 0
 
 
 def new_contract_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[Btn("New contract", callback_data=NewContract().encode())]])
+    return InlineKeyboardMarkup([[Btn(_("New contract"), callback_data=NewContract().encode())]])
 
 
 def start_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                Btn("New contract", callback_data=NewContract().encode()),
-                Btn("My contracts", callback_data=ContractList().encode()),
+                Btn(_("New contract"), callback_data=NewContract().encode()),
+                Btn(_("My contracts"), callback_data=ContractList().encode()),
             ]
         ]
     )
@@ -186,7 +190,7 @@ def details_list_keyboard(contract: Contract, page: int) -> InlineKeyboardMarkup
         for num, ms in listed
         if ms.id is not None
     ]
-    rows.append([Btn("Back to contract", callback_data=View(contract.id, page).encode())])
+    rows.append([Btn(_("Back to contract"), callback_data=View(contract.id, page).encode())])
     return InlineKeyboardMarkup(rows)
 
 
@@ -202,5 +206,5 @@ def details_keyboard(contract: Contract, ms: Milestone, shown: DetailsPage) -> I
         nav.append(Btn("▶", callback_data=Details(ms.id, shown.page + 1).encode()))
     if nav:
         rows.append(nav)
-    rows.append([Btn("Back to contract", callback_data=View(contract.id, card_page_of(contract, ms)).encode())])
+    rows.append([Btn(_("Back to contract"), callback_data=View(contract.id, card_page_of(contract, ms)).encode())])
     return InlineKeyboardMarkup(rows)

@@ -12,7 +12,8 @@ from domain.services import Outcome
 from storage import durable
 
 from .callbacks import card_digest
-from .common import deps, names_of, render_card, safe_send, viewer_zone
+from .common import deps, lang_of, names_of, render_card, safe_send, viewer_zone
+from .i18n import _, speaking
 from .keyboards import notification_keyboard
 from .texts import e, files_line, fit, notification
 from .turn import current_turn
@@ -41,11 +42,12 @@ async def notify(
     if outcome.actor_id is not None and outcome.actor_id not in names:
         # Someone who is not a party (yet): e.g. the invited person who declined.
         names.update(await deps(context).svc.names([outcome.actor_id]))
-    actor = names.get(outcome.actor_id, "The bot") if outcome.actor_id is not None else "The bot"
 
     async def text_for(chat: int | None) -> str:
-        """The news as this recipient reads it: its times in their zone (None, a group: UTC)."""
+        """The news as this recipient reads it: in their language, its times in their zone (None, a
+        group: UTC). Called inside `speaking(...)` for them."""
         tz = await viewer_zone(context, chat)
+        actor = names.get(outcome.actor_id, _("The bot")) if outcome.actor_id is not None else _("The bot")
         text = notification(outcome.action, c, outcome.milestone, actor, outcome.changes, tz=tz, note=outcome.note)
         return fit(f"{text}\n{files_line(outcome.files)}") if outcome.files else text
 
@@ -54,23 +56,24 @@ async def notify(
         user_id = c.party_id(role)
         if user_id is None:
             continue
-        text = await text_for(user_id)
+        with speaking(await lang_of(context, user_id)):
+            text = await text_for(user_id)
+            markup = notification_keyboard(c, role, outcome.milestone)
         turn = current_turn()
         if turn is not None and hint_chat is not None and c.id is not None:
             name = names.get(user_id, str(user_id))
             with turn.unreachable_hint(hint_chat, unreachable_hint(context.bot.username, c.id, [name])):
-                sent = await safe_send(context, user_id, text, notification_keyboard(c, role, outcome.milestone))
+                sent = await safe_send(context, user_id, text, markup)
         else:
-            sent = await safe_send(context, user_id, text, notification_keyboard(c, role, outcome.milestone))
+            sent = await safe_send(context, user_id, text, markup)
         if sent is None:
             unreachable.append(names.get(user_id, str(user_id)))
     if to_group and c.group_chat_id is not None:
-        text = await text_for(None)
+        with speaking(await lang_of(context, c.group_chat_id, c)):
+            text = await text_for(None)
+            markup = notification_keyboard(c, None, outcome.milestone)
         try:
-            if (
-                await safe_send(context, c.group_chat_id, text, notification_keyboard(c, None, outcome.milestone))
-                is None
-            ):
+            if await safe_send(context, c.group_chat_id, text, markup) is None:
                 log.info("could not post to the linked group of contract %s", c.id)
         except TelegramError as err:  # e.g. the group became a supergroup (ChatMigrated)
             log.warning("could not post to the linked group of contract %s: %s", c.id, err)
@@ -94,7 +97,8 @@ async def refresh_live_cards(
         if live is None:
             continue
         message_id, shows = live
-        text, markup = await render_card(context, contract, viewer)
+        with speaking(await lang_of(context, chat, contract)):
+            text, markup = await render_card(context, contract, viewer)
         if card_digest(text, markup) != shows:  # else Telegram would answer "message is not modified"
             await context.bot.edit_message_text(text, chat_id=chat, message_id=message_id, reply_markup=markup)
 
@@ -111,7 +115,7 @@ async def tell_others(
 
 def unreachable_hint(bot_username: str, contract_id: int, names: list[str]) -> str:
     who = ", ".join(e(n) for n in names)
-    return (
-        f"⚠️ I couldn't message {who}: they haven't started me or have blocked me. Share this link "
-        f"with them so they can open the contract: https://t.me/{bot_username}?start=c{contract_id}"
-    )
+    return _(
+        "⚠️ I couldn't message {who}: they haven't started me or have blocked me. Share this link "
+        "with them so they can open the contract: {link}"
+    ).format(who=who, link=f"https://t.me/{bot_username}?start=c{contract_id}")

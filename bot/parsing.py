@@ -9,9 +9,11 @@ from functools import cache, lru_cache
 
 from babel import numbers as _babel_numbers
 
-from domain.errors import InvalidInput
+from domain.errors import N_, InvalidInput
 from domain.money import MAX_MAJOR_UNITS, currency_decimals, format_money, is_currency, known_currencies
 from domain.zones import UnknownZone, offset_name, parse_offset, zone_named
+
+from .i18n import babel_locale, spoken
 
 __all__ = [
     "MAX_MAJOR_UNITS",
@@ -35,7 +37,7 @@ def normalize_currency(text: str) -> str:
     """'usd ' -> 'USD'; anything that is not a known ISO 4217 code is refused."""
     code = text.strip().upper()
     if len(code) != 3 or not is_currency(code):
-        raise InvalidInput("Currency must be a 3-letter ISO code such as USD, EUR or JPY.")
+        raise InvalidInput(N_("Currency must be a 3-letter ISO code such as USD, EUR or JPY."))
     return code
 
 
@@ -115,12 +117,35 @@ def format_amount_plain(minor: int, currency: str) -> str:
     return sign + text
 
 
+@cache
+def _separators(locale: str) -> tuple[str, str]:
+    """(decimal symbol, group symbol) of a Babel locale: ('.', ',') in en_US, (',', '\u00a0') in ru."""
+    return _babel_numbers.get_decimal_symbol(locale), _babel_numbers.get_group_symbol(locale)
+
+
+def _local_plain(minor: int, currency: str, grouped: bool = True) -> str:
+    """format_amount_plain written with the separators of the language spoken now ('1 250,50' in
+    Russian, '1.250,50' in Spanish; as is in English), for the examples a refusal gives: parse_amount
+    reads each of them back."""
+    text = format_amount_plain(minor, currency)
+    if not grouped:
+        text = text.replace(",", "")
+    decimal, group = _separators(babel_locale())
+    if (decimal, group) == (".", ",") or decimal not in ".," or group not in f".,{_SPACES}":
+        return text  # English, or separators parse_amount would not read back
+    return "".join(decimal if ch == "." else group if ch == "," else ch for ch in text)
+
+
 def _amount_format_error(currency: str) -> InvalidInput:
     decimals = currency_decimals(currency)
     if decimals == 0:
-        return InvalidInput("Amount must be a positive whole number, e.g. 1500.")
-    example = format_amount_plain(1250 * 10**decimals + 5 * 10 ** (decimals - 1), currency)
-    return InvalidInput(f"Amount must be a positive number with at most {decimals} decimals, e.g. 1500 or {example}.")
+        return InvalidInput(N_("Amount must be a positive whole number, e.g. 1500."))
+    example = _local_plain(1250 * 10**decimals + 5 * 10 ** (decimals - 1), currency)
+    return InvalidInput(
+        N_("Amount must be a positive number with at most {decimals} decimals, e.g. 1500 or {example}."),
+        decimals=decimals,
+        example=example,
+    )
 
 
 def _split_number(num: str, decimals: int) -> tuple[str, str] | None:
@@ -167,27 +192,33 @@ def _split_number(num: str, decimals: int) -> tuple[str, str] | None:
     return int_part, fraction
 
 
-_DOT_THREE_RE = re.compile(r"(?P<head>[1-9][0-9]{0,2})\.(?P<tail>[0-9]{3})")
+_SEP_THREE_RE = re.compile(r"(?P<head>[1-9][0-9]{0,2})(?P<sep>[.,])(?P<tail>[0-9]{3})")
 
 
 def _thousands_or_decimals(num: str, currency: str) -> InvalidInput | None:
     """'12.345' in a currency with 1 or 2 decimals: a typo of 12.35, or 12,345 written the European
     way? Read as thousands it would be 1,000 times the other, so the person is asked which one
     (None: the number is not like that). Without decimals (JPY) the dot can only group thousands;
-    with 3 (KWD) it is the decimal point."""
+    with 3 (KWD) it is the decimal point. '12,345' is asked the same way where the language spoken
+    writes a decimal comma (Russian, Spanish, Portuguese); in English it is 12,345."""
     decimals = currency_decimals(currency)
-    found = _DOT_THREE_RE.fullmatch(num)
+    found = _SEP_THREE_RE.fullmatch(num)
     if found is None or not 0 < decimals < 3:
+        return None
+    locale = babel_locale()
+    if found["sep"] == "," and _separators(locale)[0] != ",":
         return None
     major = int(found["head"] + found["tail"])
     thousands = major * 10**decimals
     # Rounded half up, on the digits (no floats): 12.345 -> 12.35, 3.999 -> 4.00.
     exact = int(found["head"]) * 1000 + int(found["tail"])  # in thousandths
     rounded = (exact * 10**decimals + 500) // 1000
-    typed = format_amount_plain(rounded, currency).replace(",", "")
     return InvalidInput(
-        f"Did you mean {format_money(thousands, currency)} or {format_money(rounded, currency)}? "
-        f"Type it as {major} or {typed}."
+        N_("Did you mean {thousands} or {rounded}? Type it as {major} or {typed}."),
+        thousands=format_money(thousands, currency, locale),
+        rounded=format_money(rounded, currency, locale),
+        major=major,
+        typed=_local_plain(rounded, currency, grouped=False),
     )
 
 
@@ -207,7 +238,8 @@ def parse_amount(text: str, currency: str) -> int:
     single dot followed by exactly 3 digits ("12.345") in a currency with 1 or 2
     decimals is refused with both readings ("Did you mean $12,345.00 or $12.35?"):
     read as thousands, a typo would cost 1,000 times the amount. Without decimals
-    (JPY) "12.345" can only be 12,345.
+    (JPY) "12.345" can only be 12,345. Where the language spoken writes a decimal comma
+    (Russian, Spanish, Portuguese), "12,345" is asked back the same way; in English it is 12,345.
 
     Refused: anything else, more decimals than the currency has, zero or negative,
     more than 1,000,000,000 major units. No floats: digits are handled as strings.
@@ -227,8 +259,9 @@ def parse_amount(text: str, currency: str) -> int:
             raise _amount_format_error(code)
         if code not in named:
             raise InvalidInput(
-                f"This contract is in {code}, so send the amount in {code}, "
-                f"e.g. {format_amount_plain(125050 * 10**decimals // 100, code)}."
+                N_("This contract is in {code}, so send the amount in {code}, e.g. {example}."),
+                code=code,
+                example=_local_plain(125050 * 10**decimals // 100, code),
             )
 
     parts = _split_number(match["num"], decimals)
@@ -238,17 +271,17 @@ def parse_amount(text: str, currency: str) -> int:
     if len(fraction) > decimals:
         raise _amount_format_error(code)
     if (match["sign"] or match["sign2"] or "+") != "+":
-        raise InvalidInput("Amount must be greater than zero.")
+        raise InvalidInput(N_("Amount must be greater than zero."))
     ambiguous = _thousands_or_decimals(match["num"], code)
     if ambiguous is not None:
         raise ambiguous
-    too_big = InvalidInput(f"Amount must be at most {MAX_MAJOR_UNITS:,} {code}.")
+    too_big = InvalidInput(N_("Amount must be at most {max:,} {code}."), max=MAX_MAJOR_UNITS, code=code)
     # length check first: int() of thousands of digits is slow and may be refused
     if len(int_digits.lstrip("0")) > len(str(MAX_MAJOR_UNITS)):
         raise too_big
     minor = int(int_digits) * 10**decimals + int(fraction.ljust(decimals, "0") or "0")
     if minor == 0:
-        raise InvalidInput("Amount must be greater than zero.")
+        raise InvalidInput(N_("Amount must be greater than zero."))
     if minor > MAX_MAJOR_UNITS * 10**decimals:
         raise too_big
     return minor
@@ -256,7 +289,7 @@ def parse_amount(text: str, currency: str) -> int:
 
 # --------------------------------------------------------------------------- due dates
 
-_DATE_ERROR = "I couldn't read that date. Try 2026-12-31, 31.12.2026, Dec 31, tomorrow, in 2 weeks or next friday."
+_DATE_ERROR = N_("I couldn't read that date. Try 2026-12-31, 31.12.2026, Dec 31, tomorrow, in 2 weeks or next friday.")
 _MAX_DATE_TEXT = 64  # longer text is not a date; also keeps dateparser's work bounded
 
 _MONTHS = {
@@ -275,7 +308,7 @@ _DMY_RE = re.compile(r"(?P<day>\d{1,2})(?P<sep>[./-])(?P<month>\d{1,2})(?:(?P=se
 _MONTH_DAY_RE = re.compile(rf"(?:on\s+)?{_MONTH}\s*{_DAY}(?:,?\s+{_YEAR})?")
 _DAY_MONTH_RE = re.compile(rf"(?:on\s+)?(?:the\s+)?{_DAY}\s*(?:of\s+)?{_MONTH},?(?:\s+{_YEAR})?")
 _WEEKDAY_RE = re.compile(
-    r"(?:(?P<mod>next|this|on|this coming|coming)\s+)?"
+    r"(?:(?P<mod>next|this|on|this coming|coming)\s+)?"  # i18n: ok
     r"(?P<weekday>mon|tue|wed|thu|fri|sat|sun)"
     r"(?:(?<=mon)day|(?<=tue)s(?:day)?|(?<=wed)nesday|(?<=thu)r(?:s(?:day)?)?"
     r"|(?<=fri)day|(?<=sat)urday|(?<=sun)day)?\.?"
@@ -338,7 +371,12 @@ def _weekday_date(text: str, today: _dt.date) -> _dt.date | None:
     return today + _dt.timedelta(days=days_ahead)
 
 
-def _dateparser_date(text: str, today: _dt.date) -> _dt.date | None:
+def _date_languages() -> list[str]:
+    """dateparser's languages: the one spoken now ('pt_BR' -> 'pt'), then English."""
+    return list(dict.fromkeys([spoken().split("_")[0], "en"]))
+
+
+def _dateparser_date(text: str, today: _dt.date, languages: list[str]) -> _dt.date | None:
     import dateparser  # lazy: importing it costs ~0.2 s, and most bot updates never need it
 
     settings = {
@@ -349,7 +387,7 @@ def _dateparser_date(text: str, today: _dt.date) -> _dt.date | None:
         "RETURN_AS_TIMEZONE_AWARE": False,
     }
     try:
-        result = dateparser.parse(text, languages=["en"], settings=settings)
+        result = dateparser.parse(text, languages=languages, settings=settings)
     except Exception:  # dateparser raises assorted errors on odd text; to the user it's unreadable
         return None
     return None if result is None else result.date()
@@ -364,7 +402,8 @@ def parse_due_date(text: str, today: _dt.date, tz: str) -> _dt.date:
     today). Weekdays: "friday" / "this friday" / "on friday" = the next Friday on or
     after today (today if it is Friday); "next friday" = the first Friday strictly
     after today. Anything else with letters goes to dateparser ("today", "tomorrow",
-    "in 3 days", "in 2 weeks", "day after tomorrow", ...), relative to noon of `today`.
+    "in 3 days", "in 2 weeks", "day after tomorrow", ...), relative to noon of `today`, read in
+    the language spoken now and in English ("завтра", "mañana", "amanhã", "فردا").
 
     `tz` is not needed for the arithmetic: all of it is on calendar dates, and the
     caller already turned the clock into the local `today` of that zone.
@@ -375,23 +414,26 @@ def parse_due_date(text: str, today: _dt.date, tz: str) -> _dt.date:
     if not cleaned or len(cleaned) > _MAX_DATE_TEXT:
         raise InvalidInput(_DATE_ERROR)
     result = _explicit_date(cleaned, today) or _weekday_date(cleaned, today)
-    if result is None and re.search("[a-z]", cleaned):
-        # digits alone ("15", "1500") would be read by dateparser as a day or a year: refuse
-        result = _dateparser_date(cleaned, today)
+    languages = _date_languages()
+    # Words ("tomorrow", "завтра"; only Latin ones in English) go to dateparser; digits alone
+    # ("15", "1500") would be read by it as a day or a year: refuse.
+    letters = "[a-z]" if languages == ["en"] else r"[^\W\d_]"
+    if result is None and re.search(letters, cleaned):
+        result = _dateparser_date(cleaned, today, languages)
     if result is None:
         raise InvalidInput(_DATE_ERROR)
     if result < today:
-        raise InvalidInput("The due date must be today or later.")
+        raise InvalidInput(N_("The due date must be today or later."))
     if result > _years_later(today, MAX_YEARS_AHEAD):
-        raise InvalidInput(f"The due date must be within {MAX_YEARS_AHEAD} years from today.")
+        raise InvalidInput(N_("The due date must be within {years} years from today."), years=MAX_YEARS_AHEAD)
     return result
 
 
 # --------------------------------------------------------------------------- time zones
 
-_TZ_ERROR = "Unknown time zone. Send a name like Europe/Berlin or an offset like UTC+3."
+_TZ_ERROR = N_("Unknown time zone. Send a name like Europe/Berlin or an offset like UTC+3.")
 # "localtime" is the server's own zone and "Factory" is no real place: never a user's zone
-_EXCLUDED_ZONES = frozenset({"localtime", "Factory"})
+_EXCLUDED_ZONES = frozenset({"localtime", "Factory"})  # i18n: ok
 
 
 @lru_cache(maxsize=1)
@@ -402,7 +444,7 @@ def _zone_names() -> tuple[dict[str, str], dict[str, str]]:
     cities: dict[str, list[str]] = {}
     for name in names:
         # Etc/GMT+3 means UTC-3: never reach it by a bare "GMT+3"
-        if "/" in name and not name.startswith("Etc/"):
+        if "/" in name and not name.startswith("Etc/"):  # i18n: ok
             cities.setdefault(name.rsplit("/", 1)[1].lower(), []).append(name)
     unique_cities = {city: found[0] for city, found in cities.items() if len(found) == 1}
     return by_lower, unique_cities
@@ -439,7 +481,7 @@ def zone_for(name: str) -> _dt.tzinfo:
 
 # --------------------------------------------------------------------------- quiet hours
 
-_QUIET_ERROR = "I couldn't read those quiet hours. Send them like 22:00-08:00, or off to turn them off."
+_QUIET_ERROR = N_("I couldn't read those quiet hours. Send them like 22:00-08:00, or off to turn them off.")
 _QUIET_OFF = frozenset({"off", "none", "no", "disable", "disabled"})
 _TIME = r"(?P<{0}h>\d{{1,2}})(?:[:.h](?P<{0}m>\d{{2}}))?\s*(?P<{0}ap>am|pm|a\.m\.|p\.m\.)?"
 _QUIET_RE = re.compile(_TIME.format("a") + r"\s*(?:-|\u2013|\u2014|to|until|till)\s*" + _TIME.format("b"))
@@ -476,5 +518,5 @@ def parse_quiet_hours(text: str) -> tuple[_dt.time, _dt.time] | None:
     if start is None or end is None:
         raise InvalidInput(_QUIET_ERROR)
     if start == end:
-        raise InvalidInput("Quiet hours must start and end at different times, e.g. 22:00-08:00.")
+        raise InvalidInput(N_("Quiet hours must start and end at different times, e.g. 22:00-08:00."))
     return start, end

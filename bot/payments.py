@@ -23,7 +23,8 @@ from domain.payments import InvoiceKind
 from domain.services import Outcome
 
 from .actions import TELEGRAM_RESULTS, ActionView
-from .common import deps, render_card, safe_send
+from .common import deps, lang_of, render_card, safe_send
+from .i18n import _, speaking, why
 from .keyboards import notification_keyboard
 from .notify import refresh_live_cards
 from .texts import e, money, notification, short
@@ -36,7 +37,8 @@ def payment_service(context: ContextTypes.DEFAULT_TYPE) -> PaymentService:
 
 
 def result_text(view: ActionView, action: Action, mode: PaymentMode) -> str:
-    """The answer to a press, as this contract's money mode words it."""
+    """The answer to a press, as this contract's money mode words it: its message id (English), to be
+    translated where it is shown (`said`)."""
     if mode is PaymentMode.TELEGRAM:
         return TELEGRAM_RESULTS.get(action, view.result)
     return view.result
@@ -50,15 +52,21 @@ async def send_invoice(update: Update, context: ContextTypes.DEFAULT_TYPE, miles
     try:
         invoice = await payment_service(context).issue_invoice(q.from_user.id, milestone_id, d.clock())
     except DomainError as err:
-        await q.answer(err.reason[:200], show_alert=True)
+        await q.answer(why(err)[:200], show_alert=True)
         return
     c, ms = invoice.contract, invoice.milestone
-    await q.answer("Here is the invoice: pay it to fund the milestone.")
+    await q.answer(_("Here is the invoice: pay it to fund the milestone."))
     token = d.settings.payment_provider_token
     await context.bot.send_invoice(
         chat_id=q.from_user.id,
         title=short(ms.title, 32),
-        description=short(f"Escrow funding of «{ms.title}» in «{c.title}», held until you release it.", 255),
+        # the client pressed: the invoice is in their language (spoken now)
+        description=short(
+            _("Escrow funding of «{milestone}» in «{contract}», held until you release it.").format(
+                milestone=ms.title, contract=c.title
+            ),
+            255,
+        ),
         payload=invoice.payload,
         currency=c.currency,
         prices=[LabeledPrice(short(ms.title, 32), ms.amount)],
@@ -72,23 +80,31 @@ async def send_bonus_invoice(context: ContextTypes.DEFAULT_TYPE, client_id: int,
     ms = outcome.milestone
     assert ms is not None and ms.id is not None
     d = deps(context)
+    lang = await lang_of(context, client_id)  # the payer reads the invoice
     try:
         invoice = await payment_service(context).issue_bonus_invoice(client_id, ms.id, d.clock())
     except DomainError as err:
-        await safe_send(context, client_id, f"No bonus invoice: {e(err.reason)}")
+        with speaking(lang):
+            text = _("No bonus invoice: {reason}").format(reason=e(why(err)))
+        await safe_send(context, client_id, text)
         return
     c = invoice.contract
     token = d.settings.payment_provider_token
+    with speaking(lang):
+        title = short(_("Bonus: {milestone}").format(milestone=ms.title), 32)
+        description = short(
+            _(
+                "The bonus you added to «{milestone}» in «{contract}»; the escrow agent pays it out to the freelancer."
+            ).format(milestone=ms.title, contract=c.title),
+            255,
+        )
     await context.bot.send_invoice(
         chat_id=client_id,
-        title=short(f"Bonus: {ms.title}", 32),
-        description=short(
-            f"The bonus you added to «{ms.title}» in «{c.title}»; the escrow agent pays it out to the freelancer.",
-            255,
-        ),
+        title=title,
+        description=description,
         payload=invoice.payload,
         currency=c.currency,
-        prices=[LabeledPrice(short(f"Bonus: {ms.title}", 32), invoice.amount)],
+        prices=[LabeledPrice(title, invoice.amount)],
         provider_token=None if c.currency == STARS or token is None else token.get_secret_value(),
     )
 
@@ -105,7 +121,7 @@ async def pre_checkout(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         if refusal is None:
             await query.answer(ok=True)
         else:
-            await query.answer(ok=False, error_message=refusal.reason[:255])
+            await query.answer(ok=False, error_message=why(refusal)[:255])
     except TelegramError as err:  # too late (a restart): Telegram has failed the payment already
         log.warning("could not answer pre-checkout query %s: %s", query.id, err)
 
@@ -133,55 +149,68 @@ async def successful_payment(update: Update, context: ContextTypes.DEFAULT_TYPE)
     assert c is not None and ms is not None
     amount = money(paid.total_amount, paid.currency)
     bonus = outcome.kind is InvoiceKind.BONUS
-    if outcome.refusal is not None:
+    if outcome.refusal is not None:  # the payer is acting: their language
         how = (
-            "It is refunded to you in Stars now."
+            _("It is refunded to you in Stars now.")
             if outcome.star_refunds
-            else "The escrow agent refunds it to you; you'll be told when it is sent."
+            else _("The escrow agent refunds it to you; you'll be told when it is sent.")
+        )
+        unapplied = (
+            _("⚠️ Your payment of {amount} for the bonus of «{milestone}» could not be applied: {reason} {how}")
+            if bonus
+            else _("⚠️ Your payment of {amount} for «{milestone}» could not be applied: {reason} {how}")
         )
         await safe_send(
             context,
             message.from_user.id,
-            f"⚠️ Your payment of {amount} for {'the bonus of ' if bonus else ''}«{e(ms.title)}» could not be "
-            f"applied: {e(outcome.refusal.reason)} {how}",
+            unapplied.format(amount=amount, milestone=e(ms.title), reason=e(why(outcome.refusal)), how=how),
         )
         await send_star_refunds(context, outcome.star_refunds)
         return
     if bonus:
-        await bonus_paid(context, outcome, message.from_user.id, amount)
+        await bonus_paid(context, outcome, message.from_user.id, paid.total_amount, paid.currency)
         return
     names = await deps(context).svc.names([c.client_id, c.freelancer_id])
-    payer = names.get(message.from_user.id, "The client")
     text, markup = await render_card(context, c, message.from_user.id)
-    await safe_send(context, message.from_user.id, f"✅ Paid {amount}: «{e(ms.title)}» is funded.\n\n{text}", markup)
+    funded = _("✅ Paid {amount}: «{milestone}» is funded.").format(amount=amount, milestone=e(ms.title))
+    await safe_send(context, message.from_user.id, f"{funded}\n\n{text}", markup)
     if c.freelancer_id is not None:
-        news = notification("paid_and_funded", c, ms, payer)
-        await safe_send(context, c.freelancer_id, news, notification_keyboard(c, c.role_of(c.freelancer_id), ms))
+        with speaking(await lang_of(context, c.freelancer_id)):
+            news = notification("paid_and_funded", c, ms, names.get(message.from_user.id, _("The client")))
+            markup = notification_keyboard(c, c.role_of(c.freelancer_id), ms)
+        await safe_send(context, c.freelancer_id, news, markup)
     if c.group_chat_id is not None:
-        await safe_send(context, c.group_chat_id, notification("paid_and_funded", c, ms, payer))
+        with speaking(await lang_of(context, c.group_chat_id, c)):
+            news = notification("paid_and_funded", c, ms, names.get(message.from_user.id, _("The client")))
+        await safe_send(context, c.group_chat_id, news)
     await refresh_live_cards(context, c, [(c.freelancer_id, c.freelancer_id), (c.group_chat_id, None)])
 
 
-async def bonus_paid(context: ContextTypes.DEFAULT_TYPE, outcome: PaymentOutcome, payer_id: int, amount: str) -> None:
-    """A bonus invoice paid: the client is thanked, the freelancer told (the payout is the operators')."""
+async def bonus_paid(
+    context: ContextTypes.DEFAULT_TYPE, outcome: PaymentOutcome, payer_id: int, paid: int, currency: str
+) -> None:
+    """A bonus invoice paid (`paid` in `currency`'s minor units): the client is thanked, the freelancer
+    told (the payout is the operators')."""
     c, ms = outcome.contract, outcome.milestone
     assert c is not None and ms is not None
     names = await deps(context).svc.names([c.client_id, c.freelancer_id])
-    payer = names.get(payer_id, "The client")
     text, markup = await render_card(context, c, payer_id)
+    thanks = _("✅ Paid the bonus of {amount} for «{milestone}»: the escrow agent pays it out to the freelancer.")
     await safe_send(
-        context,
-        payer_id,
-        f"✅ Paid the bonus of {amount} for «{e(ms.title)}»: the escrow agent pays it out to the freelancer.\n\n{text}",
-        markup,
+        context, payer_id, f"{thanks.format(amount=money(paid, currency), milestone=e(ms.title))}\n\n{text}", markup
     )
     if c.freelancer_id is not None:
-        await safe_send(
-            context,
-            c.freelancer_id,
-            f"🎁 {e(payer)} paid the bonus of {amount} for «{e(ms.title)}» in «{e(c.title)}». The escrow agent "
-            "pays it out to you; you'll be told when it is sent.",
-        )
+        with speaking(await lang_of(context, c.freelancer_id)):
+            news = _(
+                "🎁 {payer} paid the bonus of {amount} for «{milestone}» in «{contract}». The escrow agent "
+                "pays it out to you; you'll be told when it is sent."
+            ).format(
+                payer=e(names.get(payer_id, _("The client"))),
+                amount=money(paid, currency),
+                milestone=e(ms.title),
+                contract=e(c.title),
+            )
+        await safe_send(context, c.freelancer_id, news)
     await refresh_live_cards(context, c, [(c.freelancer_id, c.freelancer_id), (c.group_chat_id, None)])
 
 
@@ -201,6 +230,8 @@ async def after_refund(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> 
     refunds = await payment_service(context).refund_stars(c.id, deps(context).clock())
     await send_star_refunds(context, refunds)
     for r in refunds:
-        await safe_send(
-            context, r.user_id, f"💸 {money(r.amount, STARS)} for your milestone are refunded to you in Stars."
-        )
+        with speaking(await lang_of(context, r.user_id)):  # the client, whoever refunded
+            text = _("💸 {amount} for your milestone are refunded to you in Stars.").format(
+                amount=money(r.amount, STARS)
+            )
+        await safe_send(context, r.user_id, text)

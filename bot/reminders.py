@@ -14,12 +14,13 @@ from domain.actions import Action
 from domain.errors import DomainError
 from domain.model import Contract, Role
 from domain.reminder_service import DueReminder, ReminderService
-from domain.reminders import LogStatus, ReminderKind, ReminderSettings, Verdict, days_left
+from domain.reminders import LogStatus, Recipient, ReminderKind, ReminderSettings, Verdict, days_left
 from domain.services import Busy
 from domain.zones import zone
 
 from .callbacks import OpenCard
 from .common import deps
+from .i18n import _, ngettext, pick, speaking
 from .keyboards import action_rows
 from .notify import notify
 from .texts import e, fmt_date, fmt_time, money
@@ -57,8 +58,8 @@ def install(app: Application) -> ReminderService:
     return service
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
+def days(n: int) -> str:
+    return ngettext("{n} day", "{n} days", n).format(n=n)
 
 
 # Of what the domain allows the recipient now, what each reminder offers: the actions that help with it.
@@ -110,55 +111,78 @@ def render(
     s, r = due.subject, due.reminder
     assert s is not None and r is not None  # filled in by ReminderService.take when it says SEND
     rcp = next(x for x in s.recipients if x.user_id == r.recipient_id)
+    with speaking(pick(rcp.language)):  # PRODUCT §9: in the recipient's language
+        return _render(due, settings, now, contract, rcp)
+
+
+def _render(
+    due: DueReminder, settings: ReminderSettings, now, contract: Contract | None, rcp: Recipient
+) -> tuple[str, InlineKeyboardMarkup]:
+    s, r = due.subject, due.reminder
+    assert s is not None and r is not None
     tz = zone(rcp.timezone, settings.default_timezone)
     title, contract_title = f"«{e(s.title)}»", f"«{e(s.contract_title)}»"
     amount = money(s.amount, s.currency)
-    open_btn = [Btn("Open contract", callback_data=OpenCard(s.contract_id).encode())]  # the reminder stays
+    # the reminder stays
+    open_btn = [Btn(_("Open contract"), callback_data=OpenCard(s.contract_id).encode())]
     left = days_left(s, tz, now)
+    facts = {"title": title, "amount": amount, "contract": contract_title}
     if r.kind is ReminderKind.DUE_SOON:
-        text = f"⏰ {title} ({amount}) in {contract_title} is due in {plural(left, 'day')}, on {fmt_date(s.due_date)}."
+        text = _("⏰ {title} ({amount}) in {contract} is due in {days}, on {due}.").format(
+            **facts, days=days(left), due=fmt_date(s.due_date)
+        )
     elif r.kind is ReminderKind.DUE_TODAY:
-        text = f"⏰ {title} ({amount}) in {contract_title} is due today, {fmt_date(s.due_date)}."
+        text = _("⏰ {title} ({amount}) in {contract} is due today, {due}.").format(**facts, due=fmt_date(s.due_date))
     elif r.kind is ReminderKind.OVERDUE:
-        text = (
-            f"⚠️ {title} ({amount}) in {contract_title} is {plural(-left, 'day')} overdue: it was due on "
-            f"{fmt_date(s.due_date)}."
+        text = _("⚠️ {title} ({amount}) in {contract} is {days} overdue: it was due on {due}.").format(
+            **facts, days=days(-left), due=fmt_date(s.due_date)
         )
     elif r.kind is ReminderKind.REVIEW_WAITING:
         assert s.submitted_at is not None  # a review reminder is only planned for submitted work
         release_at = s.submitted_at + timedelta(days=s.review_days)
-        days = max(1, -(-int((release_at - now).total_seconds()) // 86400))
-        text = (
-            f"⏳ Work on {title} ({amount}) in {contract_title} waits for your review. Unless you approve or "
-            f"request changes, it is released automatically in {plural(days, 'day')}, on {fmt_time(release_at, tz)}."
-        )
+        n = max(1, -(-int((release_at - now).total_seconds()) // 86400))
+        text = _(
+            "⏳ Work on {title} ({amount}) in {contract} waits for your review. Unless you approve or "
+            "request changes, it is released automatically in {days}, on {at}."
+        ).format(**facts, days=days(n), at=fmt_time(release_at, tz))
     elif r.kind is ReminderKind.DATE_WAITING:
         ms = _milestone(contract, s.milestone_id)
-        new = f" to {fmt_date(ms.due_change_to)}" if ms is not None and ms.due_change_to else ""
-        text = (
-            f"📅 A new due date for {title} in {contract_title}{new} waits for your answer (now due "
-            f"{fmt_date(s.due_date)})."
-        )
+        if ms is not None and ms.due_change_to:
+            text = _(
+                "📅 A new due date for {title} in {contract} to {new} waits for your answer (now due {due})."
+            ).format(**facts, new=fmt_date(ms.due_change_to), due=fmt_date(s.due_date))
+        else:
+            text = _("📅 A new due date for {title} in {contract} waits for your answer (now due {due}).").format(
+                **facts, due=fmt_date(s.due_date)
+            )
     elif r.kind is ReminderKind.OFFER_WAITING:
-        text = f"⚖️ A settlement offer for {title} ({amount} held) in {contract_title} waits for your answer."
+        text = _("⚖️ A settlement offer for {title} ({amount} held) in {contract} waits for your answer.").format(
+            **facts
+        )
     elif r.kind is ReminderKind.DISPUTE_DEADLINE:
         if r.days > 0:
-            text = (
-                f"⚖️ The dispute about {title} ({amount} held) in {contract_title} goes to an operator in "
-                f"{plural(r.days, 'day')} unless you agree on a split first."
-            )
+            text = _(
+                "⚖️ The dispute about {title} ({amount} held) in {contract} goes to an operator in "
+                "{days} unless you agree on a split first."
+            ).format(**facts, days=days(r.days))
         else:
-            text = (
-                f"⚖️ The dispute about {title} ({amount} held) in {contract_title} is still open after "
-                f"{plural(-r.days * settings.dispute_days, 'day')}: the money stays held until you agree on a split."
-            )
+            text = _(
+                "⚖️ The dispute about {title} ({amount} held) in {contract} is still open after "
+                "{days}: the money stays held until you agree on a split."
+            ).format(**facts, days=days(-r.days * settings.dispute_days))
     else:  # NEXT_WAITING
         nxt = next((m for m in contract.milestones if m.id == s.next_unfunded_id), None) if contract else None
-        facts = f" ({money(nxt.amount, s.currency)}, due {fmt_date(nxt.due_date)})" if nxt is not None else ""
-        text = (
-            f"⏭️ {title} in {contract_title} was released {plural(r.days, 'day')} ago. The next milestone "
-            f"«{e(s.next_unfunded_title)}»{facts} is waiting to be activated and funded."
-        )
+        released = {"title": title, "contract": contract_title, "days": days(r.days), "next": e(s.next_unfunded_title)}
+        if nxt is not None:
+            text = _(
+                "⏭️ {title} in {contract} was released {days} ago. The next milestone «{next}» ({amount}, due "
+                "{due}) is waiting to be activated and funded."
+            ).format(**released, amount=money(nxt.amount, s.currency), due=fmt_date(nxt.due_date))
+        else:
+            text = _(
+                "⏭️ {title} in {contract} was released {days} ago. The next milestone «{next}» is waiting to "
+                "be activated and funded."
+            ).format(**released)
     about = s.next_unfunded_id if r.kind is ReminderKind.NEXT_WAITING else s.milestone_id
     rows = reminder_rows(contract, r.kind, r.recipient_id, about, rcp.role)
     return text, InlineKeyboardMarkup(rows + [open_btn])

@@ -130,7 +130,7 @@ class Pace:
 
 
 # Telegram's 5xx answers, as python-telegram-bot words them: the answer's description, else "<phrase> (<code>)".
-_SERVER_ANSWERS = ("(5", "Internal Server Error", "Bad Gateway", "Service Unavailable", "Gateway Timeout")
+_SERVER_ANSWERS = ("(5", "Internal Server Error", "Bad Gateway", "Service Unavailable", "Gateway Timeout")  # i18n: ok
 
 
 def _answered(err: NetworkError) -> bool:
@@ -157,13 +157,13 @@ class Sender:
         rate: float,
         on_unreachable: Callable[[int], Awaitable[None]],
         concurrency: int = CONCURRENCY,
-        retired_card: str = "⬇️ This card was replaced by the one below.",
+        retired_card: Callable[[int], str] = lambda chat: "⬇️ This card was replaced by the one below.",  # i18n: ok
     ) -> None:
         self.call = call
         self.sessions = sessions
         self.pace = Pace(rate)
         self.on_unreachable = on_unreachable
-        self.retired_card = retired_card  # what a chat's card becomes when a newer one is delivered
+        self.retired_card = retired_card  # what a chat's card becomes when a newer one is delivered, in its language
         self.concurrency = concurrency
         self.me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease = LEASE
@@ -473,7 +473,7 @@ class Sender:
 
     def _retire(self, chat: int, contract: int, message: int) -> Outgoing:
         """A chat's card of a contract, replaced by a newer one: its text says so, its buttons go."""
-        params = {"chat_id": chat, "message_id": message, "text": self.retired_card}
+        params = {"chat_id": chat, "message_id": message, "text": self.retired_card(chat)}
         return Outgoing(chat, "editMessageText", params, Priority.REPLY, card=-contract)
 
     async def _unreachable(self, row: Claimed) -> None:

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from html import escape, unescape
 
+from babel.dates import format_skeleton
+
 from domain.model import (
     Contract,
+    ContractStatus,
     FieldChange,
     HistoryEntry,
     Milestone,
@@ -22,25 +25,26 @@ from domain.moves import whose_move
 from domain.reminders import ReminderSettings
 from domain.zones import offset_name
 
-from .actions import ACTIONS, EVENTS, TELEGRAM_NEWS
+from .actions import ACTIONS, event_label, event_news, said
+from .i18n import DEFAULT, N_, _, babel_locale, isolate, locale_of, ngettext, spoken
 
 MAX_MESSAGE = 4096
 CARD_PAGE_SIZE = 10
 HISTORY_PAGE_SIZE = 15
 
 STATUS_LABEL = {
-    MilestoneStatus.PROPOSED: "💡 proposed",
-    MilestoneStatus.NOT_FUNDED: "⚪ not funded",
-    MilestoneStatus.ACTIVE: "🟢 active (funded)",
-    MilestoneStatus.SUBMITTED: "📤 submitted",
-    MilestoneStatus.RELEASED: "✅ released",
-    MilestoneStatus.REFUNDED: "↩️ refunded",
-    MilestoneStatus.REJECTED: "✖️ rejected",
-    MilestoneStatus.CANCELLED: "🗑 deleted",
-    MilestoneStatus.CANCELLED_AT_END: "⛔ cancelled (contract ended)",
+    MilestoneStatus.PROPOSED: N_("💡 proposed"),
+    MilestoneStatus.NOT_FUNDED: N_("⚪ not funded"),
+    MilestoneStatus.ACTIVE: N_("🟢 active (funded)"),
+    MilestoneStatus.SUBMITTED: N_("📤 submitted"),
+    MilestoneStatus.RELEASED: N_("✅ released"),
+    MilestoneStatus.REFUNDED: N_("↩️ refunded"),
+    MilestoneStatus.REJECTED: N_("✖️ rejected"),
+    MilestoneStatus.CANCELLED: N_("🗑 deleted"),
+    MilestoneStatus.CANCELLED_AT_END: N_("⛔ cancelled (contract ended)"),
 }
 
-HELP = (
+HELP = N_(
     "<b>Milestone bot</b> runs a fixed-price contract milestone by milestone, as on Upwork.\n\n"
     "<b>Who does what</b>\n"
     "• Client: adds milestones, funds them one by one (<i>Activate &amp; fund</i>), approves and releases "
@@ -51,7 +55,7 @@ HELP = (
     "<b>Money</b>\n{money_mode}\n\n"
     "<b>The order</b>\n"
     "Milestones are funded strictly in the order they were created, one at a time: the funded one "
-    "is released (or refunded) before the next is activated. The client has {review_days} days to "
+    "is released (or refunded) before the next is activated. The client has {review_period} to "
     "review submitted work; after that it is released automatically.\n\n"
     "<b>Refunds</b>\n"
     "The freelancer can refund a funded milestone at once. The client can request a refund, which the "
@@ -70,19 +74,24 @@ HELP = (
 
 
 def _days(values: list[int] | tuple[int, ...]) -> str:
-    """(3, 1) -> '3 and 1 days'; (1,) -> '1 day'."""
-    words = [str(n) for n in values]
-    if len(words) == 1:
-        return f"{words[0]} day" + ("" if values[0] == 1 else "s")
-    return ", ".join(words[:-1]) + f" and {words[-1]} days"
+    """(3, 1) -> '3 and 1 days'; (1,) -> '1 day'. After a list English says "days"; a language whose
+    plural agrees with the nearest number takes the form of the last one."""
+    if len(values) == 1:
+        return ngettext("{n} day", "{n} days", values[0]).format(n=values[0])
+    first = ", ".join(str(n) for n in values[:-1])
+    return ngettext("{first} and {n} days", "{first} and {n} days", values[-1]).format(first=first, n=values[-1])
 
 
 # One sentence per money mode (PRODUCT §7), in /help and on a contract's first card.
 MODE_SENTENCE = {
-    PaymentMode.LEDGER: "Ledger mode: the bot holds no money; what you fund and release is only recorded here, "
-    "the client pays the freelancer directly, and the freelancer confirms each payment received.",
-    PaymentMode.TELEGRAM: "Telegram Payments: the client pays each milestone's invoice in Telegram; the bot's "
-    "operator holds the money in escrow and pays it out on release (or back on refund).",
+    PaymentMode.LEDGER: N_(
+        "Ledger mode: the bot holds no money; what you fund and release is only recorded here, "
+        "the client pays the freelancer directly, and the freelancer confirms each payment received."
+    ),
+    PaymentMode.TELEGRAM: N_(
+        "Telegram Payments: the client pays each milestone's invoice in Telegram; the bot's "
+        "operator holds the money in escrow and pays it out on release (or back on refund)."
+    ),
 }
 
 
@@ -90,42 +99,61 @@ def help_text(review_days: int, policy: ReminderSettings, payments: PaymentMode 
     """/help: roles, the order rule, refunds and the reminder schedule as the policy has it."""
     review = [n for n in policy.review_days_before if n < review_days]  # as domain.reminders.plan sends them
     lines = [
-        f"• Due soon: {_days(policy.due_soon_days)} before the due date (both of you)",
-        "• Due today: on the due date (freelancer)",
-        f"• Overdue: {_days(policy.overdue_days)} after the due date, while the work is not submitted (both)",
+        _("• Due soon: {days} before the due date (both of you)").format(days=_days(policy.due_soon_days)),
+        _("• Due today: on the due date (freelancer)"),
+        _("• Overdue: {days} after the due date, while the work is not submitted (both)").format(
+            days=_days(policy.overdue_days)
+        ),
     ]
     if review:
-        lines.append(f"• Review waiting: {_days(review)} before the automatic release (client)")
+        lines.append(_("• Review waiting: {days} before the automatic release (client)").format(days=_days(review)))
     lines.append(
-        f"• Next milestone: {_days(policy.next_waiting_days)} after a release, while the next one "
-        "waits to be funded (client)"
+        _("• Next milestone: {days} after a release, while the next one waits to be funded (client)").format(
+            days=_days(policy.next_waiting_days)
+        )
     )
-    return HELP.format(
-        review_days=review_days,
+    return _(HELP).format(
+        review_period=ngettext("{n} day", "{n} days", review_days).format(n=review_days),
         hour=policy.reminder_hour,
         reminders="\n".join(lines),
-        money_mode=e(MODE_SENTENCE[payments]),
+        money_mode=esc(_(MODE_SENTENCE[payments])),
     )
 
 
-WELCOME = (
+WELCOME = N_(
     "👋 Hi {name}! I keep a fixed-price contract between a client and a freelancer on track.\n"
     "Add milestones, fund them one by one in order, submit work, approve and release.\n"
     "I remind you before due dates and keep the escrow ledger straight."
 )
 
 
+def welcome_text(name: str) -> str:
+    """/start's greeting, in the language spoken now; `name` is the person's first name (escaped here)."""
+    return _(WELCOME).format(name=e(name))
+
+
 def e(text: object) -> str:
-    """Escape user text for Telegram HTML (quotes too, so it is safe inside attributes)."""
+    """Escape a person's own text (a title, a name, a note) for Telegram HTML, quotes too; in a
+    right-to-left language it is isolated, so it keeps its own direction inside the sentence. Not for
+    an HTML attribute (the isolates would be part of it): use `esc` there."""
+    return isolate(escape(str(text), quote=True))
+
+
+def esc(text: object) -> str:
+    """Escape for Telegram HTML without isolating: our own words, and text inside an attribute."""
     return escape(str(text), quote=True)
 
 
 def money(amount: int, currency: str) -> str:
-    return e(format_money(amount, currency))
+    """An amount in the reader's locale ($1,250.50 in English)."""
+    return esc(format_money(amount, currency, babel_locale()))
 
 
 def fmt_date(d: date) -> str:
-    return d.strftime("%a %d %b %Y")
+    """'Fri 11 Dec 2026' in English; in another language its own medium date with the weekday."""
+    if spoken() == DEFAULT:
+        return d.strftime("%a %d %b %Y")
+    return format_skeleton("yMMMEd", d, locale=babel_locale())
 
 
 def zone_label(tz: tzinfo, local: datetime | None = None) -> str:
@@ -152,7 +180,11 @@ def fmt_time(at: datetime, tz: tzinfo) -> str:
     offset = local.utcoffset()
     if offset is not None and local.replace(fold=1 - local.fold).utcoffset() != offset:
         label += f", {offset_name(offset)}"
-    return f"{fmt_date(local.date())}, {local:%H:%M} ({label})"
+    if spoken() == DEFAULT:
+        return f"{fmt_date(local.date())}, {local:%H:%M} ({label})"
+    loc = babel_locale()
+    pattern = locale_of(spoken()).datetime_formats["medium"].replace("'", "")  # '{1}, {0}': date, time
+    return f"{pattern.format(format_skeleton('Hm', local, locale=loc), fmt_date(local.date()))} ({label})"
 
 
 def short(text: str, limit: int = 24) -> str:
@@ -160,25 +192,33 @@ def short(text: str, limit: int = 24) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def milestone_line(contract: Contract, ms: Milestone, number: int | str) -> str:
-    line = (
-        f"{number}. <b>{e(ms.title)}</b> — {money(ms.amount, contract.currency)} · due {fmt_date(ms.due_date)}\n"
-        f"    {STATUS_LABEL[ms.status]}"
-    )
+def status_text(ms: Milestone) -> str:
+    """The milestone's status with its revisions and a pending refund request: '🟢 active (funded) · revisions: 2'."""
+    status = _(STATUS_LABEL[ms.status])
     if ms.revision_count:
-        line += f" · revisions: {ms.revision_count}"
+        status += " · " + _("revisions: {count}").format(count=ms.revision_count)
     if ms.refund_requested_at is not None:
-        line += " · refund requested"
+        status += " · " + _("refund requested")
+    return status
+
+
+def milestone_line(contract: Contract, ms: Milestone, number: int | str) -> str:
+    line = _("{number}. <b>{title}</b> — {amount} · due {due}").format(
+        number=number, title=e(ms.title), amount=money(ms.amount, contract.currency), due=fmt_date(ms.due_date)
+    )
+    line += f"\n    {status_text(ms)}"
     if ms.status is MilestoneStatus.RELEASED and contract.payments is PaymentMode.LEDGER:
         if ms.payment_confirmed_at is not None:
-            line += " · 💵 payment received"
+            line += " · " + _("💵 payment received")
         elif ms.payment_flagged_at is not None:
-            line += " · ⚠️ payment NOT received (flagged by the freelancer)"
+            line += " · " + _("⚠️ payment NOT received (flagged by the freelancer)")
         else:
-            line += " · payment not confirmed yet"
+            line += " · " + _("payment not confirmed yet")
     if ms.bonus and contract.payments is PaymentMode.TELEGRAM:
         bonus = money(ms.bonus, contract.currency)
-        line += f" · 🎁 bonus {bonus} invoiced, not paid yet" if ms.bonus_invoiced else f" · 🎁 bonus {bonus} paid"
+        line += " · " + (
+            _("🎁 bonus {bonus} invoiced, not paid yet") if ms.bonus_invoiced else _("🎁 bonus {bonus} paid")
+        ).format(bonus=bonus)
     return line
 
 
@@ -203,17 +243,30 @@ def card_pages(contract: Contract) -> int:
     return max(1, -(-len(card_milestones(contract)) // CARD_PAGE_SIZE))
 
 
+CONTRACT_STATUS = {
+    ContractStatus.PENDING: N_("pending"),
+    ContractStatus.ACTIVE: N_("active"),
+    ContractStatus.ENDED: N_("ended"),
+    ContractStatus.DECLINED: N_("declined"),
+}
+_YOU_ARE = {Role.CLIENT: N_("you are the client"), Role.FREELANCER: N_("you are the freelancer")}
+_THE_ROLE = {Role.CLIENT: N_("the client"), Role.FREELANCER: N_("the freelancer")}
+
+
 def card_text(contract: Contract, viewer: Role | None, names: dict[int, str], page: int = 0, tz: tzinfo = UTC) -> str:
     """The card as `viewer` sees it (None: a group), its times in `tz` (the viewer's zone; a group's is UTC)."""
     t = contract.totals()
     cur = contract.currency
-    you = f"you are the {viewer.value}" if viewer else "group view"
-    client = names.get(contract.client_id or 0, "—")
-    freelancer = names.get(contract.freelancer_id or 0, "—")
+    you = _(_YOU_ARE[viewer]) if viewer else _("group view")
+    client = contract.client_id is not None and contract.client_id in names
+    freelancer = contract.freelancer_id is not None and contract.freelancer_id in names
     head = [
-        f"📄 <b>{e(contract.title)}</b> ({e(cur)}) — {you}",
-        f"Client: {e(client)} · Freelancer: {e(freelancer)}",
-        f"Status: {contract.status.value}",
+        f"📄 <b>{e(contract.title)}</b> ({esc(cur)}) — {you}",
+        _("Client: {client} · Freelancer: {freelancer}").format(
+            client=e(names[contract.client_id or 0]) if client else "—",
+            freelancer=e(names[contract.freelancer_id or 0]) if freelancer else "—",
+        ),
+        _("Status: {status}").format(status=_(CONTRACT_STATUS[contract.status])),
     ]
     move = turn_line(contract, viewer, names)
     head += [move, ""] if move else [""]
@@ -222,27 +275,35 @@ def card_text(contract: Contract, viewer: Role | None, names: dict[int, str], pa
     page = min(max(page, 0), pages - 1)
     body = [milestone_line(contract, ms, num) for num, ms in rows[page * CARD_PAGE_SIZE : (page + 1) * CARD_PAGE_SIZE]]
     if not rows:
-        body = ["No milestones yet. Add the first one with <b>Add milestone</b>."]
+        body = [_("No milestones yet. Add the first one with <b>Add milestone</b>.")]
     if pages > 1:
-        body.append(f"(page {page + 1} of {pages})")
+        body.append(_("(page {page} of {pages})").format(page=page + 1, pages=pages))
     ledger = contract.payments is PaymentMode.LEDGER
     released = money(t.released, cur)
     if ledger and t.released:  # confirmed by the freelancer, or only recorded
-        released += f" (received {money(t.confirmed, cur)}, unconfirmed {money(t.released - t.confirmed, cur)})"
+        released = _("{released} (received {received}, unconfirmed {unconfirmed})").format(
+            released=released, received=money(t.confirmed, cur), unconfirmed=money(t.released - t.confirmed, cur)
+        )
+    funded = (
+        _("💰 Recorded, not held by the bot: Funded {funded} · In escrow {in_escrow}")
+        if ledger
+        else _("💰 Funded {funded} · In escrow {in_escrow}")
+    )
     foot = [
         "",
-        ("💰 Recorded, not held by the bot: " if ledger else "💰 ")
-        + f"Funded {money(t.funded, cur)} · In escrow {money(t.in_escrow, cur)}",
-        f"Released {released} · Refunded {money(t.refunded, cur)} · Remaining {money(t.remaining, cur)}",
+        funded.format(funded=money(t.funded, cur), in_escrow=money(t.in_escrow, cur)),
+        _("Released {released} · Refunded {refunded} · Remaining {remaining}").format(
+            released=released, refunded=money(t.refunded, cur), remaining=money(t.remaining, cur)
+        ),
     ]
     if not t.funded:  # the first card says how money works here
-        foot.append(f"ℹ️ {e(MODE_SENTENCE[contract.payments])}")
-    funded = contract.funded_milestone()
-    release = auto_release_line(contract, funded, tz) if funded else ""
+        foot.append(f"ℹ️ {esc(_(MODE_SENTENCE[contract.payments]))}")
+    held = contract.funded_milestone()
+    release = auto_release_line(contract, held, tz) if held else ""
     if release:
         foot.append(release)
     if contract.awaiting_close_decision() and viewer is Role.CLIENT:
-        foot.append("All milestones are released. Keep the contract open for more work, or end it?")
+        foot.append(_("All milestones are released. Keep the contract open for more work, or end it?"))
     return fit("\n".join(head + body + foot))
 
 
@@ -251,9 +312,8 @@ def auto_release_line(contract: Contract, ms: Milestone, tz: tzinfo) -> str:
     due = contract.auto_release_at(ms)
     if due is None:
         return ""
-    return (
-        f"⏳ «{e(ms.title)}» is released automatically on {fmt_time(due, tz)} "
-        f"unless the client approves or requests changes."
+    return _("⏳ «{title}» is released automatically on {at} unless the client approves or requests changes.").format(
+        title=e(ms.title), at=fmt_time(due, tz)
     )
 
 
@@ -263,20 +323,24 @@ def turn_line(contract: Contract, viewer: Role | None, names: dict[int, str]) ->
     if move.role is None:
         return ""
     if not move.actions:
-        return f"⏳ Waiting for the {move.role.value} to join: forward them the invite link."
-    what = ACTIONS[move.actions[0]].turn.format(m=f"«{e(move.milestone.title)}»" if move.milestone else "")
+        if move.role is Role.CLIENT:
+            return _("⏳ Waiting for the client to join: forward them the invite link.")
+        return _("⏳ Waiting for the freelancer to join: forward them the invite link.")
+    what = said(ACTIONS[move.actions[0]].turn).format(m=f"«{e(move.milestone.title)}»" if move.milestone else "")
     if not what:
         return ""
     if move.yours:
-        return f"👉 Your move: {what}."
-    who = names.get(contract.party_id(move.role) or 0) or f"the {move.role.value}"
-    return f"⏳ Waiting for {e(who)} to {what}."
+        return _("👉 Your move: {what}.").format(what=what)
+    name = names.get(contract.party_id(move.role) or 0)
+    who = e(name) if name else esc(_(_THE_ROLE[move.role]))
+    return _("⏳ Waiting for {who} to {what}.").format(who=who, what=what)
 
 
 def confirmation(
     template: str, contract: Contract, ms: Milestone | None, other: str, role: Role | None = None, **amounts: int
 ) -> str:
-    """The question a confirmed action asks first, e.g. "Release $500.00 to Bob for «Design»?". With the
+    """The question a confirmed action asks first, e.g. "Release $500.00 to Bob for «Design»?": `template`
+    is the action table's (its msgid: translated here, so a caller passes `view.confirm` as it is). With the
     asker's `role`, a settlement offer waiting for them names its split ({paid}, {rest}); `amounts` (minor
     units) name a flow's own figures, e.g. paid=, rest=, bonus=."""
     figures = dict(amounts)
@@ -284,7 +348,7 @@ def confirmation(
         offer = ms.offer_of(role.other)
         if offer is not None:
             figures.update(paid=offer, rest=ms.amount - offer)
-    return template.format(
+    return said(template).format(
         title=e(contract.title),
         m=f"«{e(ms.title)}»" if ms else "",
         amt=money(ms.amount, contract.currency) if ms else "",
@@ -301,7 +365,9 @@ MAX_CAPTION = 1024
 def file_label(f: SubmittedFile, n: int) -> str:
     """A file as people know it: a document by its name, a photo as 'Photo n' (n: its place among the
     photos of its submission). Plain text (a button label)."""
-    return f.name or f"{'Photo' if f.kind == 'photo' else 'File'} {n}"
+    if f.name:
+        return f.name
+    return (_("Photo {n}") if f.kind == "photo" else _("File {n}")).format(n=n)
 
 
 def file_icon(f: SubmittedFile) -> str:
@@ -321,8 +387,8 @@ def numbered_files(files: list[SubmittedFile] | tuple[SubmittedFile, ...]) -> li
 
 def files_line(files: tuple[SubmittedFile, ...]) -> str:
     """'📎 2 files: design.pdf, Photo 2' for the news of a submission."""
-    names = ", ".join(e(short(label, 40)) for _, label in numbered_files(files))
-    return f"📎 {len(files)} file{'' if len(files) == 1 else 's'}: {names}"
+    names = ", ".join(e(short(label, 40)) for _f, label in numbered_files(files))
+    return ngettext("📎 {n} file: {names}", "📎 {n} files: {names}", len(files)).format(n=len(files), names=names)
 
 
 def _clip(text: str, limit: int) -> str:
@@ -340,7 +406,10 @@ def _clip(text: str, limit: int) -> str:
 def file_caption(contract: Contract, ms: Milestone, f: SubmittedFile, label: str, position: str = "") -> str:
     """The caption a submitted file is sent with: what it is for, then the freelancer's own caption
     (shortened only if the two together would pass Telegram's 1,024 characters)."""
-    head = f"{file_icon(f)} {position + ' · ' if position else ''}<b>{e(label)}</b> for «{e(ms.title)}» in «{e(contract.title)}»"
+    what = _("<b>{file}</b> for «{milestone}» in «{contract}»").format(
+        file=e(label), milestone=e(ms.title), contract=e(contract.title)
+    )
+    head = f"{file_icon(f)} {position} · {what}" if position else f"{file_icon(f)} {what}"
     if not f.caption:
         return head
     room = MAX_CAPTION - plain_length(head) - 1
@@ -349,7 +418,7 @@ def file_caption(contract: Contract, ms: Milestone, f: SubmittedFile, label: str
 
 def card_page_of(contract: Contract, ms: Milestone) -> int:
     """The card's page that lists `ms` (0 if the card doesn't list it)."""
-    for i, (_, listed) in enumerate(card_milestones(contract)):
+    for i, (_num, listed) in enumerate(card_milestones(contract)):
         if listed.id == ms.id:
             return i // CARD_PAGE_SIZE
     return 0
@@ -375,15 +444,15 @@ def details_page(
     """One milestone's details: amount, due date, status and revisions, the description, then who did what
     when with every note and reason whole and the files each submission carried. Long details are paged
     (between lines, never inside one), each page within Telegram's limit."""
-    status = STATUS_LABEL[ms.status] + (f" · revisions: {ms.revision_count}" if ms.revision_count else "")
-    if ms.refund_requested_at is not None:
-        status += " · refund requested"
+    amount = _("Amount: {amount} · Due: {due}").format(
+        amount=money(ms.amount, contract.currency), due=fmt_date(ms.due_date)
+    )
     lines: list[tuple[str, int | None, str]] = [  # (line, a file's id, its button label)
-        (f"Amount: {money(ms.amount, contract.currency)} · Due: {fmt_date(ms.due_date)}", None, ""),
-        (f"Status: {status}", None, ""),
-        (f"Description: {e(ms.description) if ms.description else '—'}", None, ""),
+        (amount, None, ""),
+        (_("Status: {status}").format(status=status_text(ms)), None, ""),
+        (_("Description: {text}").format(text=e(ms.description) if ms.description else "—"), None, ""),
         ("", None, ""),
-        ("<b>Who did what</b>", None, ""),
+        (_("<b>Who did what</b>"), None, ""),
     ]
     by_submission: dict[int, list[tuple[SubmittedFile, str]]] = {}
     for f, label in numbered_files(files):
@@ -414,18 +483,19 @@ def details_page(
         shown_files += is_file
     pages = len(chunks)
     page = min(max(page, 0), pages - 1)
-    head = f"ℹ️ <b>{e(ms.title)}</b> in «{e(contract.title)}»" + (f" (page {page + 1} of {pages})" if pages > 1 else "")
-    body = [line for line, _, _ in chunks[page]]
-    buttons = [(file_id, label) for _, file_id, label in chunks[page] if file_id is not None]
+    head = _("ℹ️ <b>{milestone}</b> in «{contract}»").format(milestone=e(ms.title), contract=e(contract.title))
+    if pages > 1:
+        head += " " + _("(page {page} of {pages})").format(page=page + 1, pages=pages)
+    body = [line for line, _id, _label in chunks[page]]
+    buttons = [(file_id, label) for _line, file_id, label in chunks[page] if file_id is not None]
     return DetailsPage(fit("\n".join([head, *body]).rstrip()), page, pages, buttons)
 
 
 def history_line(h: HistoryEntry, names: dict[int, str], tz: tzinfo, note_limit: int | None = None) -> str:
     """One entry: when (in the viewer's zone), who, what, on which milestone, and its note (cut to
     `note_limit` characters, if given)."""
-    who = "Bot" if h.actor_id is None else names.get(h.actor_id, str(h.actor_id))
-    what = EVENTS[h.action][0] if h.action in EVENTS else h.action.replace("_", " ")
-    line = f"{fmt_time(h.at, tz)} — {e(who)} {e(what)}"
+    who = esc(_("Bot")) if h.actor_id is None else e(names.get(h.actor_id, str(h.actor_id)))
+    line = f"{fmt_time(h.at, tz)} — {who} {esc(event_label(h.action))}"
     if h.milestone_title:
         line += f" «{e(h.milestone_title)}»"
     if h.note:
@@ -452,7 +522,12 @@ def history_text(
         size += length
     pages = len(chunks)
     page = min(max(page, 0), pages - 1)
-    head = [f"🕓 <b>History of {e(contract.title)}</b> (page {page + 1} of {pages})", ""]
+    head = [
+        _("🕓 <b>History of {title}</b> (page {page} of {pages})").format(
+            title=e(contract.title), page=page + 1, pages=pages
+        ),
+        "",
+    ]
     return fit("\n".join(head + chunks[page])), pages
 
 
@@ -477,7 +552,12 @@ def fit(text: str) -> str:
     return "\n".join(lines) + "\n…"
 
 
-_CHANGED_FIELD = {"title": "Title", "amount": "Amount", "due_date": "Due date", "description": "Description"}
+_CHANGED_FIELD = {
+    "title": N_("Title"),
+    "amount": N_("Amount"),
+    "due_date": N_("Due date"),
+    "description": N_("Description"),
+}
 OLD_DESCRIPTION_SHOWN = 300  # the new description is shown whole; the old one only to recognise it
 
 
@@ -499,7 +579,8 @@ def change_lines(changes: tuple[FieldChange, ...], currency: str) -> list[str]:
     lines = []
     for c in changes:
         old, new = shown(c.field, c.old, OLD_DESCRIPTION_SHOWN), shown(c.field, c.new)
-        lines.append(f"{_CHANGED_FIELD.get(c.field, c.field)}: {old} → {new}")
+        field = _(_CHANGED_FIELD[c.field]) if c.field in _CHANGED_FIELD else c.field
+        lines.append(f"{field}: {old} → {new}")
     return lines
 
 
@@ -515,11 +596,11 @@ def notification(
     """The sentence the other party (and a linked group) gets after a change; an edit says old → new.
     Written per recipient: its times are in `tz`, the recipient's zone (a group's: UTC)."""
     c = f"«{e(contract.title)}»"
-    news = EVENTS[event][1] if event in EVENTS else ""
-    if contract.payments is PaymentMode.TELEGRAM:
-        news = TELEGRAM_NEWS.get(event, news)
+    news = event_news(event, telegram=contract.payments is PaymentMode.TELEGRAM)
     if not news:
-        return fit(f"{e(actor)}: {e(event.replace('_', ' '))} in {c}.")
+        # An event without news of its own: named by its code in English (as always), by its history label otherwise.
+        what = event.replace("_", " ") if spoken() == DEFAULT else event_label(event)
+        return fit(_("{who}: {what} in {c}.").format(who=e(actor), what=esc(what), c=c))
     text = news.format(
         who=e(actor),
         c=c,
@@ -528,12 +609,12 @@ def notification(
         due=fmt_date(ms.due_date) if ms else "",
     )
     if ms is not None and event == "changes_requested" and ms.change_reason:
-        text += f"\nReason: {e(ms.change_reason)}"
+        text += "\n" + _("Reason: {reason}").format(reason=e(ms.change_reason))
     if ms is not None and event == "submitted" and ms.submission_note:
-        text += f"\nNote: {e(ms.submission_note)}"
+        text += "\n" + _("Note: {note}").format(note=e(ms.submission_note))
     # The card lists no descriptions: the other party reads the work to do here.
     if ms is not None and event in ("milestone_added", "milestone_proposed", "activated") and ms.description:
-        text += f"\nDescription: {e(ms.description)}"
+        text += "\n" + _("Description: {text}").format(text=e(ms.description))
     if changes:
         text += "\n" + "\n".join(change_lines(changes, contract.currency))
     if ms is not None and event == "submitted":  # until when the client can review
@@ -546,23 +627,26 @@ def notification(
 
 # PRODUCT §8: what the news of a disagreement adds (the history note carries the amounts and the reason).
 _NOTE_LABEL = {
-    "released_less": "Released",
-    "released_with_bonus": "Recorded",
-    "dispute_opened": "Reason",
-    "dispute_offer": "Offer",
-    "dispute_countered": "Counter-offer",
-    "dispute_settled": "Settled",
-    "dispute_decided": "Decision",
+    "released_less": N_("Released"),
+    "released_with_bonus": N_("Recorded"),
+    "dispute_opened": N_("Reason"),
+    "dispute_offer": N_("Offer"),
+    "dispute_countered": N_("Counter-offer"),
+    "dispute_settled": N_("Settled"),
+    "dispute_decided": N_("Decision"),
 }
 
 
 def disagreement_lines(event: str, ms: Milestone, note: str) -> str:
     if event in _NOTE_LABEL and note:
-        return f"\n{_NOTE_LABEL[event]}: {e(note)}"
+        return f"\n{_(_NOTE_LABEL[event])}: {e(note)}"
     if event == "due_date_proposed" and ms.due_change_to is not None:
-        return f"\nProposed due date: {fmt_date(ms.due_change_to)} (now {fmt_date(ms.due_date)}). Accept it or keep the old date."
+        return "\n" + _("Proposed due date: {new} (now {due}). Accept it or keep the old date.").format(
+            new=fmt_date(ms.due_change_to), due=fmt_date(ms.due_date)
+        )
     return ""
 
 
 # What a chat's card of a contract becomes when a newer card of it is delivered (one live card per chat).
-CARD_REPLACED = "⬇️ This card was replaced by the one below."
+# A message id: whoever edits the old card translates it in that chat's language (`_(CARD_REPLACED)`).
+CARD_REPLACED = N_("⬇️ This card was replaced by the one below.")

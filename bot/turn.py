@@ -57,6 +57,9 @@ _SENDS = {"sendMessage", "sendDocument", "sendPhoto", "sendInvoice", "refundStar
 _EDITS = {"editMessageText", "editMessageReplyMarkup"}
 
 
+TOO_OLD = "too old"  # i18n: ok (an update's outcome in the inbox and the counts)
+
+
 def person_of(update: object) -> int | None:
     """Whose updates these are: one person's are handled in order (their conversation is keyed by them)."""
     if isinstance(update, Update):
@@ -306,7 +309,7 @@ class TurnRunner:
         # bot/sender.py's Sender: a turn leases its messages to it as it writes them, and hands them over
         # once it commits (no claim needed). None: they wait for a claim.
         self.sender = sender
-        self.counts = {"handled": 0, "failed": 0, "too old": 0, "again": 0, "left": 0}
+        self.counts = {"handled": 0, "failed": 0, TOO_OLD: 0, "again": 0, "left": 0}
         self._answers: set[asyncio.Task[None]] = set()
         self.stopping = False  # set by a stop: updates not begun stay in the inbox for the next process
         self.requeued: set[int] = set()  # put back by a recovery: already counted by the per-person guard
@@ -350,8 +353,8 @@ class TurnRunner:
                     age.total_seconds() // 60,
                     self.max_age.total_seconds() // 60,
                 )
-                await durable.mark_handled(session, current.update_id, "too old", now)
-                self.counts["too old"] += 1
+                await durable.mark_handled(session, current.update_id, TOO_OLD, now)
+                self.counts[TOO_OLD] += 1
                 return current is update
             turn = Turn(current, session, person, current.effective_chat.id if current.effective_chat else person)
             if person is not None:

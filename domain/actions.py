@@ -7,8 +7,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, NamedTuple
 
-from .errors import AlreadyDone, AnotherMilestoneFunded, DomainError, InvalidState, InviteInvalid, OutOfOrder
-from .states import FUNDED_STATES, ContractStatus, MilestoneStatus, PaymentMode, Role
+from .errors import (
+    N_,
+    AlreadyDone,
+    AnotherMilestoneFunded,
+    DomainError,
+    InvalidState,
+    InviteInvalid,
+    OutOfOrder,
+    Term,
+)
+from .states import FUNDED_STATES, ContractStatus, MilestoneStatus, PaymentMode, Role, role_word
 
 if TYPE_CHECKING:
     from .model import Contract, Milestone
@@ -74,7 +83,8 @@ class Rule:
     method: str  # the Contract method that performs it (its guard is `require`)
     states: frozenset[MilestoneStatus] | None = None  # milestone actions: the states it starts from
     already: frozenset[MilestoneStatus] = frozenset()  # states that mean "it already happened" (R13)
-    done_word: str = ""  # "«X» is already released, so it can't be {done_word} now."
+    # Why the action can't happen from another state, a Term: "«X» was refunded, {cannot}." (R4).
+    cannot: str = ""
     guard: Guard | None = None
     contract_states: frozenset[ContractStatus] = _ACTIVE
     role_guard: RoleGuard | None = None
@@ -89,44 +99,48 @@ class Rule:
 def _activation_order(c: Contract, ms: Milestone | None) -> DomainError | None:
     funded = c.funded_milestone()
     if funded is not None:  # R2
-        return AnotherMilestoneFunded(f"Release «{funded.title}» before activating the next milestone.")
+        return AnotherMilestoneFunded(N_("Release «{title}» before activating the next milestone."), title=funded.title)
     nxt = c.next_to_activate()
     if nxt is not ms and nxt is not None:  # R1
-        return OutOfOrder(f"Milestones are activated in the order they were created: activate «{nxt.title}» first.")
+        return OutOfOrder(
+            N_("Milestones are activated in the order they were created: activate «{title}» first."), title=nxt.title
+        )
     return None
 
 
 def _no_refund_request(c: Contract, ms: Milestone | None) -> DomainError | None:
     assert ms is not None
     if ms.refund_requested_at is not None:
-        return InvalidState(f"The client asked for a refund of «{ms.title}»: accept or decline it.")
+        return InvalidState(N_("The client asked for a refund of «{title}»: accept or decline it."), title=ms.title)
     return None
 
 
 def _refund_not_requested_yet(c: Contract, ms: Milestone | None) -> DomainError | None:
     assert ms is not None
     if ms.refund_requested_at is not None:
-        return AlreadyDone(f"A refund of «{ms.title}» is already requested.")
+        return AlreadyDone(N_("A refund of «{title}» is already requested."), title=ms.title)
     return None
 
 
 def _refund_requested(c: Contract, ms: Milestone | None) -> DomainError | None:
     assert ms is not None
     if ms.refund_requested_at is None:
-        return InvalidState(f"The client has not requested a refund of «{ms.title}».")
+        return InvalidState(N_("The client has not requested a refund of «{title}»."), title=ms.title)
     return None
 
 
 def _nothing_funded(c: Contract, ms: Milestone | None) -> DomainError | None:
     funded = c.funded_milestone()
     if funded is not None:
-        return InvalidState(f"«{funded.title}» is funded: release or refund it before ending the contract.")
+        return InvalidState(
+            N_("«{title}» is funded: release or refund it before ending the contract."), title=funded.title
+        )
     return None
 
 
 def _close_decision_waiting(c: Contract, ms: Milestone | None) -> DomainError | None:
     if not c.awaiting_close_decision():
-        return AlreadyDone("There is nothing to decide: the contract stays open.")
+        return AlreadyDone(N_("There is nothing to decide: the contract stays open."))
     return None
 
 
@@ -134,9 +148,11 @@ def _payment_unconfirmed(c: Contract, ms: Milestone | None) -> DomainError | Non
     """Ledger mode: the client pays the freelancer directly, so only the freelancer can say it arrived."""
     assert ms is not None
     if c.payments is not PaymentMode.LEDGER:
-        return InvalidState(f"The payment for «{ms.title}» is handled by the escrow agent, not between you.")
+        return InvalidState(
+            N_("The payment for «{title}» is handled by the escrow agent, not between you."), title=ms.title
+        )
     if ms.payment_confirmed_at is not None:
-        return AlreadyDone(f"You already confirmed the payment for «{ms.title}».")
+        return AlreadyDone(N_("You already confirmed the payment for «{title}»."), title=ms.title)
     return None
 
 
@@ -146,36 +162,42 @@ def _payment_not_flagged(c: Contract, ms: Milestone | None) -> DomainError | Non
         return refused
     assert ms is not None
     if ms.payment_flagged_at is not None:
-        return AlreadyDone(f"The payment for «{ms.title}» is already flagged as not received.")
+        return AlreadyDone(N_("The payment for «{title}» is already flagged as not received."), title=ms.title)
     return None
 
 
 def _no_dispute(c: Contract, ms: Milestone | None) -> DomainError | None:
     assert ms is not None
     if ms.in_dispute:
-        return AlreadyDone(f"«{ms.title}» is already in dispute.")
+        return AlreadyDone(N_("«{title}» is already in dispute."), title=ms.title)
     return None
 
 
 def _can_pay_less(c: Contract, ms: Milestone | None) -> DomainError | None:
     assert ms is not None
     if ms.amount < 2:  # nothing lies between none and all of it
-        return InvalidState(f"«{ms.title}» is too small to release less of it.")
+        return InvalidState(N_("«{title}» is too small to release less of it."), title=ms.title)
     return None
 
 
 def _no_due_change_waiting(c: Contract, ms: Milestone | None) -> DomainError | None:
     assert ms is not None
     if ms.due_change_to is not None:
-        return InvalidState(f"A new due date for «{ms.title}» is already proposed: it waits for an answer.")
+        return InvalidState(
+            N_("A new due date for «{title}» is already proposed: it waits for an answer."), title=ms.title
+        )
     return None
 
 
 def _due_change_for_you(c: Contract, ms: Milestone, role: Role) -> DomainError | None:
     if ms.due_change_to is None:
-        return InvalidState(f"No new due date is proposed for «{ms.title}».")
+        return InvalidState(N_("No new due date is proposed for «{title}»."), title=ms.title)
     if c.role_of(ms.due_change_by) is role:
-        return InvalidState(f"You proposed the new due date of «{ms.title}»: the {role.other.value} answers it.")
+        return InvalidState(
+            N_("You proposed the new due date of «{title}»: the {role} answers it."),
+            title=ms.title,
+            role=role_word(role.other),
+        )
     return None
 
 
@@ -183,30 +205,38 @@ def _dispute_talks(c: Contract, ms: Milestone | None) -> DomainError | None:
     """Offers go back and forth while the dispute is open and not yet with the operators."""
     assert ms is not None
     if not ms.in_dispute:
-        return InvalidState(f"«{ms.title}» is not in dispute.")
+        return InvalidState(N_("«{title}» is not in dispute."), title=ms.title)
     if ms.dispute_escalated_at is not None:
-        return InvalidState(f"The dispute about «{ms.title}» is with the operators now: they decide the split.")
+        return InvalidState(
+            N_("The dispute about «{title}» is with the operators now: they decide the split."), title=ms.title
+        )
     return None
 
 
 def _offer_for_you(c: Contract, ms: Milestone, role: Role) -> DomainError | None:
     if ms.offer_of(role.other) is None:
-        return InvalidState(f"The {role.other.value} has made no offer for «{ms.title}» yet.")
+        return InvalidState(
+            N_("The {role} has made no offer for «{title}» yet."), role=role_word(role.other), title=ms.title
+        )
     return None
 
 
 def _no_offer_for_you(c: Contract, ms: Milestone, role: Role) -> DomainError | None:
     if ms.offer_of(role.other) is not None:
-        return InvalidState(f"The {role.other.value} made an offer for «{ms.title}»: accept it or counter it.")
+        return InvalidState(
+            N_("The {role} made an offer for «{title}»: accept it or counter it."),
+            role=role_word(role.other),
+            title=ms.title,
+        )
     return None
 
 
 def _escalated(c: Contract, ms: Milestone | None) -> DomainError | None:
     assert ms is not None
     if not ms.in_dispute:
-        return InvalidState(f"«{ms.title}» is not in dispute.")
+        return InvalidState(N_("«{title}» is not in dispute."), title=ms.title)
     if ms.dispute_escalated_at is None:
-        return InvalidState(f"The dispute about «{ms.title}» is not with the operators.")
+        return InvalidState(N_("The dispute about «{title}» is not with the operators."), title=ms.title)
     return None
 
 
@@ -224,14 +254,41 @@ RULES: dict[Action, Rule] = {
             "activate",
             _R({_S.NOT_FUNDED}),
             _R({_S.ACTIVE, _S.SUBMITTED, _S.RELEASED}),
-            "activated",
+            Term("so it can't be activated now"),
             _activation_order,
         ),
-        Rule(Action.SUBMIT, Role.FREELANCER, "submit", _R({_S.ACTIVE}), _R({_S.SUBMITTED, _S.RELEASED}), "submitted"),
-        Rule(Action.APPROVE, Role.CLIENT, "approve", _R({_S.SUBMITTED}), _R({_S.RELEASED}), "approved"),
-        Rule(Action.REQUEST_CHANGES, Role.CLIENT, "request_changes", _R({_S.SUBMITTED}), _R(), "sent back for changes"),
         Rule(
-            Action.REFUND, Role.FREELANCER, "refund", FUNDED_STATES, _R({_S.REFUNDED}), "refunded", _no_refund_request
+            Action.SUBMIT,
+            Role.FREELANCER,
+            "submit",
+            _R({_S.ACTIVE}),
+            _R({_S.SUBMITTED, _S.RELEASED}),
+            Term("so it can't be submitted now"),
+        ),
+        Rule(
+            Action.APPROVE,
+            Role.CLIENT,
+            "approve",
+            _R({_S.SUBMITTED}),
+            _R({_S.RELEASED}),
+            Term("so it can't be approved now"),
+        ),
+        Rule(
+            Action.REQUEST_CHANGES,
+            Role.CLIENT,
+            "request_changes",
+            _R({_S.SUBMITTED}),
+            _R(),
+            Term("so it can't be sent back for changes now"),
+        ),
+        Rule(
+            Action.REFUND,
+            Role.FREELANCER,
+            "refund",
+            FUNDED_STATES,
+            _R({_S.REFUNDED}),
+            Term("so it can't be refunded now"),
+            _no_refund_request,
         ),
         Rule(
             Action.REQUEST_REFUND,
@@ -239,7 +296,7 @@ RULES: dict[Action, Rule] = {
             "request_refund",
             FUNDED_STATES,
             _R({_S.REFUNDED}),
-            "refunded",
+            Term("so it can't be refunded now"),
             _refund_not_requested_yet,
         ),
         Rule(
@@ -248,7 +305,7 @@ RULES: dict[Action, Rule] = {
             "accept_refund",
             FUNDED_STATES,
             _R({_S.REFUNDED}),
-            "refunded",
+            Term("so it can't be refunded now"),
             _refund_requested,
         ),
         Rule(
@@ -257,30 +314,49 @@ RULES: dict[Action, Rule] = {
             "decline_refund",
             FUNDED_STATES,
             _R({_S.REFUNDED}),
-            "refunded",
+            Term("so it can't be refunded now"),
             _refund_requested,
         ),
         Rule(
-            Action.ACCEPT_PROPOSAL, Role.CLIENT, "accept_proposal", _R({_S.PROPOSED}), _R({_S.NOT_FUNDED}), "accepted"
+            Action.ACCEPT_PROPOSAL,
+            Role.CLIENT,
+            "accept_proposal",
+            _R({_S.PROPOSED}),
+            _R({_S.NOT_FUNDED}),
+            Term("so it can't be accepted now"),
         ),
-        Rule(Action.REJECT_PROPOSAL, Role.CLIENT, "reject_proposal", _R({_S.PROPOSED}), _R({_S.REJECTED}), "rejected"),
+        Rule(
+            Action.REJECT_PROPOSAL,
+            Role.CLIENT,
+            "reject_proposal",
+            _R({_S.PROPOSED}),
+            _R({_S.REJECTED}),
+            Term("so it can't be rejected now"),
+        ),
         Rule(
             Action.WITHDRAW_PROPOSAL,
             Role.FREELANCER,
             "withdraw_proposal",
             _R({_S.PROPOSED}),
             _R({_S.CANCELLED}),
-            "withdrawn",
+            Term("so it can't be withdrawn now"),
         ),
-        Rule(Action.EDIT, Role.CLIENT, "edit_milestone", _R({_S.NOT_FUNDED}), _R(), "edited"),
-        Rule(Action.DELETE, Role.CLIENT, "delete_milestone", _R({_S.NOT_FUNDED}), _R({_S.CANCELLED}), "deleted"),
+        Rule(Action.EDIT, Role.CLIENT, "edit_milestone", _R({_S.NOT_FUNDED}), _R(), Term("so it can't be edited now")),
+        Rule(
+            Action.DELETE,
+            Role.CLIENT,
+            "delete_milestone",
+            _R({_S.NOT_FUNDED}),
+            _R({_S.CANCELLED}),
+            Term("so it can't be deleted now"),
+        ),
         Rule(
             Action.CONFIRM_PAYMENT,
             Role.FREELANCER,
             "confirm_payment",
             _R({_S.RELEASED}),
             _R(),
-            "confirmed as paid",
+            Term("so it can't be confirmed as paid now"),
             _payment_unconfirmed,
             _ACTIVE_OR_ENDED,
         ),
@@ -290,7 +366,7 @@ RULES: dict[Action, Rule] = {
             "payment_not_received",
             _R({_S.RELEASED}),
             _R(),
-            "flagged as not paid",
+            Term("so it can't be flagged as not paid now"),
             _payment_not_flagged,
             _ACTIVE_OR_ENDED,
         ),
@@ -300,7 +376,7 @@ RULES: dict[Action, Rule] = {
             "pay_less",
             _R({_S.SUBMITTED}),
             _R({_S.RELEASED}),
-            "approved",
+            Term("so it can't be approved now"),
             _can_pay_less,
         ),
         Rule(
@@ -309,7 +385,7 @@ RULES: dict[Action, Rule] = {
             "approve_with_bonus",
             _R({_S.SUBMITTED}),
             _R({_S.RELEASED}),
-            "approved",
+            Term("so it can't be approved now"),
         ),
         Rule(
             Action.PROPOSE_DUE_DATE,
@@ -317,7 +393,7 @@ RULES: dict[Action, Rule] = {
             "propose_due_change",
             _R({_S.ACTIVE}),
             _R(),
-            "given a new due date",
+            Term("so it can't be given a new due date now"),
             _no_due_change_waiting,
         ),
         Rule(
@@ -326,7 +402,7 @@ RULES: dict[Action, Rule] = {
             "accept_due_change",
             _R({_S.ACTIVE}),
             _R(),
-            "given a new due date",
+            Term("so it can't be given a new due date now"),
             role_guard=_due_change_for_you,
         ),
         Rule(
@@ -335,7 +411,7 @@ RULES: dict[Action, Rule] = {
             "decline_due_change",
             _R({_S.ACTIVE}),
             _R(),
-            "given a new due date",
+            Term("so it can't be given a new due date now"),
             role_guard=_due_change_for_you,
         ),
         Rule(
@@ -344,7 +420,7 @@ RULES: dict[Action, Rule] = {
             "open_dispute",
             FUNDED_STATES,
             _R({_S.RELEASED, _S.REFUNDED}),
-            "disputed",
+            Term("so it can't be disputed now"),
             _no_dispute,
             in_dispute=True,
         ),
@@ -354,7 +430,7 @@ RULES: dict[Action, Rule] = {
             "offer_settlement",
             FUNDED_STATES,
             _R({_S.RELEASED, _S.REFUNDED}),
-            "settled",
+            Term("so it can't be settled now"),
             _dispute_talks,
             role_guard=_no_offer_for_you,
             in_dispute=True,
@@ -365,7 +441,7 @@ RULES: dict[Action, Rule] = {
             "counter_offer",
             FUNDED_STATES,
             _R({_S.RELEASED, _S.REFUNDED}),
-            "settled",
+            Term("so it can't be settled now"),
             _dispute_talks,
             role_guard=_offer_for_you,
             in_dispute=True,
@@ -376,7 +452,7 @@ RULES: dict[Action, Rule] = {
             "accept_offer",
             FUNDED_STATES,
             _R({_S.RELEASED, _S.REFUNDED}),
-            "settled",
+            Term("so it can't be settled now"),
             _dispute_talks,
             role_guard=_offer_for_you,
             in_dispute=True,
@@ -387,7 +463,7 @@ RULES: dict[Action, Rule] = {
             "decide_dispute",
             FUNDED_STATES,
             _R({_S.RELEASED, _S.REFUNDED}),
-            "settled",
+            Term("so it can't be settled now"),
             _escalated,
             in_dispute=True,
             operator=True,
@@ -402,16 +478,29 @@ RULES: dict[Action, Rule] = {
 MILESTONE_ACTIONS = tuple(a for a, r in RULES.items() if r.on_milestone and not r.operator)
 CONTRACT_ACTIONS = tuple(a for a, r in RULES.items() if not r.on_milestone)
 
-_STATE_PHRASE = {
-    _S.PROPOSED: "is a proposal the client has not accepted yet",
-    _S.NOT_FUNDED: "is not funded yet",
-    _S.ACTIVE: "is funded and waiting for work",
-    _S.SUBMITTED: "has work waiting for the client's review",
-    _S.RELEASED: "is already released",
-    _S.REFUNDED: "was refunded",
-    _S.REJECTED: "was rejected",
-    _S.CANCELLED: "was deleted",
-    _S.CANCELLED_AT_END: "was cancelled when the contract ended",
+# R13: what the milestone's state says when the action already happened, and (R4) when it can't happen
+# now ({cannot}: the rule's own clause, "so it can't be approved now": a whole clause, not a bare verb).
+_ALREADY = {
+    _S.PROPOSED: N_("«{title}» is a proposal the client has not accepted yet."),
+    _S.NOT_FUNDED: N_("«{title}» is not funded yet."),
+    _S.ACTIVE: N_("«{title}» is funded and waiting for work."),
+    _S.SUBMITTED: N_("«{title}» has work waiting for the client's review."),
+    _S.RELEASED: N_("«{title}» is already released."),
+    _S.REFUNDED: N_("«{title}» was refunded."),
+    _S.REJECTED: N_("«{title}» was rejected."),
+    _S.CANCELLED: N_("«{title}» was deleted."),
+    _S.CANCELLED_AT_END: N_("«{title}» was cancelled when the contract ended."),
+}
+_CANT = {
+    _S.PROPOSED: N_("«{title}» is a proposal the client has not accepted yet, {cannot}."),
+    _S.NOT_FUNDED: N_("«{title}» is not funded yet, {cannot}."),
+    _S.ACTIVE: N_("«{title}» is funded and waiting for work, {cannot}."),
+    _S.SUBMITTED: N_("«{title}» has work waiting for the client's review, {cannot}."),
+    _S.RELEASED: N_("«{title}» is already released, {cannot}."),
+    _S.REFUNDED: N_("«{title}» was refunded, {cannot}."),
+    _S.REJECTED: N_("«{title}» was rejected, {cannot}."),
+    _S.CANCELLED: N_("«{title}» was deleted, {cannot}."),
+    _S.CANCELLED_AT_END: N_("«{title}» was cancelled when the contract ended, {cannot}."),
 }
 
 
@@ -420,15 +509,14 @@ def state_refusal(rule: Rule, ms: Milestone) -> DomainError | None:
     assert rule.states is not None
     if ms.status in rule.states:
         return None
-    phrase = _STATE_PHRASE[ms.status]
     if ms.status in rule.already:
-        return AlreadyDone(f"«{ms.title}» {phrase}.")
-    return InvalidState(f"«{ms.title}» {phrase}, so it can't be {rule.done_word} now.")
+        return AlreadyDone(_ALREADY[ms.status], title=ms.title)
+    return InvalidState(_CANT[ms.status], title=ms.title, cannot=Term(rule.cannot))
 
 
 def contract_state_refusal(rule: Rule, c: Contract) -> DomainError | None:
     if c.status in rule.contract_states:
         return None
     if rule.action is Action.NEW_INVITE:
-        return InviteInvalid("This contract already has both parties.")
+        return InviteInvalid(N_("This contract already has both parties."))
     return c.closed_refusal()

@@ -1,17 +1,39 @@
-"""Domain refusals: each carries the sentence the user sees."""
+"""Domain refusals: each carries the sentence the user sees, as a message id and its parameters.
+
+The domain stays pure: it says the English sentence (the catalog's msgid, marked with `N_` so
+`pybabel extract` finds it) and the values to put in it; the bot translates the sentence into the
+reader's language and fills it in (bot/i18n.py `why`). `reason` is the English sentence filled in,
+for logs and tests."""
 
 from __future__ import annotations
 
+from typing import Any
+
+
+def N_(message: str) -> str:
+    """Marks a message id for the catalog; translated where it is shown (bot/i18n.py)."""
+    return message
+
+
+class Term(str):
+    """A word of ours inside a refusal ("title", "client"): translated with the sentence. A plain str
+    parameter is the user's own text (a title, a name) and is left as it is."""
+
+    __slots__ = ()
+
+
 # One answer whether a contract or milestone is missing or someone else's: ids can't be probed.
-NOT_YOURS = "Only the client and the freelancer of this contract can see or use it."
+NOT_YOURS = N_("Only the client and the freelancer of this contract can see or use it.")
 
 
 class DomainError(Exception):
     """A rule refused the action; `reason` is shown to the user as is."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, reason: str, **params: Any) -> None:
+        self.msgid = reason
+        self.params = params
+        self.reason = reason.format(**params) if params else reason
+        super().__init__(self.reason)
 
 
 class NotFound(DomainError):

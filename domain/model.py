@@ -16,6 +16,7 @@ from .actions import (
     state_refusal,
 )
 from .errors import (
+    N_,
     NOT_YOURS,
     AlreadyDone,
     ContractClosed,
@@ -25,6 +26,7 @@ from .errors import (
     InviteInvalid,
     NotAllowed,
     NotFound,
+    Term,
 )
 from .money import format_money, validate_amount, validate_currency
 from .states import (
@@ -35,6 +37,7 @@ from .states import (
     MilestoneStatus,
     PaymentMode,
     Role,
+    role_word,
 )
 
 __all__ = [
@@ -81,24 +84,34 @@ def without_control(text: str) -> str:
 
 def check_text(value: str, what: str, *, min_len: int, max_len: int) -> str:
     """R12: length limits in characters, no control characters; the text itself is kept exactly as typed."""
+    term = Term(what)  # a word of ours ("title"): callers write Term("title") so the catalog has it
     if not isinstance(value, str):
-        raise InvalidInput(f"The {what} must be text.")
+        raise InvalidInput(N_("The {what} must be text."), what=term)
     if min_len and not value.strip():
-        raise InvalidInput(f"The {what} can't be empty.")
+        raise InvalidInput(N_("The {what} can't be empty."), what=term)
     if len(value) > max_len:
-        raise InvalidInput(f"The {what} must be at most {max_len:,} characters (this one has {len(value):,}).")
+        raise InvalidInput(
+            N_("The {what} must be at most {max:,} characters (this one has {n:,})."),
+            what=term,
+            max=max_len,
+            n=len(value),
+        )
     control = _CONTROL.search(value)
     if control is not None:  # invisible, and PostgreSQL refuses U+0000: one rule on both databases
-        raise InvalidInput(f"The {what} can't contain control characters (it has U+{ord(control.group()):04X}).")
+        raise InvalidInput(
+            N_("The {what} can't contain control characters (it has U+{code:04X})."),
+            what=term,
+            code=ord(control.group()),
+        )
     return value
 
 
 def check_due_date(due: date, today: date) -> date:
     """R11: a calendar date in the actor's zone, not in the past when set."""
     if not isinstance(due, date) or isinstance(due, datetime):
-        raise InvalidInput("The due date must be a calendar date.")
+        raise InvalidInput(N_("The due date must be a calendar date."))
     if due < today:
-        raise InvalidInput("The due date must be today or later.")
+        raise InvalidInput(N_("The due date must be today or later."))
     return due
 
 
@@ -213,14 +226,16 @@ def check_files(files: tuple[SubmittedFile, ...] | list[SubmittedFile]) -> None:
     """What one submission may carry: at most FILES_PER_SUBMISSION documents or photos, each with a
     Telegram file id, a name and a caption within limits."""
     if len(files) > FILES_PER_SUBMISSION:
-        raise InvalidInput(f"A submission takes at most {FILES_PER_SUBMISSION} files (this one has {len(files)}).")
+        raise InvalidInput(
+            N_("A submission takes at most {max} files (this one has {n})."), max=FILES_PER_SUBMISSION, n=len(files)
+        )
     for f in files:
         if f.kind not in FILE_KINDS:
-            raise InvalidInput("Only documents and photos can be attached.")
+            raise InvalidInput(N_("Only documents and photos can be attached."))
         if not f.file_id or len(f.file_id) > FILE_ID_MAX or _CONTROL.search(f.file_id):
-            raise InvalidInput("That file can't be attached.")
-        check_text(f.name, "file name", min_len=0, max_len=FILE_NAME_MAX)
-        check_text(f.caption, "caption", min_len=0, max_len=CAPTION_MAX)
+            raise InvalidInput(N_("That file can't be attached."))
+        check_text(f.name, Term("file name"), min_len=0, max_len=FILE_NAME_MAX)
+        check_text(f.caption, Term("caption"), min_len=0, max_len=CAPTION_MAX)
 
 
 @dataclass
@@ -282,11 +297,11 @@ class Invite:
 
     def check_can_accept(self, user_id: int, now: datetime) -> None:
         if user_id == self.created_by:
-            raise InviteInvalid("You created this invite: forward the link to the other party instead.")
+            raise InviteInvalid(N_("You created this invite: forward the link to the other party instead."))
         if self.used_at is not None:
-            raise InviteInvalid("This invite link was already used.")
+            raise InviteInvalid(N_("This invite link was already used."))
         if now >= self.expires_at:
-            raise InviteInvalid("This invite link has expired: ask for a new one.")
+            raise InviteInvalid(N_("This invite link has expired: ask for a new one."))
 
 
 @dataclass
@@ -323,10 +338,10 @@ class Contract:
         review_days: int = DEFAULT_REVIEW_DAYS,
         payments: PaymentMode = PaymentMode.LEDGER,
     ) -> Contract:
-        check_text(title, "title", min_len=1, max_len=CONTRACT_TITLE_MAX)
+        check_text(title, Term("title"), min_len=1, max_len=CONTRACT_TITLE_MAX)
         validate_currency(currency)
         if review_days < 1:
-            raise InvalidInput("The review period must be at least one day.")
+            raise InvalidInput(N_("The review period must be at least one day."))
         contract = cls(
             id=None,
             title=title,
@@ -344,9 +359,9 @@ class Contract:
 
     def join(self, user_id: int, now: datetime) -> Role:
         if self.status is not ContractStatus.PENDING:
-            raise InviteInvalid("This contract already has both parties.")
+            raise InviteInvalid(N_("This contract already has both parties."))
         if user_id in (self.client_id, self.freelancer_id):
-            raise InviteInvalid("You are already a party to this contract.")
+            raise InviteInvalid(N_("You are already a party to this contract."))
         if self.client_id is None:
             self.client_id, role = user_id, Role.CLIENT
         else:
@@ -357,9 +372,9 @@ class Contract:
 
     def decline_invite(self, user_id: int, now: datetime) -> None:
         if self.status is not ContractStatus.PENDING:
-            raise InviteInvalid("This invite is no longer open.")
+            raise InviteInvalid(N_("This invite is no longer open."))
         if user_id in (self.client_id, self.freelancer_id):
-            raise InviteInvalid("You created this invite: forward the link to the other party instead.")
+            raise InviteInvalid(N_("You created this invite: forward the link to the other party instead."))
         self.status = ContractStatus.DECLINED
         self.ended_at = now
         self._log("invite_declined", user_id, now)
@@ -386,15 +401,15 @@ class Contract:
     def require_role(self, user_id: int, role: Role) -> None:
         self.require_party(user_id)
         if self.role_of(user_id) is not role:
-            raise NotAllowed(f"Only the {role.value} of this contract can do that.")
+            raise NotAllowed(N_("Only the {role} of this contract can do that."), role=role_word(role))
 
     def closed_refusal(self) -> DomainError | None:
         if self.status is ContractStatus.ENDED:
-            return ContractClosed("This contract has ended; it accepts no more actions.")
+            return ContractClosed(N_("This contract has ended; it accepts no more actions."))
         if self.status is ContractStatus.DECLINED:
-            return ContractClosed("This contract was declined; it accepts no actions.")
+            return ContractClosed(N_("This contract was declined; it accepts no actions."))
         if self.status is ContractStatus.PENDING:
-            return ContractClosed("The other party hasn't joined this contract yet: share the invite link first.")
+            return ContractClosed(N_("The other party hasn't joined this contract yet: share the invite link first."))
         return None
 
     def require_open(self) -> None:
@@ -415,16 +430,16 @@ class Contract:
         if closed is not None:
             return closed
         if rule.role is not None and role is not rule.role:
-            return NotAllowed(f"Only the {rule.role.value} of this contract can do that.")
+            return NotAllowed(N_("Only the {role} of this contract can do that."), role=role_word(rule.role))
         if rule.operator:
-            return NotAllowed("Only an operator can decide a dispute.")
+            return NotAllowed(N_("Only an operator can decide a dispute."))
         if rule.on_milestone:
             assert ms is not None
             refused = state_refusal(rule, ms)
             if refused is not None:
                 return refused
         if ms is not None and ms.in_dispute and not rule.in_dispute:  # PRODUCT §8: all else waits
-            return InvalidState(f"«{ms.title}» is in dispute: it waits until the dispute is settled.")
+            return InvalidState(N_("«{title}» is in dispute: it waits until the dispute is settled."), title=ms.title)
         if rule.guard is not None:
             refused = rule.guard(self, ms)
             if refused is not None:
@@ -441,9 +456,9 @@ class Contract:
         contract (a dispute is decided by someone else), the contract's or the milestone's state."""
         rule = RULES[action]
         if actor_id is None or actor_id not in operators:
-            return NotAllowed("Only an operator can decide a dispute.")
+            return NotAllowed(N_("Only an operator can decide a dispute."))
         if self.role_of(actor_id) is not None:
-            return NotAllowed("You are a party to this contract: another operator decides its dispute.")
+            return NotAllowed(N_("You are a party to this contract: another operator decides its dispute."))
         closed = contract_state_refusal(rule, self)
         if closed is not None:
             return closed
@@ -459,7 +474,7 @@ class Contract:
         if rule.on_milestone:
             self.require_party(actor_id)
             if milestone_id is None:
-                raise NotFound("That milestone doesn't exist (any more).")
+                raise NotFound(N_("That milestone doesn't exist (any more)."))
             ms = self.milestone(milestone_id)
         refused = self.refusal(action, actor_id, ms)
         if refused is not None:
@@ -485,7 +500,7 @@ class Contract:
         for ms in self.milestones:
             if ms.id == milestone_id:
                 return ms
-        raise NotFound("That milestone doesn't exist (any more).")
+        raise NotFound(N_("That milestone doesn't exist (any more)."))
 
     def ordered(self) -> list[Milestone]:
         """Accepted milestones in activation order (creation or acceptance order, R1/R5)."""
@@ -562,8 +577,8 @@ class Contract:
         """Client: a new milestone at the end of the order. Freelancer: a proposal (R5)."""
         self.require(Action.ADD_MILESTONE, actor_id)
         role = self.require_party(actor_id)
-        check_text(title, "title", min_len=1, max_len=TITLE_MAX)
-        check_text(description, "description", min_len=0, max_len=DESCRIPTION_MAX)
+        check_text(title, Term("title"), min_len=1, max_len=TITLE_MAX)
+        check_text(description, Term("description"), min_len=0, max_len=DESCRIPTION_MAX)
         validate_amount(amount, self.currency)
         check_due_date(due_date, today)
         ms = Milestone(
@@ -596,7 +611,7 @@ class Contract:
 
     def reject_proposal(self, actor_id: int, milestone_id: int, now: datetime, reason: str = "") -> Milestone:
         ms = self._require_ms(Action.REJECT_PROPOSAL, actor_id, milestone_id)
-        check_text(reason, "reason", min_len=0, max_len=REASON_MAX)
+        check_text(reason, Term("reason"), min_len=0, max_len=REASON_MAX)
         ms.status = MilestoneStatus.REJECTED
         self._log("proposal_rejected", actor_id, now, ms, reason)
         return ms
@@ -622,16 +637,15 @@ class Contract:
         ms = self._require_ms(Action.EDIT, actor_id, milestone_id)
         changes: list[FieldChange] = []
         if title is not None:
-            check_text(title, "title", min_len=1, max_len=TITLE_MAX)
+            check_text(title, Term("title"), min_len=1, max_len=TITLE_MAX)
         if description is not None:
-            check_text(description, "description", min_len=0, max_len=DESCRIPTION_MAX)
+            check_text(description, Term("description"), min_len=0, max_len=DESCRIPTION_MAX)
         if amount is not None:
             validate_amount(amount, self.currency)
         if due_date is not None:
             check_due_date(due_date, today)
         # All checks pass before anything changes: a refused edit leaves the milestone as it was.
-        for name, value in (("title", title), ("amount", amount), ("due date", due_date), ("description", description)):
-            attr = name.replace(" ", "_")
+        for attr, value in (("title", title), ("amount", amount), ("due_date", due_date), ("description", description)):
             if value is not None and getattr(ms, attr) != value:
                 changes.append(FieldChange(attr, getattr(ms, attr), value))
                 setattr(ms, attr, value)
@@ -649,7 +663,9 @@ class Contract:
     def activate(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
         ms = self._require_ms(Action.ACTIVATE, actor_id, milestone_id)
         if self.payments is PaymentMode.TELEGRAM:  # the money comes first: paying the invoice funds it
-            raise InvalidState(f"«{ms.title}» is funded by paying its invoice: tap Activate & fund for one.")
+            raise InvalidState(
+                N_("«{title}» is funded by paying its invoice: tap Activate & fund for one."), title=ms.title
+            )
         ms.status = MilestoneStatus.ACTIVE
         ms.funded_at = now
         self.new_ledger.append(LedgerEntry(LedgerKind.FUND, ms.amount, now, milestone=ms, actor_id=actor_id))
@@ -661,7 +677,7 @@ class Contract:
     ) -> Milestone:
         """The freelancer delivers: a note and/or files (documents, photos; links go in the note)."""
         ms = self._require_ms(Action.SUBMIT, actor_id, milestone_id)
-        check_text(note, "note", min_len=0, max_len=REASON_MAX)
+        check_text(note, Term("note"), min_len=0, max_len=REASON_MAX)
         check_files(files)
         ms.status = MilestoneStatus.SUBMITTED
         ms.submitted_at = now  # R6: a resubmission restarts the review period
@@ -683,23 +699,23 @@ class Contract:
     def auto_release(self, milestone_id: int, now: datetime) -> Milestone:
         """R7: the review period passed without approval or a change request."""
         if self.status is not ContractStatus.ACTIVE:
-            raise ContractClosed("This contract is not active.")
+            raise ContractClosed(N_("This contract is not active."))
         ms = self.milestone(milestone_id)
         refused = state_refusal(RULES[Action.APPROVE], ms)
         if refused is not None:
             raise refused
         if ms.in_dispute:  # PRODUCT §8: a dispute holds the automatic release
-            raise InvalidState(f"«{ms.title}» is in dispute: it is not released automatically.")
+            raise InvalidState(N_("«{title}» is in dispute: it is not released automatically."), title=ms.title)
         due = self.auto_release_at(ms)
         assert due is not None
         if now < due:
-            raise InvalidState(f"«{ms.title}» is still in its review period.")
+            raise InvalidState(N_("«{title}» is still in its review period."), title=ms.title)
         self._release(ms, None, now, automatic=True)
         return ms
 
     def request_changes(self, actor_id: int, milestone_id: int, reason: str, now: datetime) -> Milestone:
         ms = self._require_ms(Action.REQUEST_CHANGES, actor_id, milestone_id)
-        check_text(reason, "reason", min_len=1, max_len=REASON_MAX)
+        check_text(reason, Term("reason"), min_len=1, max_len=REASON_MAX)
         ms.status = MilestoneStatus.ACTIVE  # R6
         ms.change_reason = reason
         ms.revision_count += 1
@@ -751,7 +767,7 @@ class Contract:
         (an older one is stale from now on)."""
         ms = self._require_ms(Action.ACTIVATE, actor_id, milestone_id)
         if self.payments is not PaymentMode.TELEGRAM:
-            raise InvalidState("This contract records funding in the ledger; there is no invoice to pay.")
+            raise InvalidState(N_("This contract records funding in the ledger; there is no invoice to pay."))
         ms.invoice_nonce = nonce
         return ms
 
@@ -769,13 +785,22 @@ class Contract:
         if refused is not None:
             return refused
         if self.payments is not PaymentMode.TELEGRAM:
-            return InvalidState("This contract records funding in the ledger; there is no invoice to pay.")
+            return InvalidState(N_("This contract records funding in the ledger; there is no invoice to pay."))
         if currency != self.currency:
-            return InvalidInput(f"This invoice is in {currency}, but «{ms.title}» is in {self.currency}.")
+            return InvalidInput(
+                N_("This invoice is in {paid}, but «{title}» is in {currency}."),
+                paid=currency,
+                title=ms.title,
+                currency=self.currency,
+            )
         if amount != ms.amount:
-            return InvalidInput(f"The amount of «{ms.title}» changed since this invoice: ask for a new one.")
+            return InvalidInput(
+                N_("The amount of «{title}» changed since this invoice: ask for a new one."), title=ms.title
+            )
         if nonce is not None and (not nonce or nonce != ms.invoice_nonce):
-            return InvalidState(f"This invoice for «{ms.title}» was replaced by a newer one: pay the newest.")
+            return InvalidState(
+                N_("This invoice for «{title}» was replaced by a newer one: pay the newest."), title=ms.title
+            )
         return None
 
     def apply_payment(
@@ -830,10 +855,10 @@ class Contract:
         """The escrow agent moved money: a payout to the freelancer or a refund to the client of `amount`
         (what is owed, computed by domain.payouts.owed), with its reference."""
         if kind not in (LedgerKind.PAYOUT, LedgerKind.REFUND_PAID):
-            raise InvalidInput("Only a payout or a refund can be marked done.")
+            raise InvalidInput(N_("Only a payout or a refund can be marked done."))
         if amount <= 0:
-            raise AlreadyDone("Nothing is owed there: it was marked done already.")
-        check_text(reference, "reference", min_len=1, max_len=200)
+            raise AlreadyDone(N_("Nothing is owed there: it was marked done already."))
+        check_text(reference, Term("reference"), min_len=1, max_len=200)
         ms = self.milestone(milestone_id)
         self.new_ledger.append(LedgerEntry(kind, amount, now, milestone=ms, actor_id=actor_id, reference=reference))
         self._log("payout_sent" if kind is LedgerKind.PAYOUT else "refund_sent", actor_id, now, ms, reference)
@@ -843,11 +868,15 @@ class Contract:
     def money(self, minor: int) -> str:
         return format_money(minor, self.currency)
 
-    def _check_split(self, ms: Milestone, amount: int, *, what: str, low: int, high: int) -> int:
+    def _check_split(self, ms: Milestone, amount: int, *, what: Term, low: int, high: int) -> int:
         """An amount of `ms` between `low` and `high` minor units (both included)."""
         if isinstance(amount, bool) or not isinstance(amount, int) or not low <= amount <= high:
             raise InvalidInput(
-                f"The {what} must be between {self.money(low)} and {self.money(high)} ({self.money(ms.amount)} is held)."
+                N_("The {what} must be between {low} and {high} ({held} is held)."),
+                what=what,
+                low=self.money(low),
+                high=self.money(high),
+                held=self.money(ms.amount),
             )
         return amount
 
@@ -857,15 +886,15 @@ class Contract:
         if action is Action.APPROVE_WITH_BONUS:
             return validate_amount(amount, self.currency)
         if action is Action.PAY_LESS:
-            return self._check_split(ms, amount, what="amount to release", low=1, high=ms.amount - 1)
-        return self._check_split(ms, amount, what="amount to the freelancer", low=0, high=ms.amount)
+            return self._check_split(ms, amount, what=Term("amount to release"), low=1, high=ms.amount - 1)
+        return self._check_split(ms, amount, what=Term("amount to the freelancer"), low=0, high=ms.amount)
 
     def pay_less(self, actor_id: int, milestone_id: int, amount: int, reason: str, now: datetime) -> Milestone:
         """The client approves but releases less than the milestone's amount; the rest is refunded to them.
         A reason is required (the freelancer reads it)."""
         ms = self._require_ms(Action.PAY_LESS, actor_id, milestone_id)
-        check_text(reason, "reason", min_len=1, max_len=REASON_MAX)
-        self._check_split(ms, amount, what="amount to release", low=1, high=ms.amount - 1)
+        check_text(reason, Term("reason"), min_len=1, max_len=REASON_MAX)
+        self._check_split(ms, amount, what=Term("amount to release"), low=1, high=ms.amount - 1)
         note = f"{self.money(amount)} of {self.money(ms.amount)}, {self.money(ms.amount - amount)} refunded: {reason}"
         self._settle(ms, amount, actor_id, now, "released_less", note)
         return ms
@@ -878,7 +907,7 @@ class Contract:
         ms.bonus = bonus
         if self.payments is PaymentMode.TELEGRAM:
             # Real money: the bonus is invoiced to the client; the ledger has it once it is paid.
-            note = f"bonus {self.money(bonus)} invoiced, not paid yet"
+            note = f"bonus {self.money(bonus)} invoiced, not paid yet"  # i18n: ok (a stored history note)
         else:
             self.new_ledger.append(LedgerEntry(LedgerKind.BONUS, bonus, now, milestone=ms, actor_id=actor_id))
             note = f"bonus {self.money(bonus)}"
@@ -897,19 +926,30 @@ class Contract:
         except NotFound as err:
             return err
         if self.payments is not PaymentMode.TELEGRAM:
-            return InvalidState("This contract records the bonus in the ledger; there is no invoice to pay.")
+            return InvalidState(N_("This contract records the bonus in the ledger; there is no invoice to pay."))
         if payer_id != self.client_id:
-            return NotAllowed(f"Only the client of «{ms.title}» pays its bonus.")
+            return NotAllowed(N_("Only the client of «{title}» pays its bonus."), title=ms.title)
         if ms.bonus <= 0:  # a bonus is only ever added with the release (approve_with_bonus)
-            return InvalidState(f"«{ms.title}» has no bonus to pay.")
+            return InvalidState(N_("«{title}» has no bonus to pay."), title=ms.title)
         if ms.bonus_paid_at is not None:
-            return AlreadyDone(f"The bonus for «{ms.title}» is paid already.")
+            return AlreadyDone(N_("The bonus for «{title}» is paid already."), title=ms.title)
         if currency != self.currency:
-            return InvalidInput(f"This invoice is in {currency}, but «{ms.title}» is in {self.currency}.")
+            return InvalidInput(
+                N_("This invoice is in {paid}, but «{title}» is in {currency}."),
+                paid=currency,
+                title=ms.title,
+                currency=self.currency,
+            )
         if amount != ms.bonus:
-            return InvalidInput(f"This invoice is not for the bonus of «{ms.title}» ({self.money(ms.bonus)}).")
+            return InvalidInput(
+                N_("This invoice is not for the bonus of «{title}» ({bonus})."),
+                title=ms.title,
+                bonus=self.money(ms.bonus),
+            )
         if nonce is not None and (not nonce or nonce != ms.bonus_nonce):
-            return InvalidState(f"This bonus invoice for «{ms.title}» was replaced by a newer one: pay the newest.")
+            return InvalidState(
+                N_("This bonus invoice for «{title}» was replaced by a newer one: pay the newest."), title=ms.title
+            )
         return None
 
     def issue_bonus_invoice(self, actor_id: int, milestone_id: int, nonce: str) -> Milestone:
@@ -961,7 +1001,7 @@ class Contract:
         ms = self._require_ms(Action.PROPOSE_DUE_DATE, actor_id, milestone_id)
         check_due_date(due_date, today)
         if due_date == ms.due_date:
-            raise InvalidInput(f"«{ms.title}» is already due on that date.")
+            raise InvalidInput(N_("«{title}» is already due on that date."), title=ms.title)
         ms.due_change_to, ms.due_change_by, ms.due_change_at = due_date, actor_id, now
         self._log("due_date_proposed", actor_id, now, ms, f"{ms.due_date.isoformat()} → {due_date.isoformat()}")
         return ms
@@ -995,7 +1035,7 @@ class Contract:
         """Either party, while the milestone is funded: the automatic release and its reminders stop, and
         the parties exchange settlement offers."""
         ms = self._require_ms(Action.OPEN_DISPUTE, actor_id, milestone_id)
-        check_text(reason, "reason", min_len=1, max_len=REASON_MAX)
+        check_text(reason, Term("reason"), min_len=1, max_len=REASON_MAX)
         ms.dispute_opened_at, ms.dispute_by, ms.dispute_reason = now, actor_id, reason
         ms.dispute_escalated_at = None
         ms.refund_requested_at = None  # the dispute's offers answer that now
@@ -1034,13 +1074,13 @@ class Contract:
         """The bot itself: `days` after the dispute was opened without agreement, it goes to the operators."""
         ms = self.milestone(milestone_id)
         if not ms.in_dispute:
-            raise InvalidState(f"«{ms.title}» is not in dispute.")
+            raise InvalidState(N_("«{title}» is not in dispute."), title=ms.title)
         if ms.dispute_escalated_at is not None:
-            raise AlreadyDone(f"The dispute about «{ms.title}» is already with the operators.")
+            raise AlreadyDone(N_("The dispute about «{title}» is already with the operators."), title=ms.title)
         deadline = self.dispute_deadline(ms, days)
         assert deadline is not None
         if now < deadline:
-            raise InvalidState(f"The parties of «{ms.title}» still have time to agree.")
+            raise InvalidState(N_("The parties of «{title}» still have time to agree."), title=ms.title)
         ms.dispute_escalated_at = now
         self._log("dispute_escalated", None, now, ms)
         return ms
@@ -1053,17 +1093,18 @@ class Contract:
         refused = self.operator_refusal(Action.DECIDE_DISPUTE, actor_id, ms, operators)
         if refused is not None:
             raise refused
-        check_text(note, "note", min_len=1, max_len=REASON_MAX)
-        self._check_split(ms, amount, what="amount to the freelancer", low=0, high=ms.amount)
+        check_text(note, Term("note"), min_len=1, max_len=REASON_MAX)
+        self._check_split(ms, amount, what=Term("amount to the freelancer"), low=0, high=ms.amount)
         self._settle(ms, amount, actor_id, now, "dispute_decided", f"{self._split_note(ms, amount)}: {note}")
         return ms
 
     def _split_note(self, ms: Milestone, to_freelancer: int) -> str:
-        return f"{self.money(to_freelancer)} to the freelancer, {self.money(ms.amount - to_freelancer)} to the client"
+        to_client = self.money(ms.amount - to_freelancer)
+        return f"{self.money(to_freelancer)} to the freelancer, {to_client} to the client"  # i18n: ok (a stored note)
 
     def _offer(self, ms: Milestone, actor_id: int, amount: int, note: str, now: datetime, event: str) -> None:
-        check_text(note, "note", min_len=0, max_len=REASON_MAX)
-        self._check_split(ms, amount, what="amount to the freelancer", low=0, high=ms.amount)
+        check_text(note, Term("note"), min_len=0, max_len=REASON_MAX)
+        self._check_split(ms, amount, what=Term("amount to the freelancer"), low=0, high=ms.amount)
         if self.require_party(actor_id) is Role.CLIENT:
             ms.client_offer, ms.client_offer_at = amount, now
         else:
@@ -1106,7 +1147,7 @@ class Contract:
             if ms.status in UNFUNDED_STATES:
                 ms.status = MilestoneStatus.CANCELLED_AT_END
                 cancelled.append(ms)
-                self._log("milestone_cancelled", actor_id, now, ms, "contract ended")  # who ended it
+                self._log("milestone_cancelled", actor_id, now, ms, "contract ended")  # who ended it; i18n: ok
         self.status = ContractStatus.ENDED
         self.ended_at = now
         self._log("contract_ended", actor_id, now)

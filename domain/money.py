@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import cache, lru_cache
 
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.numbers import format_currency, format_decimal, get_currency_precision, list_currencies
 
-from .errors import InvalidInput
+from .errors import N_, InvalidInput
 
 MAX_MAJOR_UNITS = 1_000_000_000
 STARS = "XTR"  # Telegram Stars (PRODUCT §7): not ISO 4217, whole stars only
@@ -23,7 +23,7 @@ def is_currency(code: str) -> bool:
 
 def validate_currency(code: str) -> str:
     if not isinstance(code, str) or not is_currency(code):
-        raise InvalidInput("Currency must be a 3-letter ISO code such as USD, EUR or JPY.")
+        raise InvalidInput(N_("Currency must be a 3-letter ISO code such as USD, EUR or JPY."))
     return code
 
 
@@ -38,23 +38,33 @@ def max_minor_units(currency: str) -> int:
     return MAX_MAJOR_UNITS * scale
 
 
-def amount_rule_text(currency: str) -> str:
+def amount_rule(currency: str) -> InvalidInput:
+    """The refusal that says how an amount in `currency` is written (its decimals, an example)."""
     decimals = currency_decimals(currency)
     if decimals == 0:
-        return "Amount must be a positive whole number, e.g. 1500."
+        return InvalidInput(N_("Amount must be a positive whole number, e.g. 1500."))
     example = "1,250." + "5" * decimals if decimals == 1 else "1,250." + "50" + "0" * (decimals - 2)
-    return f"Amount must be a positive number with at most {decimals} decimals, e.g. 1500 or {example}."
+    return InvalidInput(
+        N_("Amount must be a positive number with at most {decimals} decimals, e.g. 1500 or {example}."),
+        decimals=decimals,
+        example=example,
+    )
+
+
+def amount_rule_text(currency: str) -> str:
+    """`amount_rule` in English (logs, tests); a reader gets `why(amount_rule(currency))`."""
+    return amount_rule(currency).reason
 
 
 def validate_amount(minor: int, currency: str) -> int:
     """R10: positive integer minor units, at most 1,000,000,000 major units."""
     validate_currency(currency)
     if isinstance(minor, bool) or not isinstance(minor, int):
-        raise InvalidInput(amount_rule_text(currency))
+        raise amount_rule(currency)
     if minor <= 0:
-        raise InvalidInput("Amount must be greater than zero.")
+        raise InvalidInput(N_("Amount must be greater than zero."))
     if minor > max_minor_units(currency):
-        raise InvalidInput(f"Amount must be at most {MAX_MAJOR_UNITS:,} {currency}.")
+        raise InvalidInput(N_("Amount must be at most {max:,} {currency}."), max=MAX_MAJOR_UNITS, currency=currency)
     return minor
 
 
@@ -64,7 +74,7 @@ def format_money(minor: int, currency: str, locale: str = "en_US") -> str:
     from decimal import Decimal
 
     if currency == STARS:
-        return f"{minor:,} ⭐"
+        return f"{format_decimal(minor, locale=locale)} ⭐"
     decimals = currency_decimals(currency)
     value = Decimal(minor).scaleb(-decimals)
     return format_currency(value, currency, locale=locale, currency_digits=True)

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .errors import NOT_YOURS, AlreadyDone, DomainError, InvalidState, NotAllowed
+from .errors import N_, NOT_YOURS, AlreadyDone, DomainError, InvalidState, NotAllowed
 from .model import Contract, LedgerEntry, LedgerKind, Milestone, PaymentMode
 from .money import STARS
 from .payments import Balance, InvoiceKind, Owed, balance, owed, sign_invoice, verify_invoice
@@ -145,7 +145,7 @@ class PaymentService:
                 raise _Duplicate
             contract = await uow.contracts.get_by_milestone(claim.milestone_id)
             if contract is None:
-                raise InvalidState(f"payment {charge_id} names a milestone that doesn't exist")
+                raise InvalidState(N_("payment {charge} names a milestone that doesn't exist"), charge=charge_id)
             return contract
 
         def change(c: Contract) -> PaymentOutcome:
@@ -254,7 +254,7 @@ class PaymentService:
             nonlocal amount
             contract = await ContractService._load(uow, None, milestone_id)
             if contract.payments is not PaymentMode.TELEGRAM:
-                raise InvalidState("That contract records money in the ledger only: the bot holds nothing for it.")
+                raise InvalidState(N_("That contract records money in the ledger only: the bot holds nothing for it."))
             assert contract.id is not None
             entries = await uow.contracts.ledger(contract.id)
             due = [o for o in owed(entries) if o.kind is kind and o.milestone_id == milestone_id]
@@ -264,7 +264,7 @@ class PaymentService:
 
         def change(c: Contract) -> Outcome:
             if amount <= 0:
-                raise AlreadyDone("Nothing is owed there: it was marked done already.")
+                raise AlreadyDone(N_("Nothing is owed there: it was marked done already."))
             ms = c.record_settlement(kind, milestone_id, amount, reference, operator_id, now)
             return Outcome(c.new_history[-1].action, c, operator_id, ms)
 
@@ -289,4 +289,4 @@ class PaymentService:
     @staticmethod
     def _require_operator(user_id: int, operators: Collection[int]) -> None:
         if user_id not in operators:
-            raise NotAllowed("Only the escrow agent's operators can do that.")
+            raise NotAllowed(N_("Only the escrow agent's operators can do that."))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from .errors import InvalidInput
+from .errors import N_, InvalidInput
 from .model import LedgerEntry, LedgerKind
 from .money import STARS
 
@@ -24,7 +24,7 @@ TELEGRAM_FIAT = frozenset(
     "AED AFN ALL AMD ARS AUD AZN BAM BDT BGN BHD BND BOB BRL BYN CAD CHF CLP CNY COP CRC CZK DKK DOP DZD EGP "
     "ETB EUR GBP GEL GHS GTQ HKD HNL HRK HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KRW KZT LBP LKR MAD "
     "MDL MMK MNT MOP MUR MVR MXN MYR MZN NGN NIO NOK NPR NZD PAB PEN PHP PKR PLN PYG QAR RON RSD RUB SAR SEK "
-    "SGD SYP THB TJS TRY TTD TWD TZS UAH UGX USD UYU UZS VEF VND YER ZAR".split()
+    "SGD SYP THB TJS TRY TTD TWD TZS UAH UGX USD UYU UZS VEF VND YER ZAR".split()  # i18n: ok (ISO codes)
 )
 
 
@@ -32,9 +32,11 @@ def check_payment_currency(currency: str, stars: bool) -> str:
     """Telegram mode: with Stars (no provider token) contracts are in XTR; with a provider token, in a fiat
     currency Telegram Payments supports."""
     if stars and currency != STARS:
-        raise InvalidInput("Payments here are in Telegram Stars: the currency must be XTR.")
+        raise InvalidInput(N_("Payments here are in Telegram Stars: the currency must be XTR."))
     if not stars and currency not in TELEGRAM_FIAT:
-        raise InvalidInput(f"Telegram Payments doesn't take {currency}: choose e.g. USD, EUR or GBP.")
+        raise InvalidInput(
+            N_("Telegram Payments doesn't take {currency}: choose e.g. USD, EUR or GBP."), currency=currency
+        )
     return currency
 
 
@@ -94,16 +96,16 @@ def verify_invoice(secret: bytes, payload: str, amount: int, currency: str, now:
     else (forged, altered, or, when `now` is given, expired)."""
     m = _PAYLOAD.fullmatch(payload or "")
     if m is None:
-        raise InvalidInput("This invoice was not issued by this bot.")
+        raise InvalidInput(N_("This invoice was not issued by this bot."))
     kind = InvoiceKind(m.group(1))
     milestone_id, nonce, expires_at, sig = int(m.group(2)), m.group(3), int(m.group(4)), m.group(5)
     expected = _signature(secret, kind, milestone_id, nonce, expires_at, amount, currency)
     if not hmac.compare_digest(sig, expected):
-        raise InvalidInput("This invoice does not match what the bot issued (amount or currency changed).")
+        raise InvalidInput(N_("This invoice does not match what the bot issued (amount or currency changed)."))
     if now is not None and now.timestamp() >= expires_at:
         if kind is InvoiceKind.BONUS:
-            raise InvalidInput("This bonus invoice has expired.")
-        raise InvalidInput("This invoice has expired: tap Activate & fund for a new one.")
+            raise InvalidInput(N_("This bonus invoice has expired."))
+        raise InvalidInput(N_("This invoice has expired: tap Activate & fund for a new one."))
     return InvoiceClaim(milestone_id, nonce, expires_at, amount, currency, kind)
 
 

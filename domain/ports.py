@@ -34,6 +34,8 @@ class UserProfile:
     started: bool = False  # has opened a private chat with the bot
     blocked: bool = False  # Telegram answered 403: don't keep trying
     payout_details: str | None = None  # a freelancer's, for the escrow agent (telegram mode): operators only
+    language: str | None = None  # chosen in /settings (PRODUCT §9); None: follow Telegram's
+    telegram_language: str | None = None  # Telegram's language_code, as last seen
 
 
 class ContractRepository(Protocol):

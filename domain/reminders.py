@@ -68,6 +68,7 @@ class Recipient:
     quiet_start: time | None = None
     quiet_end: time | None = None
     blocked: bool = False
+    language: str | None = None  # PRODUCT §9: as chosen, else Telegram's language_code (the bot picks ours)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from .actions import RULES, Action
-from .errors import NOT_YOURS, ConcurrentUpdate, DomainError, InviteInvalid, NotFound
+from .errors import N_, NOT_YOURS, ConcurrentUpdate, DomainError, InviteInvalid, NotFound
 from .model import (
     DEFAULT_REVIEW_DAYS,
     Contract,
@@ -137,7 +137,7 @@ class ContractService:
     async def _open_invite(self, uow: UnitOfWork, token: str, user_id: int, now: datetime) -> tuple[Invite, Contract]:
         invite = await uow.invites.get(token)
         if invite is None:
-            raise InviteInvalid("This invite link is not valid. Ask the other party for a new one.")
+            raise InviteInvalid(N_("This invite link is not valid. Ask the other party for a new one."))
         invite.check_can_accept(user_id, now)
         return invite, await self._get(uow, invite.contract_id)
 
@@ -156,7 +156,7 @@ class ContractService:
                 contract.decline_invite(user_id, now)
             # The claim is a conditional update: of two people racing for one link, one wins.
             if not await uow.invites.claim(token, user_id, now):
-                raise InviteInvalid("This invite link was already used.")
+                raise InviteInvalid(N_("This invite link was already used."))
             return contract
 
         contract = await self._retrying(change, lambda c: c)
@@ -381,7 +381,7 @@ class ContractService:
                     continue
                 await uow.commit()
                 return result
-        raise Busy("The contract is busy right now: please try again.")
+        raise Busy(N_("The contract is busy right now: please try again."))
 
     @classmethod
     async def _load(cls, uow: UnitOfWork, contract_id: int | None, milestone_id: int | None) -> Contract:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from .errors import Term
+
 
 class Role(StrEnum):
     CLIENT = "client"
@@ -12,6 +14,11 @@ class Role(StrEnum):
     @property
     def other(self) -> Role:
         return Role.FREELANCER if self is Role.CLIENT else Role.CLIENT
+
+
+def role_word(role: Role) -> Term:
+    """The role as a word of ours inside a refusal ("Only the client of …"): translated with it."""
+    return Term("client") if role is Role.CLIENT else Term("freelancer")
 
 
 class ContractStatus(StrEnum):

@@ -78,6 +78,10 @@ class UserRow(Base):
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     # Where the escrow agent pays a freelancer (telegram mode); shown only to operators.
     payout_details: Mapped[str | None] = mapped_column(Text)
+    # PRODUCT §9: the language chosen in /settings (None: follow Telegram's), and Telegram's language_code
+    # as last seen.
+    language: Mapped[str | None] = mapped_column(String(16))
+    telegram_language: Mapped[str | None] = mapped_column(String(16))
 
 
 class ContractRow(Base):

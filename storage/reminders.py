@@ -39,7 +39,7 @@ _PLANNED, _SENDING, _SKIPPED = LogStatus.PLANNED.value, LogStatus.SENDING.value,
 _AnySelect = Select[*tuple[Any, ...]]
 _AnyRow = Row[*tuple[Any, ...]]
 # A contract party as the sweep reads them: (user id, role, time zone, quiet start, quiet end, blocked).
-_PersonKey = tuple[int, Role, str | None, time | None, time | None, bool]
+_PersonKey = tuple[int, Role, str | None, time | None, time | None, bool, str | None]
 
 
 @lru_cache(maxsize=2)
@@ -115,6 +115,9 @@ def _subject_query(postgres: bool) -> _AnySelect:
             m.c.freelancer_offer_at,
             m.c.due_change_at,
             m.c.due_change_by,
+            # PRODUCT §9: the language each party reads reminders in (chosen, else Telegram's).
+            func.coalesce(cu.c.language, cu.c.telegram_language).label("client_language"),
+            func.coalesce(fu.c.language, fu.c.telegram_language).label("freelancer_language"),
         )
         .join(c, c.c.id == m.c.contract_id)
         .outerjoin(cu, cu.c.id == c.c.client_id)
@@ -267,11 +270,13 @@ def _subject(r: _AnyRow, people: dict[_PersonKey, Recipient]) -> ReminderSubject
         freelancer_offer_at,
         due_change_at,
         due_change_by,
+        clang,
+        flang,
     ) = r
     recipients = []
     keys: tuple[_PersonKey, _PersonKey] = (
-        (client_id, Role.CLIENT, ctz, cqs, cqe, bool(cblocked)),
-        (freelancer_id, Role.FREELANCER, ftz, fqs, fqe, bool(fblocked)),
+        (client_id, Role.CLIENT, ctz, cqs, cqe, bool(cblocked), clang),
+        (freelancer_id, Role.FREELANCER, ftz, fqs, fqe, bool(fblocked), flang),
     )
     for key in keys:
         if key[0] is not None:

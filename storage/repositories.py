@@ -410,6 +410,8 @@ _PROFILE_FIELDS = (
     "started",
     "blocked",
     "payout_details",
+    "language",
+    "telegram_language",
 )
 _U = UserRow.__table__
 # Read on most updates (who is this, may they be messaged): built once, run on the connection.
@@ -456,6 +458,8 @@ class SqlUserRepository:
             started=row.started,
             blocked=row.blocked,
             payout_details=row.payout_details,
+            language=row.language,
+            telegram_language=row.telegram_language,
         )
 
     async def upsert(self, profile: UserProfile) -> None:

@@ -12,6 +12,7 @@ from domain.model import Contract
 from ..callbacks import Press, decode
 from ..common import deps, safe_send
 from ..handlers import refuse_press
+from ..i18n import N_, _
 from ..turn import current_turn
 from .draft import END, State, drop_draft
 
@@ -19,22 +20,33 @@ PRIVATE_TEXT = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
 # Anything but text in a private chat: a photo, a document, a sticker, a voice message…
 PRIVATE_NOT_TEXT = filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL
 
-# What a step that waits for text asks for (the others wait for a button).
+# What a step that waits for text says to anything else (the others wait for a button): whole sentences,
+# so that a translation can inflect what is asked for.
 ASKED = {
-    State.NC_TITLE: "the contract's title",
-    State.NC_CURRENCY: "the currency code (e.g. USD)",
-    State.AM_TITLE: "the milestone's title",
-    State.AM_AMOUNT: "the amount",
-    State.AM_DUE: "the due date",
-    State.AM_DESCRIPTION: "the description",
-    State.CHG_REASON: "the reason for the changes",
-    State.ST_MENU: "a time zone or quiet hours (e.g. Europe/Berlin or 22:00-07:00)",
-    State.ST_TZ: "a time zone",
-    State.ST_QUIET: "the quiet hours (e.g. 22:00-07:00)",
-    State.DG_AMOUNT: "the amount",
-    State.DG_DATE: "the new due date",
-    State.DG_TEXT: "the text",
+    State.NC_TITLE: N_("I can only read text here: send the contract's title as a message, or /cancel to stop."),
+    State.NC_CURRENCY: N_(
+        "I can only read text here: send the currency code (e.g. USD) as a message, or /cancel to stop."
+    ),
+    State.AM_TITLE: N_("I can only read text here: send the milestone's title as a message, or /cancel to stop."),
+    State.AM_AMOUNT: N_("I can only read text here: send the amount as a message, or /cancel to stop."),
+    State.AM_DUE: N_("I can only read text here: send the due date as a message, or /cancel to stop."),
+    State.AM_DESCRIPTION: N_("I can only read text here: send the description as a message, or /cancel to stop."),
+    State.CHG_REASON: N_(
+        "I can only read text here: send the reason for the changes as a message, or /cancel to stop."
+    ),
+    State.ST_MENU: N_(
+        "I can only read text here: send a time zone or quiet hours (e.g. Europe/Berlin or 22:00-07:00) as a "
+        "message, or /cancel to stop."
+    ),
+    State.ST_TZ: N_("I can only read text here: send a time zone as a message, or /cancel to stop."),
+    State.ST_QUIET: N_(
+        "I can only read text here: send the quiet hours (e.g. 22:00-07:00) as a message, or /cancel to stop."
+    ),
+    State.DG_AMOUNT: N_("I can only read text here: send the amount as a message, or /cancel to stop."),
+    State.DG_DATE: N_("I can only read text here: send the new due date as a message, or /cancel to stop."),
+    State.DG_TEXT: N_("I can only read text here: send the text as a message, or /cancel to stop."),
 }
+USE_BUTTONS = N_("Please tap one of the buttons above, or send /cancel to stop.")
 
 
 def text_of(update: Update) -> str:
@@ -73,7 +85,8 @@ async def say(
     if q is not None:
         if sent is None:
             await q.answer(
-                f"Open a private chat with @{context.bot.username} first, then press again.", show_alert=True
+                _("Open a private chat with @{bot} first, then press again.").format(bot=context.bot.username),
+                show_alert=True,
             )
         else:
             await q.answer()
@@ -83,8 +96,8 @@ async def say(
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     drop_draft(context)
     if update.callback_query:
-        await update.callback_query.answer("Cancelled.")
-    await safe_send(context, update.effective_user.id, "Cancelled. Nothing was saved.")
+        await update.callback_query.answer(_("Cancelled."))
+    await safe_send(context, update.effective_user.id, _("Cancelled. Nothing was saved."))
     return END
 
 
@@ -94,16 +107,16 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     turn = current_turn()
     state = turn.state if turn is not None else None
     if state == State.SUB_NOTE:
-        text = (
+        text = _(
             "I can attach documents and photos (send a video or an audio file as a file); links go in the "
             "note. Send the note as text, or tap Skip / Done above."
         )
     elif state in ASKED:
-        text = f"I can only read text here: send {ASKED[State(state)]} as a message, or /cancel to stop."
+        text = _(ASKED[State(state)])
     else:
-        text = "Please tap one of the buttons above, or send /cancel to stop."
+        text = _(USE_BUTTONS)
     await update.effective_message.reply_text(text)
 
 
 async def use_buttons(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text("Please tap one of the buttons above, or send /cancel to stop.")
+    await update.effective_message.reply_text(_(USE_BUTTONS))

@@ -13,14 +13,15 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from domain.actions import Action
-from domain.errors import DomainError, InvalidInput
+from domain.errors import DomainError, InvalidInput, Term
 from domain.model import REASON_MAX, Contract, Milestone, PaymentMode, check_text
 from domain.services import Outcome
 
-from ..actions import ACTIONS
+from ..actions import ACTIONS, said
 from ..callbacks import Choice, Press, decode
 from ..common import answer_press, deps, names_of, render_card, safe_send, user_zone
 from ..handlers import refuse_press
+from ..i18n import N_, _, why
 from ..notify import tell_others
 from ..parsing import parse_amount, parse_due_date
 from ..payments import result_text, send_bonus_invoice
@@ -40,25 +41,35 @@ FLOW_ACTIONS = (
     Action.DECIDE_DISPUTE,
 )
 DONE = {
-    Action.PAY_LESS: "✅ Released {paid} of {amt}; {rest} is refunded to you. The freelancer is told, with your reason.",
-    Action.APPROVE_WITH_BONUS: "🎁 Released {amt} with a bonus of {bonus}, as recorded in the ledger: pay the "
-    "bonus to the freelancer directly.",
-    Action.PROPOSE_DUE_DATE: "📅 New due date proposed: the other party is asked to accept it.",
-    Action.OPEN_DISPUTE: "⚖️ Dispute opened: the automatic release and the reminders of this milestone are "
-    "stopped. Make a settlement offer from the card.",
-    Action.OFFER_SETTLEMENT: "⚖️ Offer sent: {paid} to the freelancer, {rest} back to the client.",
-    Action.COUNTER_OFFER: "⚖️ Counter-offer sent: {paid} to the freelancer, {rest} back to the client.",
-    Action.DECIDE_DISPUTE: "⚖️ Decided: {paid} to the freelancer, {rest} back to the client. Both parties are told.",
+    Action.PAY_LESS: N_(
+        "✅ Released {paid} of {amt}; {rest} is refunded to you. The freelancer is told, with your reason."
+    ),
+    Action.APPROVE_WITH_BONUS: N_(
+        "🎁 Released {amt} with a bonus of {bonus}, as recorded in the ledger: pay the "
+        "bonus to the freelancer directly."
+    ),
+    Action.PROPOSE_DUE_DATE: N_("📅 New due date proposed: the other party is asked to accept it."),
+    Action.OPEN_DISPUTE: N_(
+        "⚖️ Dispute opened: the automatic release and the reminders of this milestone are "
+        "stopped. Make a settlement offer from the card."
+    ),
+    Action.OFFER_SETTLEMENT: N_("⚖️ Offer sent: {paid} to the freelancer, {rest} back to the client."),
+    Action.COUNTER_OFFER: N_("⚖️ Counter-offer sent: {paid} to the freelancer, {rest} back to the client."),
+    Action.DECIDE_DISPUTE: N_("⚖️ Decided: {paid} to the freelancer, {rest} back to the client. Both parties are told."),
 }
 # Telegram mode (PRODUCT §7): real money, the bonus is invoiced.
 DONE_TELEGRAM = {
-    Action.APPROVE_WITH_BONUS: "🎁 Released {amt}; the bonus of {bonus} is invoiced to you: pay the invoice to "
-    "send it. The escrow agent pays both out to the freelancer.",
+    Action.APPROVE_WITH_BONUS: N_(
+        "🎁 Released {amt}; the bonus of {bonus} is invoiced to you: pay the invoice to "
+        "send it. The escrow agent pays both out to the freelancer."
+    ),
 }
+AMOUNT_AGAIN = N_("{reason} Send the amount again, or /cancel.")
+NOT_DONE = N_("Not done: {reason}")
 
 
 def cancel_row() -> list[Btn]:
-    return [Btn("Cancel", callback_data=Choice("dg", "cancel").encode())]
+    return [Btn(_("Cancel"), callback_data=Choice("dg", "cancel").encode())]
 
 
 async def bonus_invoice(context: ContextTypes.DEFAULT_TYPE, client_id: int, outcome: Outcome) -> None:
@@ -107,35 +118,36 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     amt, m = money(ms.amount, contract.currency), f"<b>{e(ms.title)}</b>"
     markup = InlineKeyboardMarkup([cancel_row()])
     if action is Action.PROPOSE_DUE_DATE:
-        text = (
-            f"{m} is due on {fmt_date(ms.due_date)}. Send the <b>new due date</b>, e.g. 2026-12-31, 31.12.2026, "
+        text = _(
+            "{m} is due on {due}. Send the <b>new due date</b>, e.g. 2026-12-31, 31.12.2026, "
             "Dec 31, tomorrow, in 2 weeks or next friday."
         )
         state = State.DG_DATE
     elif action is Action.OPEN_DISPUTE:
-        text = (
-            f"Opening a dispute about {m} ({amt} held). Send the <b>reason</b> (1–1,000 characters): the other "
+        text = _(
+            "Opening a dispute about {m} ({amt} held). Send the <b>reason</b> (1–1,000 characters): the other "
             "party, and an operator if it comes to that, read it."
         )
         state = State.DG_TEXT
     elif action is Action.PAY_LESS:
-        text = f"How much of {amt} do you release for {m}? Send the <b>amount</b>; the rest is refunded to you."
+        text = _("How much of {amt} do you release for {m}? Send the <b>amount</b>; the rest is refunded to you.")
         state = State.DG_AMOUNT
     elif action is Action.APPROVE_WITH_BONUS:
-        text = f"Releasing {amt} for {m}. Send the <b>bonus</b> you add on top."
+        text = _("Releasing {amt} for {m}. Send the <b>bonus</b> you add on top.")
         state = State.DG_AMOUNT
     elif action is Action.DECIDE_DISPUTE:
-        text = (
-            f"Deciding the dispute about {m} ({amt} held). Send the <b>amount to the freelancer</b> (0 to {amt}); "
+        text = _(
+            "Deciding the dispute about {m} ({amt} held). Send the <b>amount to the freelancer</b> (0 to {amt}); "
             "the rest goes back to the client."
         )
         state = State.DG_AMOUNT
     else:
-        text = (
-            f"Settling {m} ({amt} held). Send the <b>amount to the freelancer</b> (0 to {amt}); the rest goes back "
+        text = _(
+            "Settling {m} ({amt} held). Send the <b>amount to the freelancer</b> (0 to {amt}); the rest goes back "
             "to the client."
         )
         state = State.DG_AMOUNT
+    text = text.format(m=m, amt=amt, due=fmt_date(ms.due_date))
     ok = await say(update, context, text, markup)
     return state if ok else END
 
@@ -151,7 +163,7 @@ async def _gone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     drop_draft(context)
     if update.callback_query:
         await update.callback_query.answer()
-    await safe_send(context, update.effective_user.id, "I lost track of that step: press the button again.")
+    await safe_send(context, update.effective_user.id, _("I lost track of that step: press the button again."))
     return END
 
 
@@ -165,17 +177,17 @@ async def got_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step
     try:
         amount = 0 if text in ("0", "0.00", "0,00") else parse_amount(text, d.currency)
     except InvalidInput as err:
-        await safe_send(context, user_id, f"{e(err.reason)} Send the amount again, or /cancel.")
+        await safe_send(context, user_id, _(AMOUNT_AGAIN).format(reason=e(why(err))))
         return State.DG_AMOUNT
     try:  # the domain's range for this action, told now rather than at the end
         found = await _contract(context, user_id, action, d)
         found.check_amount(action, found.milestone(d.milestone_id or 0), amount)
     except InvalidInput as err:
-        await safe_send(context, user_id, f"{e(err.reason)} Send the amount again, or /cancel.")
+        await safe_send(context, user_id, _(AMOUNT_AGAIN).format(reason=e(why(err))))
         return State.DG_AMOUNT
     except DomainError as err:
         drop_draft(context)
-        await safe_send(context, user_id, f"Not done: {e(err.reason)}")
+        await safe_send(context, user_id, _(NOT_DONE).format(reason=e(why(err))))
         return END
     d.amount = amount
     keep_draft(context, d)
@@ -183,7 +195,7 @@ async def got_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step
         await safe_send(
             context,
             user_id,
-            "Why do you release less? Send the <b>reason</b> (1–1,000 characters): the freelancer reads it.",
+            _("Why do you release less? Send the <b>reason</b> (1–1,000 characters): the freelancer reads it."),
             InlineKeyboardMarkup([cancel_row()]),
         )
         return State.DG_TEXT
@@ -191,7 +203,7 @@ async def got_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step
         await safe_send(
             context,
             user_id,
-            "Send the <b>note</b> that explains the decision (1–1,000 characters): both parties read it.",
+            _("Send the <b>note</b> that explains the decision (1–1,000 characters): both parties read it."),
             InlineKeyboardMarkup([cancel_row()]),
         )
         return State.DG_TEXT
@@ -199,8 +211,8 @@ async def got_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step
         await safe_send(
             context,
             user_id,
-            "Add a <b>note</b> for the other party (why this split), or tap Skip.",
-            InlineKeyboardMarkup([[Btn("Skip", callback_data=Choice("dg", "skip").encode())], cancel_row()]),
+            _("Add a <b>note</b> for the other party (why this split), or tap Skip."),
+            InlineKeyboardMarkup([[Btn(_("Skip"), callback_data=Choice("dg", "skip").encode())], cancel_row()]),
         )
         return State.DG_TEXT
     return await ask_confirm(update, context, d, action)  # the bonus
@@ -214,11 +226,14 @@ async def got_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
         return await _gone(update, context)
     text = "" if update.callback_query else text_of(update)
     required = action in (Action.OPEN_DISPUTE, Action.PAY_LESS, Action.DECIDE_DISPUTE)
-    what = "reason" if action in (Action.OPEN_DISPUTE, Action.PAY_LESS) else "note"
+    is_reason = action in (Action.OPEN_DISPUTE, Action.PAY_LESS)
     try:
-        check_text(text, what, min_len=1 if required else 0, max_len=REASON_MAX)
+        check_text(
+            text, Term("reason") if is_reason else Term("note"), min_len=1 if required else 0, max_len=REASON_MAX
+        )
     except DomainError as err:
-        await safe_send(context, user_id, f"{e(err.reason)} Send the <b>{what}</b> again.")
+        again = _("{reason} Send the <b>reason</b> again.") if is_reason else _("{reason} Send the <b>note</b> again.")
+        await safe_send(context, user_id, again.format(reason=e(why(err))))
         return State.DG_TEXT
     d.description = text
     keep_draft(context, d)
@@ -238,7 +253,9 @@ async def got_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     try:
         d.due = parse_due_date(text_of(update), today, tz_name).isoformat()
     except InvalidInput as err:
-        await safe_send(context, user_id, f"{e(err.reason)} Send the new due date again, or /cancel.")
+        await safe_send(
+            context, user_id, _("{reason} Send the new due date again, or /cancel.").format(reason=e(why(err)))
+        )
         return State.DG_DATE
     return await perform(update, context, d, action, today=today)
 
@@ -267,7 +284,7 @@ async def ask_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Dra
         contract = await _contract(context, user_id, action, d)
     except DomainError as err:
         drop_draft(context)
-        await safe_send(context, user_id, f"Not done: {e(err.reason)}")
+        await safe_send(context, user_id, _(NOT_DONE).format(reason=e(why(err))))
         return END
     ms = contract.milestone(d.milestone_id)
     role = contract.role_of(user_id)
@@ -276,11 +293,13 @@ async def ask_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Dra
     view = ACTIONS[action]
     assert view.confirm is not None
     question = confirmation(
-        view.confirm, contract, ms, names.get(other or 0, "the other party"), None, **_figures(d, ms, action)
+        view.confirm, contract, ms, names.get(other or 0, _("the other party")), None, **_figures(d, ms, action)
     )
     if d.description and action is Action.PAY_LESS:
-        question += f"\nReason: {e(d.description)}"
-    markup = InlineKeyboardMarkup([[Btn(view.confirm_label, callback_data=Choice("dg", "ok").encode())], cancel_row()])
+        question += "\n" + _("Reason: {reason}").format(reason=e(d.description))
+    markup = InlineKeyboardMarkup(
+        [[Btn(said(view.confirm_label), callback_data=Choice("dg", "ok").encode())], cancel_row()]
+    )
     await safe_send(context, user_id, question, markup)
     return State.DG_CONFIRM
 
@@ -322,21 +341,21 @@ async def perform(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Draft, 
             keep_draft(context, d)
             if update.callback_query:
                 await answer_press(update)
-            await safe_send(context, user_id, f"{e(err.reason)} Send the amount again, or /cancel.")
+            await safe_send(context, user_id, _(AMOUNT_AGAIN).format(reason=e(why(err))))
             return State.DG_AMOUNT
         drop_draft(context)
         if update.callback_query:
-            await answer_press(update, err.reason[:200], alert=True)
-        await safe_send(context, user_id, f"Not done: {e(err.reason)}")
+            await answer_press(update, why(err)[:200], alert=True)
+        await safe_send(context, user_id, _(NOT_DONE).format(reason=e(why(err))))
         return END
     drop_draft(context)
     c = outcome.contract
-    await answer_press(update, result_text(ACTIONS[action], action, c.payments))
+    await answer_press(update, said(result_text(ACTIONS[action], action, c.payments)))
     ms = outcome.milestone
     assert ms is not None
     figures = {k: money(v, c.currency) for k, v in _figures(d, ms, action).items()}
     done = DONE_TELEGRAM.get(action, DONE[action]) if c.payments is PaymentMode.TELEGRAM else DONE[action]
-    await safe_send(context, user_id, done.format(amt=money(ms.amount, c.currency), **figures))
+    await safe_send(context, user_id, _(done).format(amt=money(ms.amount, c.currency), **figures))
     if action is Action.APPROVE_WITH_BONUS and c.payments is PaymentMode.TELEGRAM:
         await bonus_invoice(context, user_id, outcome)
     if c.role_of(user_id) is not None:

@@ -7,13 +7,14 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from domain.actions import Action
-from domain.errors import DomainError, InvalidInput
+from domain.errors import DomainError, InvalidInput, Term
 from domain.model import DESCRIPTION_MAX, TITLE_MAX, Contract, Role, check_text
 from domain.money import validate_amount
 
 from ..callbacks import Choice, Pick, PickerPage, decode
 from ..common import answer_press, deps, safe_send, user_today, user_zone
 from ..handlers import after_change, in_group, picker_items, picker_page, show_picker
+from ..i18n import _, why
 from ..parsing import parse_amount, parse_due_date
 from ..texts import e, fmt_date, money
 from .base import pressed_contract, say, text_of
@@ -26,17 +27,18 @@ ASK = {"title": State.AM_TITLE, "amount": State.AM_AMOUNT, "due": State.AM_DUE, 
 def prompt_for(field: str, d: Draft) -> tuple[str, InlineKeyboardMarkup | None]:
     cur = d.currency
     if field == "title":
-        return "Send the milestone's <b>title</b> (1–100 characters).", None
+        return _("Send the milestone's <b>title</b> (1–100 characters)."), None
     if field == "amount":
-        example = "1500" if cur == "JPY" else "1500 or 1,250.50"
-        return f"Send the <b>amount</b> in {e(cur)}, e.g. {example}.", None
+        if cur == "JPY":
+            return _("Send the <b>amount</b> in {currency}, e.g. 1500.").format(currency=e(cur)), None
+        return _("Send the <b>amount</b> in {currency}, e.g. 1500 or 1,250.50.").format(currency=e(cur)), None
     if field == "due":
-        return (
+        return _(
             "Send the <b>due date</b>, e.g. 2026-12-31, 31.12.2026, Dec 31, tomorrow, in 2 weeks or next friday."
         ), None
     return (
-        "Send a <b>description</b> of the work (up to 2,000 characters), or tap Skip.",
-        InlineKeyboardMarkup([[Btn("Skip", callback_data=Choice("am", "skip").encode())]]),
+        _("Send a <b>description</b> of the work (up to 2,000 characters), or tap Skip."),
+        InlineKeyboardMarkup([[Btn(_("Skip"), callback_data=Choice("am", "skip").encode())]]),
     )
 
 
@@ -53,7 +55,7 @@ async def draft_gone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step
     await safe_send(
         context,
         update.effective_user.id,
-        "I lost track of that milestone form: please start it again (nothing was saved).",
+        _("I lost track of that milestone form: please start it again (nothing was saved)."),
     )
     return END
 
@@ -63,8 +65,10 @@ async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Ste
     items = await picker_items(context, update.effective_user.id, "add")
     if not items:
         await update.message.reply_text(
-            "You have no active contract yet. Start one with /newcontract, or "
-            "open the invite link the other party sent you."
+            _(
+                "You have no active contract yet. Start one with /newcontract, or "
+                "open the invite link the other party sent you."
+            )
         )
         return END
     if len(items) == 1:
@@ -97,9 +101,9 @@ async def begin_add(update: Update, context: ContextTypes.DEFAULT_TYPE, contract
         contract = await deps(context).svc.require(Action.ADD_MILESTONE, user_id, contract_id=contract_id)
     except DomainError as err:
         if update.callback_query:
-            await update.callback_query.answer(err.reason[:200], show_alert=True)
+            await update.callback_query.answer(why(err)[:200], show_alert=True)
         else:
-            await update.message.reply_text(e(err.reason))
+            await update.message.reply_text(e(why(err)))
         return END
     return await start_form(update, context, contract)
 
@@ -107,10 +111,11 @@ async def begin_add(update: Update, context: ContextTypes.DEFAULT_TYPE, contract
 async def start_form(update: Update, context: ContextTypes.DEFAULT_TYPE, contract: Contract) -> Step:
     user_id = update.effective_user.id
     d = keep_draft(context, Draft(Flow.ADD, contract_id=contract.id, currency=contract.currency))
-    intro = f"New milestone for <b>{e(contract.title)}</b>."
     if contract.role_of(user_id) is Role.FREELANCER:
-        intro += " It will be a proposal: the client accepts or rejects it."
-    return await ask_field(update, context, d, "title", intro + "\n")
+        intro = _("New milestone for <b>{title}</b>. It will be a proposal: the client accepts or rejects it.")
+    else:
+        intro = _("New milestone for <b>{title}</b>.")
+    return await ask_field(update, context, d, "title", intro.format(title=e(contract.title)) + "\n")
 
 
 async def edit_from_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
@@ -131,7 +136,12 @@ async def edit_from_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     )
     d.original = {f: getattr(d, f) for f in FIELDS}
     keep_draft(context, d)
-    ok = await say(update, context, f"Editing <b>{e(ms.title)}</b>. What do you want to change?", field_keyboard())
+    ok = await say(
+        update,
+        context,
+        _("Editing <b>{title}</b>. What do you want to change?").format(title=e(ms.title)),
+        field_keyboard(),
+    )
     return State.AM_FIELD if ok else END
 
 
@@ -139,14 +149,14 @@ def field_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                Btn("Title", callback_data=Choice("am", "f:title").encode()),
-                Btn("Amount", callback_data=Choice("am", "f:amount").encode()),
+                Btn(_("Title"), callback_data=Choice("am", "f:title").encode()),
+                Btn(_("Amount"), callback_data=Choice("am", "f:amount").encode()),
             ],
             [
-                Btn("Due date", callback_data=Choice("am", "f:due").encode()),
-                Btn("Description", callback_data=Choice("am", "f:description").encode()),
+                Btn(_("Due date"), callback_data=Choice("am", "f:due").encode()),
+                Btn(_("Description"), callback_data=Choice("am", "f:description").encode()),
             ],
-            [Btn("Cancel", callback_data=Choice("am", "cancel").encode())],
+            [Btn(_("Cancel"), callback_data=Choice("am", "cancel").encode())],
         ]
     )
 
@@ -165,7 +175,7 @@ async def choose_field(update: Update, context: ContextTypes.DEFAULT_TYPE) -> St
 
 
 async def edit_summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
-    await say(update, context, "What do you want to change?", field_keyboard())
+    await say(update, context, _("What do you want to change?"), field_keyboard())
     return State.AM_FIELD
 
 
@@ -184,18 +194,18 @@ async def next_step(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Draft
 async def show_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Draft, answer: bool = True) -> Step:
     assert d.title is not None and d.amount is not None and d.due_date is not None
     lines = [
-        "<b>Milestone summary</b>" + (" (changes)" if d.kind is Flow.EDIT else ""),
-        f"Title: {e(d.title)}",
-        f"Amount: {money(d.amount, d.currency)}",
-        f"Due date: {fmt_date(d.due_date)}",
-        f"Description: {e(d.description) if d.description else '—'}",
+        _("<b>Milestone summary</b> (changes)") if d.kind is Flow.EDIT else _("<b>Milestone summary</b>"),
+        _("Title: {title}").format(title=e(d.title)),
+        _("Amount: {amount}").format(amount=money(d.amount, d.currency)),
+        _("Due date: {date}").format(date=fmt_date(d.due_date)),
+        _("Description: {description}").format(description=e(d.description) if d.description else "—"),
     ]
     markup = InlineKeyboardMarkup(
         [
             [
-                Btn("Save", callback_data=Choice("am", "save").encode()),
-                Btn("Edit", callback_data=Choice("am", "edit").encode()),
-                Btn("Cancel", callback_data=Choice("am", "cancel").encode()),
+                Btn(_("Save"), callback_data=Choice("am", "save").encode()),
+                Btn(_("Edit"), callback_data=Choice("am", "edit").encode()),
+                Btn(_("Cancel"), callback_data=Choice("am", "cancel").encode()),
             ]
         ]
     )
@@ -212,12 +222,12 @@ async def got_text(update: Update, context: ContextTypes.DEFAULT_TYPE, field: st
     try:
         check_text(
             text,
-            field,
+            Term("title") if field == "title" else Term("description"),
             min_len=1 if field == "title" else 0,
             max_len=TITLE_MAX if field == "title" else DESCRIPTION_MAX,
         )
     except DomainError as err:
-        return await ask_field(update, context, d, field, f"{e(err.reason)}\n")
+        return await ask_field(update, context, d, field, e(why(err)) + "\n")
     setattr(d, field, text)
     return await next_step(update, context, d, field)
 
@@ -234,7 +244,7 @@ async def got_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step
     try:
         d.amount = validate_amount(parse_amount(text_of(update), d.currency), d.currency)
     except InvalidInput as err:
-        return await ask_field(update, context, d, "amount", f"{e(err.reason)}\n")
+        return await ask_field(update, context, d, "amount", e(why(err)) + "\n")
     return await next_step(update, context, d, "amount")
 
 
@@ -248,7 +258,7 @@ async def got_due(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     try:
         d.due = parse_due_date(text_of(update), today, tz_name).isoformat()
     except InvalidInput as err:
-        return await ask_field(update, context, d, "due", f"{e(err.reason)}\n")
+        return await ask_field(update, context, d, "due", e(why(err)) + "\n")
     return await next_step(update, context, d, "due")
 
 
@@ -294,25 +304,25 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
                 today=today,
             )
     except DraftGone:
-        await q.answer("That draft is incomplete: start again.", show_alert=True)
+        await q.answer(_("That draft is incomplete: start again."), show_alert=True)
         drop_draft(context)
         return END
     except InvalidInput as err:
         # Nothing was saved; the draft stays so the user can fix it (e.g. a due date now in the past).
-        await q.answer(err.reason[:200], show_alert=True)
-        await safe_send(context, user_id, f"Not saved: {e(err.reason)}")
+        await q.answer(why(err)[:200], show_alert=True)
+        await safe_send(context, user_id, _("Not saved: {reason}").format(reason=e(why(err))))
         return await show_summary(update, context, d, answer=False)
     except DomainError as err:
         # The contract or milestone moved on (ended, funded, deleted): this draft can't be saved.
-        await q.answer(err.reason[:200], show_alert=True)
-        await safe_send(context, user_id, f"Not saved: {e(err.reason)}")
+        await q.answer(why(err)[:200], show_alert=True)
+        await safe_send(context, user_id, _("Not saved: {reason}").format(reason=e(why(err))))
         drop_draft(context)
         return END
     drop_draft(context)
     word = (
-        "Changes saved."
+        _("Changes saved.")
         if d.kind is Flow.EDIT
-        else ("Proposal sent to the client." if outcome.action == "milestone_proposed" else "Saved.")
+        else (_("Proposal sent to the client.") if outcome.action == "milestone_proposed" else _("Saved."))
     )
     await answer_press(update, word)
     await after_change(update, context, outcome, message=None if in_group(update) else q.message)

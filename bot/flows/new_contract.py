@@ -6,11 +6,12 @@ from telegram import InlineKeyboardButton as Btn
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from domain.errors import DomainError, InvalidInput
+from domain.errors import DomainError, InvalidInput, Term
 from domain.model import CONTRACT_TITLE_MAX, PaymentMode, Role, check_text
 
 from ..callbacks import Choice, decode
 from ..common import deps, safe_send
+from ..i18n import _, why
 from ..parsing import normalize_currency
 from ..texts import e
 from .base import say, text_of
@@ -30,7 +31,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     ok = await say(
         update,
         context,
-        "Let's set up a contract. What is its <b>title</b>? (1–100 characters, e.g. «Website redesign»)",
+        _("Let's set up a contract. What is its <b>title</b>? (1–100 characters, e.g. «Website redesign»)"),
     )
     return State.NC_TITLE if ok else END
 
@@ -39,9 +40,11 @@ async def got_title(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     text = text_of(update)
     d = current(context)
     try:
-        check_text(text, "title", min_len=1, max_len=CONTRACT_TITLE_MAX)
+        check_text(text, Term("title"), min_len=1, max_len=CONTRACT_TITLE_MAX)
     except DomainError as err:
-        await update.message.reply_text(f"{e(err.reason)} Send the contract's <b>title</b> again.")
+        await update.message.reply_text(
+            _("{reason} Send the contract's <b>title</b> again.").format(reason=e(why(err)))
+        )
         return State.NC_TITLE
     d.title = text
     keep_draft(context, d)
@@ -49,10 +52,10 @@ async def got_title(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
         [Btn(c, callback_data=Choice("cur", c).encode()) for c in CURRENCIES[:3]],
         [Btn(c, callback_data=Choice("cur", c).encode()) for c in CURRENCIES[3:]],
     ]
-    question = "Which <b>currency</b>? Tap one, or type an ISO code such as CHF."
+    question = _("Which <b>currency</b>? Tap one, or type an ISO code such as CHF.")
     if deps(context).svc.stars and deps(context).svc.payments is PaymentMode.TELEGRAM:  # PRODUCT §7
-        rows = [[Btn("XTR (Telegram Stars)", callback_data=Choice("cur", "XTR").encode())]]
-        question = "Payments here are in <b>Telegram Stars</b>: the currency is XTR (whole stars)."
+        rows = [[Btn(_("XTR (Telegram Stars)"), callback_data=Choice("cur", "XTR").encode())]]
+        question = _("Payments here are in <b>Telegram Stars</b>: the currency is XTR (whole stars).")
     await update.message.reply_text(question, reply_markup=InlineKeyboardMarkup(rows))
     return State.NC_CURRENCY
 
@@ -65,17 +68,21 @@ async def got_currency(update: Update, context: ContextTypes.DEFAULT_TYPE) -> St
     try:
         code = deps(context).svc.check_currency(normalize_currency(raw))  # telegram mode: what it can take
     except InvalidInput as err:
-        await safe_send(context, update.effective_user.id, f"{e(err.reason)} Send the <b>currency</b> again.")
+        await safe_send(
+            context,
+            update.effective_user.id,
+            _("{reason} Send the <b>currency</b> again.").format(reason=e(why(err))),
+        )
         return State.NC_CURRENCY
     d.currency = code
     keep_draft(context, d)
     markup = InlineKeyboardMarkup(
         [
-            [Btn("I am the client", callback_data=Choice("role", "client").encode())],
-            [Btn("I am the freelancer", callback_data=Choice("role", "freelancer").encode())],
+            [Btn(_("I am the client"), callback_data=Choice("role", "client").encode())],
+            [Btn(_("I am the freelancer"), callback_data=Choice("role", "freelancer").encode())],
         ]
     )
-    await say(update, context, f"Currency: {e(code)}. Which side are you on?", markup)
+    await say(update, context, _("Currency: {code}. Which side are you on?").format(code=e(code)), markup)
     return State.NC_ROLE
 
 
@@ -85,22 +92,25 @@ async def got_role(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     assert isinstance(cb, Choice)
     d.role = cb.value
     keep_draft(context, d)
-    other = Role(d.role).other.value
     markup = InlineKeyboardMarkup(
         [
             [
-                Btn("Create", callback_data=Choice("nc", "create").encode()),
-                Btn("Cancel", callback_data=Choice("nc", "cancel").encode()),
+                Btn(_("Create"), callback_data=Choice("nc", "create").encode()),
+                Btn(_("Cancel"), callback_data=Choice("nc", "cancel").encode()),
             ]
         ]
     )
-    await say(
-        update,
-        context,
-        f"New contract <b>{e(d.title)}</b> in {e(d.currency)}; you are the <b>{e(d.role)}</b>.\n"
-        f"After you create it I'll give you an invite link for the {other}.",
-        markup,
-    )
+    if Role(d.role) is Role.CLIENT:
+        text = _(
+            "New contract <b>{title}</b> in {currency}; you are the <b>client</b>.\n"
+            "After you create it I'll give you an invite link for the freelancer."
+        )
+    else:
+        text = _(
+            "New contract <b>{title}</b> in {currency}; you are the <b>freelancer</b>.\n"
+            "After you create it I'll give you an invite link for the client."
+        )
+    await say(update, context, text.format(title=e(d.title), currency=e(d.currency)), markup)
     return State.NC_CONFIRM
 
 
@@ -115,23 +125,27 @@ async def create(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
             update.effective_user.id, Role(d.role), d.title, d.currency, deps(context).clock()
         )
     except DraftGone:
-        await q.answer("That draft is incomplete: start again with /newcontract.", show_alert=True)
+        await q.answer(_("That draft is incomplete: start again with /newcontract."), show_alert=True)
         drop_draft(context)
         return END
     except DomainError as err:
-        await q.answer(err.reason, show_alert=True)
+        await q.answer(why(err), show_alert=True)
         drop_draft(context)
         return END
     drop_draft(context)
-    await q.answer("Contract created.")
+    await q.answer(_("Contract created."))
     role = contract.role_of(update.effective_user.id)
     assert role is not None
-    other = role.other.value
     link = f"https://t.me/{context.bot.username}?start={invite.token}"
-    await safe_send(
-        context,
-        update.effective_user.id,
-        f"✅ Contract <b>{e(contract.title)}</b> created.\n\nForward this invite link to the {other}:\n{link}\n\n"
-        f"It works once, only for someone else, and expires in 7 days. I'll tell you when they join.",
-    )
+    if role is Role.CLIENT:
+        text = _(
+            "✅ Contract <b>{title}</b> created.\n\nForward this invite link to the freelancer:\n{link}\n\n"
+            "It works once, only for someone else, and expires in 7 days. I'll tell you when they join."
+        )
+    else:
+        text = _(
+            "✅ Contract <b>{title}</b> created.\n\nForward this invite link to the client:\n{link}\n\n"
+            "It works once, only for someone else, and expires in 7 days. I'll tell you when they join."
+        )
+    await safe_send(context, update.effective_user.id, text.format(title=e(contract.title), link=link))
     return END

@@ -9,13 +9,14 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from domain.actions import Action
-from domain.errors import DomainError
+from domain.errors import DomainError, Term
 from domain.model import FILE_NAME_MAX, REASON_MAX, Role, SubmittedFile, check_files, check_text, without_control
 
-from ..actions import ACTIONS
+from ..actions import ACTIONS, said
 from ..callbacks import Choice
 from ..common import answer_press, deps, render_card, safe_send
 from ..details import send_submission
+from ..i18n import N_, _, ngettext, why
 from ..notify import tell_others
 from ..texts import e, numbered_files
 from .base import pressed_contract, say, text_of
@@ -26,10 +27,17 @@ ASKS = {
     Action.SUBMIT: (Flow.SUBMIT, State.SUB_NOTE, "note", 0),
     Action.REQUEST_CHANGES: (Flow.CHANGES, State.CHG_REASON, "reason", 1),
 }
-DONE = {
-    Action.SUBMIT: "📤 Work submitted: the client is asked to review it.",
-    Action.REQUEST_CHANGES: "🔁 Change request sent to the freelancer.",
+# The text's name in a refusal ("The note must be…") and the question asked again after one.
+TERMS = {Action.SUBMIT: Term("note"), Action.REQUEST_CHANGES: Term("reason")}
+AGAIN = {
+    Action.SUBMIT: N_("{reason} Send the <b>note</b> again."),
+    Action.REQUEST_CHANGES: N_("{reason} Send the <b>reason</b> again."),
 }
+DONE = {
+    Action.SUBMIT: N_("📤 Work submitted: the client is asked to review it."),
+    Action.REQUEST_CHANGES: N_("🔁 Change request sent to the freelancer."),
+}
+LOST = N_("I lost track of that step: press the button on the card again.")
 
 
 async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
@@ -38,26 +46,33 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
         return None  # refused: a flow the person is in goes on
     press, contract = found
     ms = contract.milestone(press.target)
-    flow, state, _, _ = ASKS[press.action]
+    flow, state = ASKS[press.action][:2]
     before = load_draft(context)
     # Submit work pressed again for the same milestone: the files sent meanwhile stay attached.
     kept = before.files if before is not None and before.kind is flow and before.milestone_id == ms.id else None
     keep_draft(context, Draft(flow, milestone_id=ms.id, from_chat=update.effective_chat.id, files=kept))
-    cancel = [Btn("Cancel", callback_data=Choice("am", "cancel").encode())]
+    cancel = [Btn(_("Cancel"), callback_data=Choice("am", "cancel").encode())]
     if press.action is Action.SUBMIT:
+        text = _(
+            "Submitting work for <b>{title}</b>. Send a <b>note</b> for the client about what "
+            "you delivered (links welcome), or tap Skip.\n📎 Any files or photos? Send them first (one or "
+            "more): the note then submits them all."
+        ).format(title=e(ms.title))
+        if kept:
+            text += " " + ngettext("({n} attached already.)", "({n} attached already.)", len(kept)).format(n=len(kept))
         ok = await say(
             update,
             context,
-            f"Submitting work for <b>{e(ms.title)}</b>. Send a <b>note</b> for the client about what "
-            f"you delivered (links welcome), or tap Skip.\n📎 Any files or photos? Send them first (one or "
-            f"more): the note then submits them all." + (f" ({len(kept)} attached already.)" if kept else ""),
-            InlineKeyboardMarkup([[Btn("Skip", callback_data=Choice("sub", "skip").encode())], cancel]),
+            text,
+            InlineKeyboardMarkup([[Btn(_("Skip"), callback_data=Choice("sub", "skip").encode())], cancel]),
         )
     else:
         ok = await say(
             update,
             context,
-            f"What should be changed in <b>{e(ms.title)}</b>? Send the <b>reason</b> (1–1,000 characters).",
+            _("What should be changed in <b>{title}</b>? Send the <b>reason</b> (1–1,000 characters).").format(
+                title=e(ms.title)
+            ),
             InlineKeyboardMarkup([cancel]),
         )
     return state if ok else END
@@ -80,11 +95,11 @@ def _kept(d: Draft) -> list[SubmittedFile]:
 
 
 def done_keyboard(count: int) -> InlineKeyboardMarkup:
-    what = f"{count} file{'' if count == 1 else 's'}"
+    done = ngettext("Done — submit {n} file", "Done — submit {n} files", count).format(n=count)
     return InlineKeyboardMarkup(
         [
-            [Btn(f"Done — submit {what}", callback_data=Choice("sub", "skip").encode())],
-            [Btn("Cancel", callback_data=Choice("am", "cancel").encode())],
+            [Btn(done, callback_data=Choice("sub", "skip").encode())],
+            [Btn(_("Cancel"), callback_data=Choice("am", "cancel").encode())],
         ]
     )
 
@@ -97,7 +112,7 @@ async def got_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
         d = need_draft(context, Flow.SUBMIT)
     except DraftGone:
         drop_draft(context)
-        await safe_send(context, user_id, "I lost track of that step: press the button on the card again.")
+        await safe_send(context, user_id, _(LOST))
         return END
     files = [*_kept(d), file_of(update)]
     try:
@@ -106,7 +121,7 @@ async def got_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
         await safe_send(
             context,
             user_id,
-            f"{e(err.reason)} Send the <b>note</b> to submit what is attached, or tap Done.",
+            _("{reason} Send the <b>note</b> to submit what is attached, or tap Done.").format(reason=e(why(err))),
             done_keyboard(len(files) - 1) if len(files) > 1 else None,
         )
         return State.SUB_NOTE
@@ -117,8 +132,13 @@ async def got_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     await safe_send(
         context,
         user_id,
-        f"📎 Attached <b>{e(label)}</b> ({count} file{'' if count == 1 else 's'} so far). Send more, or a "
-        f"<b>note</b> to submit everything — or tap Done.",
+        ngettext(
+            "📎 Attached <b>{label}</b> ({n} file so far). Send more, or a <b>note</b> to submit everything — "
+            "or tap Done.",
+            "📎 Attached <b>{label}</b> ({n} files so far). Send more, or a <b>note</b> to submit everything — "
+            "or tap Done.",
+            count,
+        ).format(label=e(label), n=count),
         done_keyboard(count),
     )
     return State.SUB_NOTE
@@ -143,12 +163,12 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, action: Act
         d = need_draft(context, flow)
     except DraftGone:
         drop_draft(context)
-        await safe_send(context, user_id, "I lost track of that step: press the button on the card again.")
+        await safe_send(context, user_id, _(LOST))
         return END
     try:
-        check_text(text, what, min_len=min_len, max_len=REASON_MAX)
+        check_text(text, TERMS[action], min_len=min_len, max_len=REASON_MAX)
     except DomainError as err:
-        await safe_send(context, user_id, f"{e(err.reason)} Send the <b>{what}</b> again.")
+        await safe_send(context, user_id, _(AGAIN[action]).format(reason=e(why(err))))
         return state
     try:
         args: dict[str, Any] = {what: text}
@@ -158,17 +178,21 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, action: Act
     except DomainError as err:
         drop_draft(context)
         if update.callback_query:
-            await update.callback_query.answer(err.reason[:200], show_alert=True)
-        await safe_send(context, user_id, f"Not done: {e(err.reason)}")
+            await update.callback_query.answer(why(err)[:200], show_alert=True)
+        await safe_send(context, user_id, _("Not done: {reason}").format(reason=e(why(err))))
         return END
     drop_draft(context)
     if update.callback_query:
-        await answer_press(update, ACTIONS[action].result)
-    done = DONE[action]
-    if outcome.files:
-        done = done.replace(
-            "submitted", f"submitted with {len(outcome.files)} file{'s' if len(outcome.files) > 1 else ''}"
-        )
+        await answer_press(update, said(ACTIONS[action].result))
+    n = len(outcome.files)
+    if n and action is Action.SUBMIT:
+        done = ngettext(
+            "📤 Work submitted with {n} file: the client is asked to review it.",
+            "📤 Work submitted with {n} files: the client is asked to review it.",
+            n,
+        ).format(n=n)
+    else:
+        done = _(DONE[action])
     await safe_send(context, user_id, done)
     text_card, markup = await render_card(context, outcome.contract, user_id)
     await safe_send(context, user_id, text_card, markup)
