@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
+from functools import lru_cache
 from html import escape, unescape
 
 from babel.dates import format_skeleton
@@ -153,7 +154,12 @@ def fmt_date(d: date) -> str:
     """'Fri 11 Dec 2026' in English; in another language its own medium date with the weekday."""
     if spoken() == DEFAULT:
         return d.strftime("%a %d %b %Y")
-    return format_skeleton("yMMMEd", d, locale=babel_locale())
+    return _babel_date(d, babel_locale())
+
+
+@lru_cache(maxsize=4096)  # a card shows the same dates at every tap; Babel's formatting is not cheap
+def _babel_date(d: date, locale: str) -> str:
+    return format_skeleton("yMMMEd", d, locale=locale)
 
 
 def zone_label(tz: tzinfo, local: datetime | None = None) -> str:
