@@ -12,3 +12,4 @@ echo "== 5. one noisy person vs everyone else";   $PY -m bench.noisy $mode
 echo "== 6. an answer during a 2,000-reminder drain"; $PY -m bench.answer_during_drain $mode
 echo "== supporting: one statement, one API call"; $PY -m bench.io_costs $mode
 echo "== supporting: the sweep's claim part by part"; $PY -m bench.sweep_parts $mode
+echo "== supporting: rendering in each language"; $PY -m bench.i18n_render $mode

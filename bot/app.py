@@ -38,7 +38,7 @@ from storage.db import create_engine, normalize_url, session_factory, start_wal_
 from storage.migrate import upgrade_to_head
 from storage.uow import uow_factory
 
-from . import desk, details, disputes, handlers, hints, payments
+from . import desk, details, disputes, handlers, hints, payment_limits, payments
 from .common import Deps, remember_user, utc_now
 from .concurrency import PersonGuard, PerUserUpdateProcessor
 from .flows import build_conversation
@@ -246,11 +246,13 @@ def build_application(
     warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
     engine = engine or create_engine(settings.database_url, inline=settings.io_shims)
     sessions = session_factory(engine)
+    limits = payment_limits.provider_for(settings, clock)  # fiat: Telegram Payments' amount limits, loaded at start
     svc = ContractService(
         uow_factory(sessions),
         review_days=settings.review_days,
         payments=PaymentMode(settings.payments),
         stars=settings.stars,
+        limits=limits,
     )
     token = settings.bot_token.get_secret_value() if settings.bot_token else "0:test"
 
@@ -295,6 +297,8 @@ def build_application(
     app = builder.build()
     deps = app.bot_data["deps"] = Deps(svc=svc, settings=settings, clock=clock)
     deps.extra["payments"] = PaymentService(svc, settings.invoice_secret())
+    if limits is not None:
+        deps.extra["payment_limits"] = limits
     # rate_limiter=False (tests): the sender sends as fast as it can.
     rate = settings.send_rate_per_second if rate_limiter else 0.0
     sender = Sender(
@@ -398,6 +402,7 @@ async def _post_init(app: Application) -> None:
         await publish_commands(app.bot)
     except (NetworkError, BadRequest) as err:
         log.warning("could not publish the command menu: %s", err)
+    await payment_limits.start(app)  # never longer than its time-out; a failure is a warning
     app.bot_data["checkpointer"] = start_wal_checkpointer(app.bot_data["engine"])
     sender: Sender = app.bot_data["sender"]
     sender.start()

@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.db import default_database_url
+
+TELEGRAM_CURRENCIES_URL = "https://core.telegram.org/bots/payments/currencies.json"
 
 
 class Settings(BaseSettings):
@@ -58,6 +61,8 @@ class Settings(BaseSettings):
     # token from @BotFather is set, then in that provider's fiat currencies.
     payments: Literal["ledger", "telegram"] = "ledger"
     payment_provider_token: SecretStr | None = None
+    # Telegram Payments' per-currency amount limits (JSON), loaded at start and daily with a provider token.
+    payment_currencies_url: str = TELEGRAM_CURRENCIES_URL
     # Signs invoice payloads (HMAC-SHA256); unset: derived from the bot token (a new token voids old invoices).
     payment_secret: SecretStr | None = None
 
@@ -65,6 +70,11 @@ class Settings(BaseSettings):
     def stars(self) -> bool:
         """Telegram mode without a provider token: Telegram Stars."""
         return self.payments == "telegram" and self.payment_provider_token is None
+
+    @property
+    def loads_payment_limits(self) -> bool:
+        """Telegram mode with a provider token (fiat): Telegram Payments' amount limits apply."""
+        return self.payments == "telegram" and self.payment_provider_token is not None
 
     def invoice_secret(self) -> bytes:
         if self.payment_secret is not None:
@@ -83,6 +93,16 @@ class Settings(BaseSettings):
         for part in value.replace(" ", "").split(","):
             if part and not part.lstrip("-").isdigit():
                 raise ValueError(f"OPERATOR_IDS: {part!r} is not a Telegram user id")
+        return value
+
+    @field_validator("payment_currencies_url", mode="before")
+    @classmethod
+    def _currencies_url(cls, value):
+        # Empty (a copied .env.example): Telegram's own file.
+        if isinstance(value, str):
+            value = value.strip() or TELEGRAM_CURRENCIES_URL
+            if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
+                raise ValueError(f"PAYMENT_CURRENCIES_URL: {value!r} is not an http(s) URL")
         return value
 
     @field_validator("payments", mode="before")

@@ -501,9 +501,13 @@ def history_line(h: HistoryEntry, names: dict[int, str], tz: tzinfo, note_limit:
     """One entry: when (in the viewer's zone), who, what, on which milestone, and its note (cut to
     `note_limit` characters, if given)."""
     who = esc(_("Bot")) if h.actor_id is None else e(names.get(h.actor_id, str(h.actor_id)))
-    line = f"{fmt_time(h.at, tz)} — {who} {esc(event_label(h.action))}"
+    what = esc(event_label(h.action))
     if h.milestone_title:
-        line += f" «{e(h.milestone_title)}»"
+        # One sentence, so a language can put the milestone where its word order wants it (Persian: first).
+        what = _("{who} {what} {m}").format(who=who, what=what, m=f"«{e(h.milestone_title)}»")
+    else:
+        what = f"{who} {what}"
+    line = f"{fmt_time(h.at, tz)} — {what}"
     if h.note:
         note = h.note if note_limit is None or len(h.note) <= note_limit else h.note[: note_limit - 1] + "…"
         line += f": {e(note)}"

@@ -85,12 +85,14 @@ class PaymentService:
 
     # ----- invoices and payments -----------------------------------------------------------------
     async def issue_invoice(self, actor_id: int, milestone_id: int, now: datetime) -> Invoice:
-        """The client's Activate & fund in telegram mode: a new invoice (older ones go stale)."""
+        """The client's Activate & fund in telegram mode: a new invoice (older ones go stale), if Telegram
+        Payments takes its amount today (fiat: the limits loaded; else the refusal, nothing stored)."""
         nonce = secrets.token_urlsafe(6)
 
         def change(c: Contract) -> Invoice:
             ms = c.issue_invoice(actor_id, milestone_id, nonce, now)
             assert ms.id is not None
+            self.contracts.check_payment_amount(c, ms.amount)  # fiat: today's Telegram Payments limits
             return Invoice(c, ms, sign_invoice(self.secret, ms.id, nonce, ms.amount, c.currency, now), amount=ms.amount)
 
         return await self.contracts.transition(None, change, milestone_id=milestone_id)
@@ -102,6 +104,7 @@ class PaymentService:
         def change(c: Contract) -> Invoice:
             ms = c.issue_bonus_invoice(actor_id, milestone_id, nonce)
             assert ms.id is not None
+            self.contracts.check_payment_amount(c, ms.bonus)  # fiat: today's Telegram Payments limits
             payload = sign_invoice(self.secret, ms.id, nonce, ms.bonus, c.currency, now, InvoiceKind.BONUS)
             return Invoice(c, ms, payload, InvoiceKind.BONUS, ms.bonus)
 

@@ -6,20 +6,21 @@ import base64
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from .errors import N_, InvalidInput
-from .model import LedgerEntry, LedgerKind
-from .money import STARS
+from .model import LedgerEntry, LedgerKind, PaymentMode
+from .money import STARS, currency_decimals, format_money
 
 INVOICE_TTL = timedelta(hours=24)
 
 # The fiat currencies Telegram Payments takes (core.telegram.org/bots/payments#supported-currencies).
-# Their per-currency amount limits change with exchange rates (Telegram publishes them as currencies.json);
-# the provider and Telegram refuse an invoice outside them, which the client sees as a failed invoice.
+# Their per-currency amount limits change with exchange rates (Telegram publishes them as currencies.json):
+# the bot loads them (PaymentLimits below) and refuses an amount outside them before any invoice.
 TELEGRAM_FIAT = frozenset(
     "AED AFN ALL AMD ARS AUD AZN BAM BDT BGN BHD BND BOB BRL BYN CAD CHF CLP CNY COP CRC CZK DKK DOP DZD EGP "
     "ETB EUR GBP GEL GHS GTQ HKD HNL HRK HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KRW KZT LBP LKR MAD "
@@ -38,6 +39,102 @@ def check_payment_currency(currency: str, stars: bool) -> str:
             N_("Telegram Payments doesn't take {currency}: choose e.g. USD, EUR or GBP."), currency=currency
         )
     return currency
+
+
+@dataclass(frozen=True)
+class CurrencyLimit:
+    """What Telegram Payments takes in one currency: amounts from `min_amount` to `max_amount` (both in the
+    currency's smallest units, both included), counted with `exp` decimals."""
+
+    min_amount: int
+    max_amount: int
+    exp: int
+
+
+@dataclass(frozen=True)
+class PaymentLimits:
+    """Telegram Payments' per-currency amount limits (its currencies.json), as last loaded. They follow
+    exchange rates, so the bot loads them (bot/payment_limits.py); the domain only applies them."""
+
+    currencies: Mapping[str, CurrencyLimit]
+
+    @classmethod
+    def from_json(cls, data: object) -> PaymentLimits:
+        """From the decoded currencies.json: {"USD": {"exp": 2, "min_amount": "100", "max_amount": "1000000",
+        ...}, ...} (amounts as strings or integers). An entry that can't be read is left out (its currency
+        is then refused); ValueError when nothing can be read."""
+        if not isinstance(data, Mapping):
+            raise ValueError("currencies.json is not a JSON object")
+        found: dict[str, CurrencyLimit] = {}
+        for code, entry in data.items():
+            if not isinstance(code, str) or not isinstance(entry, Mapping):
+                continue
+            try:
+                low, high, exp = (_whole(entry.get(k)) for k in ("min_amount", "max_amount", "exp"))
+            except ValueError:
+                continue
+            if 0 < low <= high and 0 <= exp <= 4:
+                found[code] = CurrencyLimit(low, high, exp)
+        if not found:
+            raise ValueError("currencies.json names no currency with usable limits")
+        return cls(found)
+
+    def check_currency(self, currency: str) -> CurrencyLimit:
+        """The currency's limits, if Telegram Payments takes it and counts it as the bot does (the same
+        number of decimals: an amount means the same to both); else the refusal."""
+        limit = self.currencies.get(currency)
+        if limit is None:
+            raise InvalidInput(
+                N_("Telegram Payments doesn't take {currency}: choose e.g. USD, EUR or GBP."), currency=currency
+            )
+        if limit.exp != currency_decimals(currency):
+            raise InvalidInput(
+                N_(
+                    "Telegram Payments counts {currency} in other units than this bot does: choose another "
+                    "currency, e.g. USD, EUR or GBP."
+                ),
+                currency=currency,
+            )
+        return limit
+
+    def check_amount(self, amount: int, currency: str) -> int:
+        """`amount` (minor units of `currency`) if Telegram Payments takes it today; else the refusal,
+        which names the range in money."""
+        limit = self.check_currency(currency)
+        if not limit.min_amount <= amount <= limit.max_amount:
+            raise InvalidInput(
+                N_("Amount must be from {min} to {max}: the range Telegram Payments takes in {currency} today."),
+                min=format_money(limit.min_amount, currency),
+                max=format_money(limit.max_amount, currency),
+                currency=currency,
+            )
+        return amount
+
+
+def _whole(value: object) -> int:
+    """A whole number given as an int or a string of digits (currencies.json writes amounts as strings)."""
+    if isinstance(value, bool):
+        raise ValueError("not a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise ValueError("not a whole number")
+
+
+class LimitsProvider(Protocol):
+    """Where the services ask for Telegram Payments' limits: the latest loaded, or None (none loaded yet:
+    amounts are not checked)."""
+
+    def current(self) -> PaymentLimits | None: ...
+
+
+def check_telegram_amount(limits: PaymentLimits | None, payments: PaymentMode, currency: str, amount: int) -> int:
+    """Telegram Payments with a provider token (fiat): `amount` inside Telegram's limits for `currency`,
+    when they are loaded. Ledger mode and Stars (XTR, their own rules) are not concerned."""
+    if limits is not None and payments is PaymentMode.TELEGRAM and currency != STARS:
+        limits.check_amount(amount, currency)
+    return amount
 
 
 class InvoiceKind(StrEnum):

@@ -22,7 +22,7 @@ from .model import (
     Role,
     SubmittedFile,
 )
-from .payments import check_payment_currency
+from .payments import LimitsProvider, PaymentLimits, check_payment_currency, check_telegram_amount
 from .ports import ContractSummary, UnitOfWork, UserProfile
 
 INVITE_TTL = timedelta(days=7)
@@ -78,11 +78,13 @@ class ContractService:
         token_factory: Callable[[], str] = new_invite_token,
         payments: PaymentMode = PaymentMode.LEDGER,
         stars: bool = False,
+        limits: LimitsProvider | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.review_days = review_days
         self.payments = payments  # new contracts' money mode (PRODUCT §7)
         self.stars = stars  # telegram mode without a provider token: Telegram Stars (XTR)
+        self.limits = limits  # telegram mode with a provider token: Telegram Payments' amount limits
         self.invite_ttl = invite_ttl
         self.token_factory = token_factory
 
@@ -91,7 +93,28 @@ class ContractService:
         """The currency, if new contracts may use it in this deployment's money mode."""
         if self.payments is PaymentMode.TELEGRAM:
             check_payment_currency(currency, self.stars)
+            if not self.stars:
+                limits = self.payment_limits()
+                if limits is not None:
+                    limits.check_currency(currency)
         return currency
+
+    def payment_limits(self) -> PaymentLimits | None:
+        """Telegram Payments' amount limits as last loaded; None when none are (amounts are not checked)."""
+        return self.limits.current() if self.limits is not None else None
+
+    def check_payment_amount(self, contract: Contract, amount: int) -> int:
+        """`amount` if Telegram Payments takes it for `contract` (telegram mode, fiat: within today's
+        limits for its currency); else the refusal. Ledger and Stars contracts are not concerned."""
+        return check_telegram_amount(self.payment_limits(), contract.payments, contract.currency, amount)
+
+    async def check_amount_for(self, contract_id: int | None, amount: int) -> int:
+        """`check_payment_amount` for a contract by id, as a form checks an amount while it is typed (read
+        only when limits are loaded)."""
+        if contract_id is None or self.payment_limits() is None:
+            return amount
+        contract = await self.peek(contract_id)
+        return amount if contract is None else self.check_payment_amount(contract, amount)
 
     async def create_contract(
         self, creator_id: int, role: Role, title: str, currency: str, now: datetime
@@ -240,6 +263,7 @@ class ContractService:
                 result = method(actor_id=actor_id, milestone_id=milestone_id, now=now, **args)
             else:
                 result = method(actor_id=actor_id, now=now, **args)
+            self._check_invoiceable(action, c, result, args)
             last = c.new_history[-1] if c.new_history else None
             return Outcome(
                 last.action if last else "",
@@ -256,6 +280,18 @@ class ContractService:
         if rule.on_milestone:
             return await self.transition(None, change, milestone_id=milestone_id)
         return await self.transition(contract_id, change)
+
+    def _check_invoiceable(self, action: Action, c: Contract, result: object, args: dict[str, Any]) -> None:
+        """Telegram mode, fiat: an amount that will be invoiced (a milestone added, its amount edited, a
+        proposal accepted, a bonus) must be one Telegram Payments takes; checked after the action's own
+        rules (who may, in which state), before anything is stored."""
+        if action is Action.APPROVE_WITH_BONUS:
+            self.check_payment_amount(c, args["bonus"])
+        elif isinstance(result, Milestone) and (
+            action in (Action.ADD_MILESTONE, Action.ACCEPT_PROPOSAL)
+            or (action is Action.EDIT and args.get("amount") is not None)
+        ):
+            self.check_payment_amount(c, result.amount)
 
     async def require(
         self,

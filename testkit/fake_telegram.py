@@ -111,6 +111,9 @@ _JSON_PARAMS = {
 }
 # Telegram's default when allowed_updates was never set.
 _DEFAULT_EXCLUDED_UPDATES = {"chat_member", "message_reaction", "message_reaction_count"}
+# Telegram Payments' limits file, as the fake serves it; its faults are injected under this "method" name.
+CURRENCIES_PATH = "/currencies.json"
+CURRENCIES_METHOD = "currencies.json"
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_@])")
 _BOT_COMMAND_NAME_RE = re.compile(r"[a-z0-9_]{1,32}")
 
@@ -763,6 +766,10 @@ class FakeTelegram:
         self.pre_checkout_answers: dict[str, dict[str, Any]] = {}
         self.charges: dict[str, dict[str, Any]] = {}
         self._next_charge = 0
+        # Telegram Payments' amount limits, served at /currencies.json as core.telegram.org serves its
+        # file (a test sets them; None: 404) and applied to fiat invoices as Telegram does.
+        self._currencies: dict[str, dict[str, Any]] | None = None
+        self.currencies_requests = 0
 
         self._methods: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {}
         for name in (
@@ -859,6 +866,9 @@ class FakeTelegram:
 
     def _serve(self, handler: _Handler) -> None:
         parts = urlsplit(handler.path)
+        if parts.path == CURRENCIES_PATH:
+            self._serve_currencies(handler)
+            return
         match = re.fullmatch(r"/bot([^/]*)/([^/]*)", parts.path)
         method = match[2] if match else parts.path
         params: dict[str, Any] = {}
@@ -1495,6 +1505,9 @@ class FakeTelegram:
                 raise _bad("PAYMENT_PROVIDER_INVALID")
             if total <= 0:
                 raise _bad("CURRENCY_TOTAL_AMOUNT_INVALID")
+            limits = (self._currencies or {}).get(currency) if currency != "XTR" else None
+            if limits is not None and not int(limits["min_amount"]) <= total <= int(limits["max_amount"]):
+                raise _bad("CURRENCY_TOTAL_AMOUNT_INVALID")
             inline, other = self._markup(params)
             invoice = {
                 "title": title,
@@ -1537,6 +1550,59 @@ class FakeTelegram:
             charge["refunded"] = True
             self._cond.notify_all()
             return True
+
+    # -- Telegram Payments' currency limits (core.telegram.org/bots/payments/currencies.json) ------------------
+
+    @property
+    def currencies_url(self) -> str:
+        return f"{self.base_url}{CURRENCIES_PATH}"
+
+    def set_currencies(self, currencies: dict[str, dict[str, Any]] | None) -> None:
+        """What /currencies.json serves from now on (None: 404), and the limits sendInvoice applies."""
+        with self._lock:
+            self._currencies = copy.deepcopy(currencies)
+
+    def currencies_direct(self) -> tuple[int, bytes, float]:
+        """GET /currencies.json without HTTP: (status, body, seconds until the answer is due). Faults are
+        injected with the method name "currencies.json" (fail_next, drop_next, slow_next); status 0 stands
+        for a dropped connection."""
+        with self._lock:
+            self.currencies_requests += 1
+            queue = self._faults.get(CURRENCIES_METHOD)
+            fault = None
+            if queue:
+                fault = queue[0]
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    queue.popleft()
+            if fault is not None and not fault.delay:
+                if fault.code is None:
+                    return 0, b"", 0.0
+                return fault.code, f"<html><body>{fault.code} {fault.description}</body></html>".encode(), 0.0
+            delay = fault.delay if fault is not None else 0.0
+            if self._currencies is None:
+                return 404, b"<html><body>404 Not Found</body></html>", delay
+            return 200, json.dumps(self._currencies, ensure_ascii=False).encode("utf-8"), delay
+
+    def _serve_currencies(self, handler: _Handler) -> None:
+        status, body, delay = self.currencies_direct()
+        if status == 0:
+            handler.close_connection = True
+            try:
+                handler.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        if delay:
+            time.sleep(delay)
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json" if status == 200 else "text/html")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+        except OSError:
+            handler.close_connection = True
 
     def invoice(self, message: FakeMessage) -> dict[str, Any]:
         """What an invoice message asks (title, currency, total_amount, payload, provider_token)."""

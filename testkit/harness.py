@@ -116,13 +116,36 @@ class Harness:
         return [m.plain_text for m in self.tg.messages(chat)]
 
 
+def in_process_currencies(fake: FakeTelegram):
+    """Telegram Payments' limits file fetched from the fake without HTTP (FakeTelegram.currencies_direct): the
+    in-process tests never reach the network, core.telegram.org included."""
+
+    async def fetch(url: str) -> bytes:
+        status, body, delay = fake.currencies_direct()
+        if delay:
+            await asyncio.sleep(delay)
+        if status == 0:
+            raise ConnectionResetError("connection dropped")
+        if not 200 <= status < 300:
+            raise OSError(f"HTTP {status} from {url}")
+        return body
+
+    return fetch
+
+
 async def make_app(tg, db_url, clock, **settings):
+    """The application as the bot builds it, on the fake in-process. Telegram Payments' limits (telegram mode
+    with a provider token) come from the fake in-process too, unless `payment_currencies_url` is given (a
+    loopback URL: e.g. the fake's own, started, `tg.currencies_url`)."""
     cfg = Settings(bot_token=TOKEN, database_url=db_url, _env_file=None, **settings)
     engine = create_engine(db_url, inline=cfg.io_shims)  # IO_SHIMS from the environment
     await upgrade_to_head(engine)
     app = build_application(
         cfg, clock=clock, engine=engine, request=InProcessRequest(tg), updater=False, rate_limiter=False
     )
+    limits = app.bot_data["deps"].extra.get("payment_limits")
+    if limits is not None and "payment_currencies_url" not in settings:
+        limits.fetch = in_process_currencies(tg)
     await app.initialize()
     await _post_init(app)
     return app

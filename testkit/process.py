@@ -40,6 +40,7 @@ _BOT_SETTINGS = {
     "LOG_LEVEL",
     "LOG_UPDATES",
     "IO_SHIMS",
+    "PAYMENT_CURRENCIES_URL",
 }
 _PROXIES = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"}
 
@@ -88,6 +89,8 @@ class BotProcess:
         env.update(
             BOT_TOKEN=TOKEN,
             BOT_API_BASE_URL=self.tg.base_url,
+            # Telegram Payments' limits (provider mode) from the fake too: a test never reaches the Internet.
+            PAYMENT_CURRENCIES_URL=self.tg.currencies_url,
             DATABASE_URL=self.database_url,
             LOG_LEVEL="INFO",
             # Test drivers press faster than people can; the per-person guard has tests of its own.

@@ -182,6 +182,8 @@ async def got_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step
     try:  # the domain's range for this action, told now rather than at the end
         found = await _contract(context, user_id, action, d)
         found.check_amount(action, found.milestone(d.milestone_id or 0), amount)
+        if action is Action.APPROVE_WITH_BONUS:  # invoiced in telegram mode: Telegram Payments' limits
+            deps(context).svc.check_payment_amount(found, amount)
     except InvalidInput as err:
         await safe_send(context, user_id, _(AMOUNT_AGAIN).format(reason=e(why(err))))
         return State.DG_AMOUNT

@@ -242,7 +242,9 @@ async def got_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step
     except DraftGone:
         return await draft_gone(update, context)
     try:
-        d.amount = validate_amount(parse_amount(text_of(update), d.currency), d.currency)
+        amount = validate_amount(parse_amount(text_of(update), d.currency), d.currency)
+        # Telegram Payments (fiat): within today's limits for the currency, told now rather than at Save.
+        d.amount = await deps(context).svc.check_amount_for(d.contract_id, amount)
     except InvalidInput as err:
         return await ask_field(update, context, d, "amount", e(why(err)) + "\n")
     return await next_step(update, context, d, "amount")

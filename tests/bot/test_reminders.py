@@ -157,3 +157,28 @@ async def test_an_auto_release_claimed_by_a_process_that_died_still_happens(harn
     counts = await sweep(h)
     assert counts["released"] == 1
     assert (await svc.view(cid, ann.id)).milestone(ms).status is MilestoneStatus.RELEASED
+
+
+async def test_each_reminder_is_in_its_recipients_language(harness, people):
+    """PRODUCT §9: the client chose Russian in /settings, the freelancer's Telegram is Spanish: the same
+    due-soon reminder reaches each in their own language, with money and dates in their format."""
+    from bot.i18n import speaking
+    from bot.texts import fmt_date, money
+
+    h = harness
+    ann, bob, _ = people
+    svc, *_ = await seed(h, ann, bob, date(2026, 12, 4))
+    await svc.save_profile(UserProfile(id=ann.id, first_name="Ann", language="ru", started=True), now=h.clock())
+    await svc.save_profile(
+        UserProfile(id=bob.id, first_name="Bob", telegram_language="es-419", started=True), now=h.clock()
+    )
+    h.clock.now = datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)
+    assert (await sweep(h))["sent"] == 2
+    for person, lang in ((ann, "ru"), (bob, "es")):
+        with speaking(lang):
+            amount, due = money(150000, "USD"), fmt_date(date(2026, 12, 4))
+        text = h.last(person).plain_text
+        assert amount in text and due in text, (lang, text)
+        assert "is due in" not in text, text
+    assert "3 дня" in h.last(ann).plain_text
+    assert "3 días" in h.last(bob).plain_text
