@@ -22,7 +22,7 @@ from .actions import event_label
 from .callbacks import Press
 from .common import deps, lang_of, safe_send
 from .details import send_submission
-from .i18n import N_, _, ngettext, speaking
+from .i18n import N_, _, ngettext, note_text, speaking
 from .texts import e, fit, fmt_time, money
 
 DISPUTE_EVENTS = ("dispute_opened", "dispute_offer", "dispute_countered", "submitted", "changes_requested")
@@ -61,7 +61,7 @@ def dispute_text(found: MilestoneDetails, names: dict[int, str]) -> str:
         who = names.get(h.actor_id or 0, _("the bot"))
         role = c.role_of(h.actor_id)
         label = event_label(h.action)
-        note = f": {e(h.note)}" if h.note else ""
+        note = f": {e(note_text(h.note, h.said))}" if h.note else ""
         lines.append(f"• {fmt_time(h.at, UTC)} {e(who)} ({_(_ROLE[role]) if role else '—'}) {e(label)}{note}")
     standing = [
         _(_OFFER[r]).format(amount=money(offer, c.currency))

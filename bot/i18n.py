@@ -18,19 +18,36 @@ import contextvars
 import gettext
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from functools import cache
+from datetime import date
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
+from babel.dates import format_skeleton
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from domain.errors import N_, DomainError, Term
+from domain.errors import N_, Amount, Day, DomainError, Said, Term, Words
+from domain.money import format_money
 
-__all__ = ["N_", "_", "ngettext", "speaking", "spoken", "why", "LANGUAGES", "pick", "babel_locale", "is_rtl"]
+__all__ = [
+    "N_",
+    "_",
+    "ngettext",
+    "speaking",
+    "spoken",
+    "why",
+    "told",
+    "note_text",
+    "LANGUAGES",
+    "pick",
+    "babel_locale",
+    "is_rtl",
+]
 
 LOCALES = Path(__file__).parent / "locales"
 DEFAULT = "en"
@@ -138,14 +155,54 @@ def isolate(text: str) -> str:
 
 def why(err: DomainError) -> str:
     """A domain refusal in the language spoken now: its sentence translated, then filled in; a `Term`
-    parameter (a word of ours) is translated too, anything else (the person's own text) is kept."""
-    if not err.params:
-        return _(err.msgid)
-    return _(err.msgid).format(**_fill(err.params))
+    parameter (a word of ours) is translated too, an `Amount` is money in the reader's locale, anything
+    else (the person's own text) is kept."""
+    return told((err.msgid, err.params))
+
+
+def told(said: Said) -> str:
+    """A sentence the domain composed (a refusal, a history note) in the language spoken now."""
+    msgid, params = said
+    if not params:
+        return _(msgid)
+    return _(msgid).format(**_fill(params))
+
+
+def note_text(note: str, said: Said | None) -> str:
+    """A history note as its reader reads it: the domain's own sentence (`said`) in their language; a
+    person's own note, or a note stored before notes were kept as sentences, as it was written."""
+    if said is None or _spoken.get() == DEFAULT:
+        return note  # English: the stored note is that sentence, filled in
+    return told(said)
 
 
 def _fill(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: (_(v) if isinstance(v, Term) else v) for k, v in params.items()}
+    return {k: _value(v) for k, v in params.items()}
+
+
+def _value(v: Any) -> Any:
+    """A parameter of a domain sentence in the language spoken now (words of ours translated, money and
+    dates in its locale); anything else (a person's own text, a number) as it is."""
+    if isinstance(v, Term):
+        return _(v)
+    if isinstance(v, Amount):
+        if v.plain:
+            from .parsing import local_plain  # bot.parsing imports this module
+
+            return local_plain(v.minor, v.currency)
+        return format_money(v.minor, v.currency, babel_locale())
+    if isinstance(v, Day):
+        return v.iso if _spoken.get() == DEFAULT else _day(v.iso, babel_locale())
+    if isinstance(v, Words):
+        words = [_(w) for w in v.items]
+        return str(v) if _spoken.get() == DEFAULT else format_list(words, locale=babel_locale())
+    return v
+
+
+@lru_cache(maxsize=1024)
+def _day(iso: str, locale: str) -> str:
+    """A date as bot/texts.py fmt_date writes it in that locale (weekday, day, month, year)."""
+    return format_skeleton("yMMMEd", date.fromisoformat(iso), locale=locale)
 
 
 def lang_menu() -> list[tuple[str, str]]:

@@ -48,7 +48,9 @@ async def notify(
         group: UTC). Called inside `speaking(...)` for them."""
         tz = await viewer_zone(context, chat)
         actor = names.get(outcome.actor_id, _("The bot")) if outcome.actor_id is not None else _("The bot")
-        text = notification(outcome.action, c, outcome.milestone, actor, outcome.changes, tz=tz, note=outcome.note)
+        text = notification(
+            outcome.action, c, outcome.milestone, actor, outcome.changes, tz=tz, note=outcome.note, said=outcome.said
+        )
         return fit(f"{text}\n{files_line(outcome.files)}") if outcome.files else text
 
     unreachable = []

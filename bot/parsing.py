@@ -10,7 +10,14 @@ from functools import cache, lru_cache
 from babel import numbers as _babel_numbers
 
 from domain.errors import N_, InvalidInput
-from domain.money import MAX_MAJOR_UNITS, currency_decimals, format_money, is_currency, known_currencies
+from domain.money import (
+    MAX_MAJOR_UNITS,
+    currency_decimals,
+    format_amount_plain,
+    format_money,
+    is_currency,
+    known_currencies,
+)
 from domain.zones import UnknownZone, offset_name, parse_offset, zone_named
 
 from .i18n import babel_locale, spoken
@@ -106,24 +113,13 @@ _SPACE_SPLIT_RE = re.compile(f"[{_SPACES}]")
 _MAX_AMOUNT_TEXT = 64  # no real amount is longer; bounds the regex work on pasted junk
 
 
-def format_amount_plain(minor: int, currency: str) -> str:
-    """Minor units as '1,250.50' ('5,000' for JPY, '1.500' for KWD); parse_amount reads it back."""
-    decimals = currency_decimals(currency)
-    sign = "-" if minor < 0 else ""
-    major, fraction = divmod(abs(minor), 10**decimals)
-    text = f"{major:,}"
-    if decimals:
-        text += "." + str(fraction).zfill(decimals)
-    return sign + text
-
-
 @cache
 def _separators(locale: str) -> tuple[str, str]:
     """(decimal symbol, group symbol) of a Babel locale: ('.', ',') in en_US, (',', '\u00a0') in ru."""
     return _babel_numbers.get_decimal_symbol(locale), _babel_numbers.get_group_symbol(locale)
 
 
-def _local_plain(minor: int, currency: str, grouped: bool = True) -> str:
+def local_plain(minor: int, currency: str, grouped: bool = True) -> str:
     """format_amount_plain written with the separators of the language spoken now ('1 250,50' in
     Russian, '1.250,50' in Spanish; as is in English), for the examples a refusal gives: parse_amount
     reads each of them back."""
@@ -140,7 +136,7 @@ def _amount_format_error(currency: str) -> InvalidInput:
     decimals = currency_decimals(currency)
     if decimals == 0:
         return InvalidInput(N_("Amount must be a positive whole number, e.g. 1500."))
-    example = _local_plain(1250 * 10**decimals + 5 * 10 ** (decimals - 1), currency)
+    example = local_plain(1250 * 10**decimals + 5 * 10 ** (decimals - 1), currency)
     return InvalidInput(
         N_("Amount must be a positive number with at most {decimals} decimals, e.g. 1500 or {example}."),
         decimals=decimals,
@@ -218,7 +214,7 @@ def _thousands_or_decimals(num: str, currency: str) -> InvalidInput | None:
         thousands=format_money(thousands, currency, locale),
         rounded=format_money(rounded, currency, locale),
         major=major,
-        typed=_local_plain(rounded, currency, grouped=False),
+        typed=local_plain(rounded, currency, grouped=False),
     )
 
 
@@ -261,7 +257,7 @@ def parse_amount(text: str, currency: str) -> int:
             raise InvalidInput(
                 N_("This contract is in {code}, so send the amount in {code}, e.g. {example}."),
                 code=code,
-                example=_local_plain(125050 * 10**decimals // 100, code),
+                example=local_plain(125050 * 10**decimals // 100, code),
             )
 
     parts = _split_number(match["num"], decimals)

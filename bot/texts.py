@@ -10,6 +10,7 @@ from html import escape, unescape
 
 from babel.dates import format_skeleton
 
+from domain.errors import Said
 from domain.model import (
     Contract,
     ContractStatus,
@@ -27,7 +28,7 @@ from domain.reminders import ReminderSettings
 from domain.zones import offset_name
 
 from .actions import ACTIONS, event_label, event_news, said
-from .i18n import DEFAULT, N_, _, babel_locale, isolate, locale_of, ngettext, spoken
+from .i18n import DEFAULT, N_, _, babel_locale, isolate, locale_of, ngettext, note_text, spoken
 
 MAX_MESSAGE = 4096
 CARD_PAGE_SIZE = 10
@@ -509,7 +510,8 @@ def history_line(h: HistoryEntry, names: dict[int, str], tz: tzinfo, note_limit:
         what = f"{who} {what}"
     line = f"{fmt_time(h.at, tz)} — {what}"
     if h.note:
-        note = h.note if note_limit is None or len(h.note) <= note_limit else h.note[: note_limit - 1] + "…"
+        note = note_text(h.note, h.said)  # a note of ours in the reader's language; a person's as written
+        note = note if note_limit is None or len(note) <= note_limit else note[: note_limit - 1] + "…"
         line += f": {e(note)}"
     return line
 
@@ -602,9 +604,11 @@ def notification(
     changes: tuple[FieldChange, ...] = (),
     tz: tzinfo = UTC,
     note: str = "",
+    said: Said | None = None,
 ) -> str:
     """The sentence the other party (and a linked group) gets after a change; an edit says old → new.
-    Written per recipient: its times are in `tz`, the recipient's zone (a group's: UTC)."""
+    Written per recipient: its times are in `tz`, the recipient's zone (a group's: UTC). `note`: the
+    history entry's note, `said` that note as the domain composed it (then it is read translated)."""
     c = f"«{e(contract.title)}»"
     news = event_news(event, telegram=contract.payments is PaymentMode.TELEGRAM)
     if not news:
@@ -631,7 +635,7 @@ def notification(
         release = auto_release_line(contract, ms, tz)
         text += f"\n{release}" if release else ""
     if ms is not None:
-        text += disagreement_lines(event, ms, note)
+        text += disagreement_lines(event, ms, note_text(note, said))
     return fit(text)
 
 

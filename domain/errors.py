@@ -7,7 +7,8 @@ for logs and tests."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 
 def N_(message: str) -> str:
@@ -20,6 +21,70 @@ class Term(str):
     parameter is the user's own text (a title, a name) and is left as it is."""
 
     __slots__ = ()
+
+
+class Amount(str):
+    """Money inside a sentence of ours (a refusal, a history note). Its text is the English one, as always
+    ($1,500.00: domain.money.format_money), so the English sentence and a comparison with that text are
+    unchanged; the bot writes it in the reader's locale (bot/i18n.py). `plain`: the number as a person
+    types it, without the currency (1,250.50: an example of what to send)."""
+
+    minor: int
+    currency: str
+    plain: bool
+
+    def __new__(cls, minor: int, currency: str, plain: bool = False) -> Amount:
+        from .money import format_amount_plain, format_money  # domain.money imports this module
+
+        text = format_amount_plain(minor, currency) if plain else format_money(minor, currency)
+        self = super().__new__(cls, text)
+        self.minor, self.currency, self.plain = minor, currency, plain
+        return self
+
+    def __getnewargs__(self) -> tuple[int, str, bool]:  # type: ignore[override]  # copy and pickle
+        return self.minor, self.currency, self.plain
+
+    def __repr__(self) -> str:
+        return f"Amount({self.minor!r}, {self.currency!r}, plain={self.plain!r})"  # i18n: ok (a repr)
+
+
+@dataclass(frozen=True)
+class Day:
+    """A calendar date inside a sentence of ours: ISO in English (2026-12-01), the reader's own date
+    format in another language."""
+
+    iso: str
+
+    def __str__(self) -> str:
+        return self.iso
+
+    def __format__(self, spec: str) -> str:
+        return format(self.iso, spec)
+
+
+@dataclass(frozen=True)
+class Words:
+    """Words of ours listed in a sentence ("title, amount"): each translated, listed as the reader's
+    language lists things."""
+
+    items: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return ", ".join(self.items)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+# A sentence the domain composed (a history note): its message id and parameters (str: a person's own
+# text, kept; Term, Words, Amount, Day: ours, put in the reader's language). English: msgid.format(**params).
+Said: TypeAlias = tuple[str, dict[str, Any]]
+
+
+def english(said: Said) -> str:
+    """The sentence in English, filled in (what a history note stores as its text)."""
+    msgid, params = said
+    return msgid.format(**params) if params else msgid
 
 
 # One answer whether a contract or milestone is missing or someone else's: ids can't be probed.

@@ -19,16 +19,21 @@ from .errors import (
     N_,
     NOT_YOURS,
     AlreadyDone,
+    Amount,
     ContractClosed,
+    Day,
     DomainError,
     InvalidInput,
     InvalidState,
     InviteInvalid,
     NotAllowed,
     NotFound,
+    Said,
     Term,
+    Words,
+    english,
 )
-from .money import format_money, validate_amount, validate_currency
+from .money import validate_amount, validate_currency
 from .states import (
     FUNDED_STATES,
     UNFUNDED_STATES,
@@ -71,6 +76,18 @@ FILE_KINDS = ("document", "photo")
 FILE_NAME_MAX = 255
 CAPTION_MAX = 1_024  # Telegram's own limit for a caption
 FILE_ID_MAX = 255
+
+
+# The history notes the domain composes itself (HistoryEntry.said), in words the catalog has.
+_AS_ROLE = {Role.CLIENT: N_("as client"), Role.FREELANCER: N_("as freelancer")}
+_FIELD_WORD = {
+    "title": N_("title"),
+    "amount": N_("amount"),
+    "due_date": N_("due date"),
+    "description": N_("description"),
+}
+_EDITED = "{fields}"  # i18n: ok (the edited fields, listed: no words of its own to translate)
+_DUE_CHANGE = N_("{old} → {new}")
 
 
 # C0 and C1 control characters other than tab and line breaks.
@@ -272,6 +289,9 @@ class HistoryEntry:
     milestone_title: str = ""
     id: int | None = None
     changes: tuple[FieldChange, ...] = ()  # an edit's old -> new, for the news (not stored: the note names them)
+    # A note the domain composed itself ("as client", a split's amounts), as a sentence to translate:
+    # `note` is it in English (stored too). None: no note, a person's own note, or a row stored before.
+    said: Said | None = None
 
 
 @dataclass(frozen=True)
@@ -354,7 +374,7 @@ class Contract:
             freelancer_id=creator_id if role is Role.FREELANCER else None,
             payments=payments,
         )
-        contract._log("contract_created", creator_id, now, note=f"as {role.value}")
+        contract._log("contract_created", creator_id, now, said=(_AS_ROLE[role], {}))
         return contract
 
     def join(self, user_id: int, now: datetime) -> Role:
@@ -367,7 +387,7 @@ class Contract:
         else:
             self.freelancer_id, role = user_id, Role.FREELANCER
         self.status = ContractStatus.ACTIVE
-        self._log("joined", user_id, now, note=f"as {role.value}")
+        self._log("joined", user_id, now, said=(_AS_ROLE[role], {}))
         return role
 
     def decline_invite(self, user_id: int, now: datetime) -> None:
@@ -650,8 +670,8 @@ class Contract:
                 changes.append(FieldChange(attr, getattr(ms, attr), value))
                 setattr(ms, attr, value)
         if changes:
-            note = ", ".join(c.field.replace("_", " ") for c in changes)
-            self._log("milestone_edited", actor_id, now, ms, note, changes=tuple(changes))
+            fields = Words(tuple(_FIELD_WORD[c.field] for c in changes))  # "title, due date"
+            self._log("milestone_edited", actor_id, now, ms, said=(_EDITED, {"fields": fields}), changes=tuple(changes))
         return ms
 
     def delete_milestone(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
@@ -830,7 +850,7 @@ class Contract:
                     provider_charge_id=provider_charge_id,
                 )
             )
-            self._log("payment_unapplied", payer_id, now, ms, refused.reason)
+            self._log("payment_unapplied", payer_id, now, ms, said=(refused.msgid, refused.params))
             return refused
         ms.status = MilestoneStatus.ACTIVE
         ms.funded_at = now
@@ -846,7 +866,7 @@ class Contract:
                 provider_charge_id=provider_charge_id,
             )
         )
-        self._log("paid_and_funded", payer_id, now, ms, f"charge {charge_id}")
+        self._log("paid_and_funded", payer_id, now, ms, said=(N_("charge {charge}"), {"charge": charge_id}))
         return None
 
     def record_settlement(
@@ -865,8 +885,9 @@ class Contract:
         return ms
 
     # ----- disagreements (PRODUCT §8) ------------------------------------------------------------
-    def money(self, minor: int) -> str:
-        return format_money(minor, self.currency)
+    def amount(self, minor: int) -> Amount:
+        """`minor` units of the contract's currency inside a sentence of ours (a refusal, a note)."""
+        return Amount(minor, self.currency)
 
     def _check_split(self, ms: Milestone, amount: int, *, what: Term, low: int, high: int) -> int:
         """An amount of `ms` between `low` and `high` minor units (both included)."""
@@ -874,9 +895,9 @@ class Contract:
             raise InvalidInput(
                 N_("The {what} must be between {low} and {high} ({held} is held)."),
                 what=what,
-                low=self.money(low),
-                high=self.money(high),
-                held=self.money(ms.amount),
+                low=self.amount(low),
+                high=self.amount(high),
+                held=self.amount(ms.amount),
             )
         return amount
 
@@ -895,8 +916,16 @@ class Contract:
         ms = self._require_ms(Action.PAY_LESS, actor_id, milestone_id)
         check_text(reason, Term("reason"), min_len=1, max_len=REASON_MAX)
         self._check_split(ms, amount, what=Term("amount to release"), low=1, high=ms.amount - 1)
-        note = f"{self.money(amount)} of {self.money(ms.amount)}, {self.money(ms.amount - amount)} refunded: {reason}"
-        self._settle(ms, amount, actor_id, now, "released_less", note)
+        said: Said = (
+            N_("{paid} of {amount}, {refunded} refunded: {reason}"),
+            {
+                "paid": self.amount(amount),
+                "amount": self.amount(ms.amount),
+                "refunded": self.amount(ms.amount - amount),
+                "reason": reason,
+            },
+        )
+        self._settle(ms, amount, actor_id, now, "released_less", said)
         return ms
 
     def approve_with_bonus(self, actor_id: int, milestone_id: int, bonus: int, now: datetime) -> Milestone:
@@ -907,11 +936,11 @@ class Contract:
         ms.bonus = bonus
         if self.payments is PaymentMode.TELEGRAM:
             # Real money: the bonus is invoiced to the client; the ledger has it once it is paid.
-            note = f"bonus {self.money(bonus)} invoiced, not paid yet"  # i18n: ok (a stored history note)
+            said: Said = (N_("bonus {amount} invoiced, not paid yet"), {"amount": self.amount(bonus)})
         else:
             self.new_ledger.append(LedgerEntry(LedgerKind.BONUS, bonus, now, milestone=ms, actor_id=actor_id))
-            note = f"bonus {self.money(bonus)}"
-        self._settle(ms, ms.amount, actor_id, now, "released_with_bonus", note)
+            said = (N_("bonus {amount}"), {"amount": self.amount(bonus)})
+        self._settle(ms, ms.amount, actor_id, now, "released_with_bonus", said)
         return ms
 
     # Telegram mode: the bonus's invoice and payment.
@@ -944,7 +973,7 @@ class Contract:
             return InvalidInput(
                 N_("This invoice is not for the bonus of «{title}» ({bonus})."),
                 title=ms.title,
-                bonus=self.money(ms.bonus),
+                bonus=self.amount(ms.bonus),
             )
         if nonce is not None and (not nonce or nonce != ms.bonus_nonce):
             return InvalidState(
@@ -987,11 +1016,12 @@ class Contract:
         )
         self.new_ledger.append(entry)
         if refused is not None:
-            self._log("payment_unapplied", payer_id, now, ms, refused.reason)
+            self._log("payment_unapplied", payer_id, now, ms, said=(refused.msgid, refused.params))
             return refused
         ms.bonus_paid_at = now
         ms.bonus_nonce = ""  # single-use: no other invoice pays it now
-        self._log("bonus_paid", payer_id, now, ms, f"bonus {self.money(amount)}, charge {charge_id}")
+        said = (N_("bonus {amount}, charge {charge}"), {"amount": self.amount(amount), "charge": charge_id})
+        self._log("bonus_paid", payer_id, now, ms, said=said)
         return None
 
     def propose_due_change(
@@ -1003,7 +1033,7 @@ class Contract:
         if due_date == ms.due_date:
             raise InvalidInput(N_("«{title}» is already due on that date."), title=ms.title)
         ms.due_change_to, ms.due_change_by, ms.due_change_at = due_date, actor_id, now
-        self._log("due_date_proposed", actor_id, now, ms, f"{ms.due_date.isoformat()} → {due_date.isoformat()}")
+        self._log("due_date_proposed", actor_id, now, ms, said=_due_change(ms.due_date, due_date))
         return ms
 
     def accept_due_change(self, actor_id: int, milestone_id: int, now: datetime) -> Milestone:
@@ -1018,7 +1048,7 @@ class Contract:
             actor_id,
             now,
             ms,
-            f"{old.isoformat()} → {new.isoformat()}",
+            said=_due_change(old, new),
             changes=(FieldChange("due_date", old, new),),
         )
         return ms
@@ -1028,7 +1058,7 @@ class Contract:
         proposed = ms.due_change_to
         assert proposed is not None
         ms.due_change_to = ms.due_change_by = ms.due_change_at = None
-        self._log("due_date_declined", actor_id, now, ms, f"{ms.due_date.isoformat()} → {proposed.isoformat()}")
+        self._log("due_date_declined", actor_id, now, ms, said=_due_change(ms.due_date, proposed))
         return ms
 
     def open_dispute(self, actor_id: int, milestone_id: int, reason: str, now: datetime) -> Milestone:
@@ -1095,12 +1125,15 @@ class Contract:
             raise refused
         check_text(note, Term("note"), min_len=1, max_len=REASON_MAX)
         self._check_split(ms, amount, what=Term("amount to the freelancer"), low=0, high=ms.amount)
-        self._settle(ms, amount, actor_id, now, "dispute_decided", f"{self._split_note(ms, amount)}: {note}")
+        self._settle(ms, amount, actor_id, now, "dispute_decided", self._split_note(ms, amount, note))
         return ms
 
-    def _split_note(self, ms: Milestone, to_freelancer: int) -> str:
-        to_client = self.money(ms.amount - to_freelancer)
-        return f"{self.money(to_freelancer)} to the freelancer, {to_client} to the client"  # i18n: ok (a stored note)
+    def _split_note(self, ms: Milestone, to_freelancer: int, note: str = "") -> Said:
+        """A split's history note: "$X to the freelancer, $Y to the client", then the person's note."""
+        split = {"to_freelancer": self.amount(to_freelancer), "to_client": self.amount(ms.amount - to_freelancer)}
+        if note:
+            return N_("{to_freelancer} to the freelancer, {to_client} to the client: {note}"), {**split, "note": note}
+        return N_("{to_freelancer} to the freelancer, {to_client} to the client"), split
 
     def _offer(self, ms: Milestone, actor_id: int, amount: int, note: str, now: datetime, event: str) -> None:
         check_text(note, Term("note"), min_len=0, max_len=REASON_MAX)
@@ -1109,14 +1142,14 @@ class Contract:
             ms.client_offer, ms.client_offer_at = amount, now
         else:
             ms.freelancer_offer, ms.freelancer_offer_at = amount, now
-        self._log(event, actor_id, now, ms, self._split_note(ms, amount) + (f": {note}" if note else ""))
+        self._log(event, actor_id, now, ms, said=self._split_note(ms, amount, note))
 
     @staticmethod
     def _clear_offers(ms: Milestone) -> None:
         ms.client_offer = ms.client_offer_at = ms.freelancer_offer = ms.freelancer_offer_at = None
 
     def _settle(
-        self, ms: Milestone, to_freelancer: int, actor_id: int | None, now: datetime, event: str, note: str
+        self, ms: Milestone, to_freelancer: int, actor_id: int | None, now: datetime, event: str, said: Said
     ) -> None:
         """Close the milestone's escrow exactly: `to_freelancer` released, the rest refunded (either may
         be zero); funded = released + refunded still holds, and the way to the next milestone opens."""
@@ -1135,7 +1168,7 @@ class Contract:
         ms.refund_requested_at = None
         ms.due_change_to = ms.due_change_by = ms.due_change_at = None
         self._clear_offers(ms)
-        self._log(event, actor_id, now, ms, note)
+        self._log(event, actor_id, now, ms, said=said)
         self._next_waiting_changed(now)
 
     # ----- contract actions ----------------------------------------------------------------
@@ -1147,7 +1180,7 @@ class Contract:
             if ms.status in UNFUNDED_STATES:
                 ms.status = MilestoneStatus.CANCELLED_AT_END
                 cancelled.append(ms)
-                self._log("milestone_cancelled", actor_id, now, ms, "contract ended")  # who ended it; i18n: ok
+                self._log("milestone_cancelled", actor_id, now, ms, said=(N_("contract ended"), {}))  # who ended it
         self.status = ContractStatus.ENDED
         self.ended_at = now
         self._log("contract_ended", actor_id, now)
@@ -1211,7 +1244,10 @@ class Contract:
         ms: Milestone | None = None,
         note: str = "",
         changes: tuple[FieldChange, ...] = (),
+        said: Said | None = None,
     ) -> None:
+        """One history entry; its note is a person's own text (`note`, kept as written) or a sentence of
+        ours (`said`, stored in English as the note too, translated where it is shown)."""
         if ms is not None:
             ms.next_reminder_at = now
         self.new_history.append(
@@ -1219,9 +1255,15 @@ class Contract:
                 action=action,
                 at=now,
                 actor_id=actor_id,
-                note=note,
+                note=english(said) if said is not None else note,
                 milestone=ms,
                 milestone_title=ms.title if ms else "",
                 changes=changes,
+                said=said,
             )
         )
+
+
+def _due_change(old: date, new: date) -> Said:
+    """A due date's history note: "2026-12-01 → 2026-12-05" (each date in the reader's format)."""
+    return _DUE_CHANGE, {"old": Day(old.isoformat()), "new": Day(new.isoformat())}

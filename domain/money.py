@@ -6,7 +6,7 @@ from functools import cache, lru_cache
 
 from babel.numbers import format_currency, format_decimal, get_currency_precision, list_currencies
 
-from .errors import N_, InvalidInput
+from .errors import N_, Amount, InvalidInput
 
 MAX_MAJOR_UNITS = 1_000_000_000
 STARS = "XTR"  # Telegram Stars (PRODUCT §7): not ISO 4217, whole stars only
@@ -43,7 +43,7 @@ def amount_rule(currency: str) -> InvalidInput:
     decimals = currency_decimals(currency)
     if decimals == 0:
         return InvalidInput(N_("Amount must be a positive whole number, e.g. 1500."))
-    example = "1,250." + "5" * decimals if decimals == 1 else "1,250." + "50" + "0" * (decimals - 2)
+    example = Amount(1250 * 10**decimals + 5 * 10 ** (decimals - 1), currency, plain=True)  # 1,250.50
     return InvalidInput(
         N_("Amount must be a positive number with at most {decimals} decimals, e.g. 1500 or {example}."),
         decimals=decimals,
@@ -66,6 +66,17 @@ def validate_amount(minor: int, currency: str) -> int:
     if minor > max_minor_units(currency):
         raise InvalidInput(N_("Amount must be at most {max:,} {currency}."), max=MAX_MAJOR_UNITS, currency=currency)
     return minor
+
+
+def format_amount_plain(minor: int, currency: str) -> str:
+    """Minor units as '1,250.50' ('5,000' for JPY, '1.500' for KWD); bot.parsing.parse_amount reads it back."""
+    decimals = currency_decimals(currency)
+    sign = "-" if minor < 0 else ""
+    major, fraction = divmod(abs(minor), 10**decimals)
+    text = f"{major:,}"
+    if decimals:
+        text += "." + str(fraction).zfill(decimals)
+    return sign + text
 
 
 @lru_cache(maxsize=4096)  # a card shows the same amounts at every tap; Babel's formatting is not cheap

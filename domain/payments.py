@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from .errors import N_, InvalidInput
+from .errors import N_, Amount, InvalidInput
 from .model import LedgerEntry, LedgerKind, PaymentMode
-from .money import STARS, currency_decimals, format_money
+from .money import STARS, currency_decimals
 
 INVOICE_TTL = timedelta(hours=24)
 
@@ -104,8 +104,8 @@ class PaymentLimits:
         if not limit.min_amount <= amount <= limit.max_amount:
             raise InvalidInput(
                 N_("Amount must be from {min} to {max}: the range Telegram Payments takes in {currency} today."),
-                min=format_money(limit.min_amount, currency),
-                max=format_money(limit.max_amount, currency),
+                min=Amount(limit.min_amount, currency),
+                max=Amount(limit.max_amount, currency),
                 currency=currency,
             )
         return amount

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from .actions import RULES, Action
-from .errors import N_, NOT_YOURS, ConcurrentUpdate, DomainError, InviteInvalid, NotFound
+from .errors import N_, NOT_YOURS, ConcurrentUpdate, DomainError, InviteInvalid, NotFound, Said
 from .model import (
     DEFAULT_REVIEW_DAYS,
     Contract,
@@ -50,6 +50,7 @@ class Outcome:
     changes: tuple[FieldChange, ...] = ()  # an edit's fields, old -> new
     files: tuple[SubmittedFile, ...] = ()  # what a submission carried
     note: str = ""  # the history entry's note (a reason, an offer's amounts), for the news
+    said: Said | None = None  # that note, when the domain composed it: to translate (HistoryEntry.said)
 
 
 @dataclass
@@ -275,6 +276,7 @@ class ContractService:
                 changes=last.changes if last else (),
                 files=tuple(c.new_files),
                 note=last.note if last else "",
+                said=last.said if last else None,
             )
 
         if rule.on_milestone:

@@ -176,6 +176,9 @@ class HistoryRow(Base):
     action: Mapped[str] = mapped_column(String(32))
     note: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A note the domain composed (HistoryEntry.said) as JSON, to show it in the reader's language; NULL:
+    # a person's own note, no note, or a row written before 0011 (its note is shown as it is).
+    said: Mapped[str | None] = mapped_column(Text)
 
 
 class SubmittedFileRow(Base):

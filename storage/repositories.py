@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import datetime
@@ -12,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.errors import ConcurrentUpdate
+from domain.errors import Amount, ConcurrentUpdate, Day, Said, Term, Words
 from domain.model import (
     Contract,
     ContractStatus,
@@ -97,6 +98,51 @@ _MS_UPDATE = update(_M).where(_M.c.id == bindparam("b_id")).values(**_values(_M,
 
 def _prefixed(values: dict[str, Any]) -> dict[str, Any]:
     return {f"v_{k}": v for k, v in values.items()}
+
+
+def _said_json(said: Said | None) -> str | None:
+    """A history note the domain composed, as stored: {"msgid": ..., "params": {...}}, each parameter
+    tagged with its kind (a word of ours, money, a date, a list of words); a plain string (a person's own
+    text) or a number as it is."""
+    if said is None:
+        return None
+    msgid, params = said
+    return json.dumps({"msgid": msgid, "params": {k: _param_json(v) for k, v in params.items()}}, ensure_ascii=False)
+
+
+def _param_json(value: Any) -> Any:
+    if isinstance(value, Term):
+        return {"term": str(value)}
+    if isinstance(value, Amount):
+        return {"amount": value.minor, "currency": value.currency, "plain": value.plain}
+    if isinstance(value, Day):
+        return {"day": value.iso}
+    if isinstance(value, Words):
+        return {"words": list(value.items)}
+    if isinstance(value, int):
+        return value
+    return str(value)
+
+
+def _said_from_json(text: str | None) -> Said | None:
+    if not text:
+        return None
+    data = json.loads(text)
+    return data["msgid"], {k: _param_from_json(v) for k, v in data["params"].items()}
+
+
+def _param_from_json(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    if "term" in value:
+        return Term(value["term"])
+    if "amount" in value:
+        return Amount(value["amount"], value["currency"], bool(value.get("plain")))
+    if "day" in value:
+        return Day(value["day"])
+    if "words" in value:
+        return Words(tuple(value["words"]))
+    raise ValueError(f"unknown note parameter: {value!r}")
 
 
 # A contract's append-only record: its history or its ledger.
@@ -221,6 +267,7 @@ class SqlContractRepository:
                         action=e.action,
                         note=e.note,
                         at=e.at,
+                        said=_said_json(e.said),
                     )
                     for e in contract.new_history
                 ],
@@ -289,6 +336,7 @@ class SqlContractRepository:
                 milestone_id=r.milestone_id,
                 milestone_title=r.milestone_title,
                 id=r.id,
+                said=_said_from_json(r.said),
             )
             for r in await self._entries(HistoryRow, contract_id)
         ]
