@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
-from telegram import Bot, BotCommand, LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TimedOut
 from telegram.ext import (
@@ -43,42 +43,14 @@ from .common import Deps, remember_user, utc_now
 from .concurrency import PersonGuard, PerUserUpdateProcessor
 from .flows import build_conversation
 from .heap import settle_heap
-from .i18n import DEFAULT, LANGUAGES, N_, _, speaking
+from .i18n import N_, _
+from .menu import COMMANDS, publish_commands  # noqa: F401 (COMMANDS: the English menu, for tests)
 from .reminders import install as install_reminders
 from .sender import Sender
 from .settings import Settings
 from .turn import DurableApplication, DurableQueue, RecordingBot, TurnRunner, current_turn
 
 log = logging.getLogger(__name__)
-
-COMMAND_MENU = [
-    ("start", N_("Welcome and main menu")),
-    ("help", N_("What the bot does and how")),
-    ("newcontract", N_("Start a contract and invite the other party")),
-    ("contracts", N_("Your contracts")),
-    ("milestones", N_("A contract's milestones and buttons")),
-    ("addmilestone", N_("Add (or propose) a milestone")),
-    ("settings", N_("Language, time zone and quiet hours")),
-    ("cancel", N_("Leave the current step; nothing is saved")),
-]
-
-
-def commands_in(lang: str) -> list[BotCommand]:
-    """The command menu in one language (PRODUCT §9)."""
-    with speaking(lang):
-        return [BotCommand(name, _(description)) for name, description in COMMAND_MENU]
-
-
-COMMANDS = commands_in(DEFAULT)
-
-
-async def publish_commands(bot: Bot) -> None:
-    """The menu for everyone (English), then one per language we speak, for the people whose Telegram is
-    set to it (setMyCommands' language_code: ISO 639-1, so Brazilian Portuguese is published as 'pt')."""
-    await bot.set_my_commands(COMMANDS)
-    for lang in LANGUAGES:
-        if lang != DEFAULT:
-            await bot.set_my_commands(commands_in(lang), language_code=lang.split("_")[0])
 
 
 APOLOGY = N_("Sorry, something went wrong on my side. Please try again.")

@@ -41,6 +41,7 @@ class Deps:
     # Telegram's language_code).
     known_users: dict[int, tuple] = field(default_factory=dict)
     name_cache: dict[int, tuple[str, float]] = field(default_factory=dict)
+    chat_langs: dict[int, str] = field(default_factory=dict)  # chat -> the language last written there
     extra: dict = field(default_factory=dict)
 
     def language_seen(self, update: object) -> str | None:
@@ -53,10 +54,9 @@ class Deps:
         return seen[5] if seen is not None else pick(user.language_code)
 
     def card_replaced(self, chat_id: int) -> str:
-        """What a chat's replaced card says (the sender writes it, outside any update): in the language
-        of the person last seen there; a group's, or someone not seen this run, in English."""
-        seen = self.known_users.get(chat_id)
-        with speaking(seen[5] if seen is not None else DEFAULT):
+        """What a chat's replaced card says (the sender writes it, outside any update, with no read): in
+        the language the chat was last written to in this process (the newer card's), else English."""
+        with speaking(self.chat_langs.get(chat_id, DEFAULT)):
             return _(CARD_REPLACED)
 
     async def mark_unreachable(self, user_id: int) -> None:
@@ -111,12 +111,16 @@ async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     # private message from them must then clear that.
     if seen is not None and seen[:3] == key and seen[3] > time.monotonic() and seen[6] == (user.language_code or None):
         set_spoken(seen[5])  # what the bot says in this update is in their language (PRODUCT §9)
+        if private:
+            d.chat_langs[user.id] = seen[5]
         return
     profile = await d.svc.profile(user.id) or UserProfile(id=user.id)
     profile.first_name = without_control(user.first_name or "")
     profile.username = user.username
     profile.telegram_language = user.language_code or None
     set_spoken(language_of(profile))
+    if private:
+        d.chat_langs[user.id] = language_of(profile)
     if private:
         profile.started = True
         profile.blocked = False  # they are talking to us again
@@ -154,15 +158,19 @@ async def lang_of(context: ContextTypes.DEFAULT_TYPE, chat_id: int | None, contr
     None (no chat) or anyone unknown: English."""
     if chat_id is None:
         return DEFAULT
+    d = deps(context)
+    person = chat_id
     if chat_id < 0:
         if contract is None or contract.client_id is None:
             return DEFAULT
-        chat_id = contract.client_id
-    d = deps(context)
-    seen = d.known_users.get(chat_id)
+        person = contract.client_id
+    seen = d.known_users.get(person)
     if seen is not None and seen[3] > time.monotonic():
-        return seen[5]
-    return language_of(await d.svc.profile(chat_id))
+        lang = seen[5]
+    else:
+        lang = language_of(await d.svc.profile(person))
+    d.chat_langs[chat_id] = lang  # for what the sender writes there later (card_replaced)
+    return lang
 
 
 async def names_of(context: ContextTypes.DEFAULT_TYPE, contract: Contract) -> dict[int, str]:

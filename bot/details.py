@@ -11,7 +11,7 @@ from domain.model import Contract, Milestone, SubmittedFile
 
 from .callbacks import Details, DetailsList, SendFile, decode
 from .common import deps, edit_or_send, known_unreachable, lang_of, names_of, viewer_zone
-from .handlers import chat_of, in_group, refuse
+from .handlers import chat_of, in_group, refuse, shown_in
 from .i18n import _, speaking
 from .keyboards import details_keyboard, details_list_keyboard
 from .texts import CARD_PAGE_SIZE, card_milestones, details_page, e, file_caption, numbered_files
@@ -45,13 +45,10 @@ async def list_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, cb: D
         await details_pressed(update, context, listed[0][1].id, 0)
         return
     await q.answer()
-    await edit_or_send(
-        context,
-        q.message,
-        chat_of(update),
-        _("ℹ️ Which milestone of <b>{title}</b> do you want the details of?").format(title=e(contract.title)),
-        details_list_keyboard(contract, cb.page),
-    )
+    with speaking(await shown_in(update, context, contract)):  # a group's message reads in the group's language
+        text = _("ℹ️ Which milestone of <b>{title}</b> do you want the details of?").format(title=e(contract.title))
+        markup = details_list_keyboard(contract, cb.page)
+    await edit_or_send(context, q.message, chat_of(update), text, markup)
 
 
 async def details_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, milestone_id: int, page: int) -> None:
@@ -65,8 +62,9 @@ async def details_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, mi
     await q.answer()
     tz = await viewer_zone(context, None if in_group(update) else q.from_user.id)  # a group reads UTC
     names = await names_of(context, found.contract)
-    shown = details_page(found.contract, found.milestone, found.history, found.files, names, tz, page)
-    markup: InlineKeyboardMarkup = details_keyboard(found.contract, found.milestone, shown)
+    with speaking(await shown_in(update, context, found.contract)):
+        shown = details_page(found.contract, found.milestone, found.history, found.files, names, tz, page)
+        markup: InlineKeyboardMarkup = details_keyboard(found.contract, found.milestone, shown)
     await edit_or_send(context, q.message, chat_of(update), shown.text, markup)
 
 

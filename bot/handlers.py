@@ -41,7 +41,7 @@ from .keyboards import (
 from .notify import tell_others
 from .payments import after_refund, result_text, send_invoice
 from .reminders import reminder_settings
-from .texts import WELCOME, confirmation, e, help_text, history_text
+from .texts import WELCOME, confirmation, e, esc, help_text, history_text
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def private_only(handler):
         if in_group(update):
             await update.effective_message.reply_text(
                 _("Let's do that in a private chat: open @{bot} and send the command there.").format(
-                    bot=e(context.bot.username)
+                    bot=esc(context.bot.username)
                 )
             )
             return None
@@ -130,7 +130,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             _(
                 "Hi! Use /link here to post a contract's news in this group. Everything else works in a private "
                 "chat with me: @{bot}"
-            ).format(bot=e(context.bot.username))
+            ).format(bot=esc(context.bot.username))
         )
         return
     payload = context.args[0] if context.args else ""

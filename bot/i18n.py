@@ -29,9 +29,10 @@ from babel.dates import format_skeleton
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import Translations
 
-from domain.errors import N_, Amount, Day, DomainError, Said, Term, Words
+from domain.errors import N_, Amount, Day, DomainError, Number, Said, Term, Words
 from domain.money import format_money
 
 __all__ = [
@@ -191,12 +192,32 @@ def _value(v: Any) -> Any:
 
             return local_plain(v.minor, v.currency)
         return format_money(v.minor, v.currency, babel_locale())
+    if isinstance(v, Number):
+        return v if _spoken.get() == DEFAULT else _number(int(v), babel_locale())
     if isinstance(v, Day):
         return v.iso if _spoken.get() == DEFAULT else _day(v.iso, babel_locale())
     if isinstance(v, Words):
         words = [_(w) for w in v.items]
         return str(v) if _spoken.get() == DEFAULT else format_list(words, locale=babel_locale())
+    if isinstance(v, str):
+        return isolate(v)  # a person's own text (a title, a reason): its own direction in a right-to-left sentence
     return v
+
+
+class _Grouped(str):
+    """A number already grouped as the reader's language groups it ("2.000"): a "{max:,}" written for the
+    English number is met as it is (a str alone refuses the ',')."""
+
+    __slots__ = ()
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec.replace(",", ""))
+
+
+@lru_cache(maxsize=1024)
+def _number(n: int, locale: str) -> _Grouped:
+    """A `Number` in that locale's digits and grouping (Babel): 2.000 in Spanish, 2 000 in Russian."""
+    return _Grouped(format_decimal(n, locale=locale))
 
 
 @lru_cache(maxsize=1024)

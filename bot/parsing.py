@@ -9,9 +9,10 @@ from functools import cache, lru_cache
 
 from babel import numbers as _babel_numbers
 
-from domain.errors import N_, InvalidInput
+from domain.errors import N_, InvalidInput, Number
 from domain.money import (
     MAX_MAJOR_UNITS,
+    STARS,
     currency_decimals,
     format_amount_plain,
     format_money,
@@ -20,7 +21,7 @@ from domain.money import (
 )
 from domain.zones import UnknownZone, offset_name, parse_offset, zone_named
 
-from .i18n import babel_locale, spoken
+from .i18n import LANGUAGES, babel_locale, spoken
 
 __all__ = [
     "MAX_MAJOR_UNITS",
@@ -35,6 +36,31 @@ __all__ = [
 ]
 
 MAX_YEARS_AHEAD = 10
+
+# Invisible marks that set the direction of text (LRM, RLM, the Arabic letter mark, embeddings, overrides,
+# isolates): Babel writes an LRM before an amount in Persian ("\u200e$ 1,500.00"), and text copied out of a
+# right-to-left message carries them. What a person sends is read without them.
+_BIDI_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+# Persian (۰-۹, U+06F0-U+06F9) and Arabic-Indic (٠-٩, U+0660-U+0669) digits, as Persian keyboards type them.
+_NATIVE_DIGITS = str.maketrans(
+    "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"
+    "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669",
+    "0123456789" * 2,
+)
+# ... and the Arabic decimal and thousands marks (٫ U+066B, ٬ U+066C) as the ASCII ones.
+_NATIVE_MARKS = str.maketrans("\u066b\u066c", ".,")
+# The languages whose people type amounts in those digits. Elsewhere an amount in them stays refused, as
+# before languages (tests/unit/test_parsing.py: "١٢٣" in English).
+_NATIVE_DIGIT_LANGUAGES = frozenset({"fa"})
+
+
+def _as_typed(text: str, *, digits: bool = True, marks: bool = False) -> str:
+    """What a person sent, without direction marks; `digits`: Persian and Arabic-Indic digits as ASCII
+    ones; `marks`: ٫ and ٬ as '.' and ','."""
+    text = text.translate(_BIDI_MARKS)
+    if digits:
+        text = text.translate(_NATIVE_DIGITS)
+    return text.translate(_NATIVE_MARKS) if marks else text
 
 
 # --------------------------------------------------------------------------- currency
@@ -73,18 +99,29 @@ _NARROW_SYMBOLS: dict[str, tuple[str, ...]] = {
     "zł": ("PLN",),
     "kč": ("CZK",),
     "kr": ("SEK", "NOK", "DKK", "ISK"),
+    "⭐": (STARS,),  # i18n: ok (a symbol) -- how format_money shows Telegram Stars
 }
+
+
+def _symbol_key(symbol: str) -> str:
+    """A symbol as looked up: case folded, any run of spaces (Babel's U+202F in "F\u202fCFA") one space,
+    and without the emoji variation selector a keyboard may add ("⭐\ufe0f")."""
+    return " ".join(symbol.replace("\ufe0f", "").casefold().split())
 
 
 @cache
 def _symbol_table() -> dict[str, frozenset[str]]:
     table: dict[str, set[str]] = {}
     for symbol, codes in _NARROW_SYMBOLS.items():
-        table.setdefault(symbol.casefold(), set()).update(codes)
+        table.setdefault(_symbol_key(symbol), set()).update(codes)
+    # the symbols Babel writes in English and in each language we speak ("JP¥" in Portuguese, "$CA" in
+    # Persian, "F CFA"): an amount the bot shows can be sent back as it is
+    locales = dict.fromkeys(["en", *(babel_locale(lang) for lang in LANGUAGES)])
     for code in known_currencies():
-        symbol = _babel_numbers.get_currency_symbol(code, locale="en")
-        if symbol not in (code, "¤"):
-            table.setdefault(symbol.casefold(), set()).add(code)
+        for locale in locales:
+            symbol = _babel_numbers.get_currency_symbol(code, locale=locale)
+            if symbol not in (code, "¤"):
+                table.setdefault(_symbol_key(symbol), set()).add(code)
     return {symbol: frozenset(codes) for symbol, codes in table.items()}
 
 
@@ -93,20 +130,23 @@ def _currencies_named_by(token: str) -> frozenset[str] | None:
     code = token.upper()
     if len(code) == 3 and is_currency(code):
         return frozenset({code})
-    return _symbol_table().get(token.casefold())
+    return _symbol_table().get(_symbol_key(token))
 
 
 # --------------------------------------------------------------------------- amounts
 
 _SIGN = "+\\-\u2212"  # U+2212 is the typographic minus some keyboards produce
 _SPACES = " \u00a0\u202f\u2009"  # space, no-break, narrow no-break, thin: thousands only
+# A currency symbol or code around the number: no digit or sign in it, and it neither starts nor ends with
+# a space; it may hold a dot or a space inside ("р.", "Esc.", "F CFA"). Unknown ones are refused.
+_TOKEN = rf"[^0-9\s{_SIGN}](?:[^0-9{_SIGN}]*[^0-9\s{_SIGN}])?"
 _AMOUNT_RE = re.compile(
     rf"(?P<sign>[{_SIGN}])?\s*"
-    rf"(?P<pre>[^0-9\s.,{_SIGN}]+)?\s*"
+    rf"(?P<pre>{_TOKEN})?\s*"
     rf"(?P<sign2>[{_SIGN}])?\s*"
     # a space inside the number only counts when a digit follows ("300 usd" ends at 300)
     rf"(?P<num>[0-9](?:[0-9.,]|[{_SPACES}](?=[0-9]))*)"
-    rf"\s*(?P<post>[^0-9\s.,{_SIGN}]+)?"
+    rf"\s*(?P<post>{_TOKEN})?"
 )
 _DIGITS_RE = re.compile("[0-9]+")
 _SPACE_SPLIT_RE = re.compile(f"[{_SPACES}]")
@@ -223,7 +263,11 @@ def parse_amount(text: str, currency: str) -> int:
 
     Accepts "1500", "1,500", "1,250.50", "1 250,50" (space, U+00A0 or U+202F grouping),
     "1.250,50", "1250.5", "$300", "300$", "300 usd", "USD 300", "€ 1.200,00", "¥5000".
-    A symbol or code, before or after the number, must name the contract currency.
+    A symbol or code, before or after the number, must name the contract currency; the symbols Babel
+    writes in each language we speak are known ("JP¥ 5.000" in Portuguese), so an amount the bot
+    shows reads back as it is. Direction marks (Persian's LRM before an amount) are not read. In
+    Persian, Persian and Arabic-Indic digits and the marks ٫ (decimal) and ٬ (thousands) read as
+    0-9, "." and ","; in the other languages they stay refused.
 
     Separators: spaces only ever group thousands. If both "," and "." occur, the last
     one is the decimal separator and the other groups thousands. If only one of them
@@ -242,7 +286,8 @@ def parse_amount(text: str, currency: str) -> int:
     """
     code = currency.strip().upper()
     decimals = currency_decimals(code)
-    cleaned = text.strip()
+    native = spoken() in _NATIVE_DIGIT_LANGUAGES
+    cleaned = _as_typed(text, digits=native, marks=native).strip()
     match = _AMOUNT_RE.fullmatch(cleaned) if len(cleaned) <= _MAX_AMOUNT_TEXT else None
     if match is None or (match["sign"] and match["sign2"]):
         raise _amount_format_error(code)
@@ -271,7 +316,7 @@ def parse_amount(text: str, currency: str) -> int:
     ambiguous = _thousands_or_decimals(match["num"], code)
     if ambiguous is not None:
         raise ambiguous
-    too_big = InvalidInput(N_("Amount must be at most {max:,} {code}."), max=MAX_MAJOR_UNITS, code=code)
+    too_big = InvalidInput(N_("Amount must be at most {max:,} {code}."), max=Number(MAX_MAJOR_UNITS), code=code)
     # length check first: int() of thousands of digits is slow and may be refused
     if len(int_digits.lstrip("0")) > len(str(MAX_MAJOR_UNITS)):
         raise too_big
@@ -406,7 +451,7 @@ def parse_due_date(text: str, today: _dt.date, tz: str) -> _dt.date:
     The result must be between today and 10 years from today.
     """
     del tz  # see docstring: kept so callers state whose "today" this is
-    cleaned = " ".join(text.strip().lower().split())
+    cleaned = " ".join(_as_typed(text).lower().split())
     if not cleaned or len(cleaned) > _MAX_DATE_TEXT:
         raise InvalidInput(_DATE_ERROR)
     result = _explicit_date(cleaned, today) or _weekday_date(cleaned, today)
@@ -454,7 +499,7 @@ def parse_timezone(text: str) -> str:
     "UTC-05:30", "+03:00", "+0530" within -12:00..+14:00. "GMT+2" means UTC+2 here,
     unlike the IANA name Etc/GMT+2 (UTC-2), which is returned as itself.
     """
-    cleaned = text.strip()
+    cleaned = _as_typed(text).strip()
     key = "_".join(cleaned.lower().split())
     by_lower, cities = _zone_names()
     if key in by_lower:
@@ -503,7 +548,7 @@ def parse_quiet_hours(text: str) -> tuple[_dt.time, _dt.time] | None:
 
     Start after end means the quiet period runs overnight; equal times are refused.
     """
-    cleaned = " ".join(text.strip().lower().split())
+    cleaned = " ".join(_as_typed(text).lower().split())
     if cleaned in _QUIET_OFF:
         return None
     match = _QUIET_RE.fullmatch(cleaned)

@@ -48,6 +48,24 @@ class Amount(str):
         return f"Amount({self.minor!r}, {self.currency!r}, plain={self.plain!r})"  # i18n: ok (a repr)
 
 
+class Number(int):
+    """A count or a limit inside a sentence of ours ("at most {max} characters"). Its text is the English
+    one, grouped as "{:,}" groups it (2,000), so the English sentence is unchanged; the bot writes it
+    grouped as the reader's language groups numbers (2.000 in Spanish, 2 000 in Russian: bot/i18n.py).
+    It stays an int: equal to the number, and arithmetic gives plain ints."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return f"{int(self):,}"
+
+    def __format__(self, spec: str) -> str:
+        return format(int(self), spec or ",")  # "{max}" (and the older "{max:,}"): 1,000,000
+
+    def __repr__(self) -> str:
+        return f"Number({int(self)!r})"  # i18n: ok (a repr)
+
+
 @dataclass(frozen=True)
 class Day:
     """A calendar date inside a sentence of ours: ISO in English (2026-12-01), the reader's own date

@@ -28,6 +28,7 @@ from .errors import (
     InviteInvalid,
     NotAllowed,
     NotFound,
+    Number,
     Said,
     Term,
     Words,
@@ -108,10 +109,10 @@ def check_text(value: str, what: str, *, min_len: int, max_len: int) -> str:
         raise InvalidInput(N_("The {what} can't be empty."), what=term)
     if len(value) > max_len:
         raise InvalidInput(
-            N_("The {what} must be at most {max:,} characters (this one has {n:,})."),
+            N_("The {what} must be at most {max} characters (this one has {n})."),
             what=term,
-            max=max_len,
-            n=len(value),
+            max=Number(max_len),
+            n=Number(len(value)),
         )
     control = _CONTROL.search(value)
     if control is not None:  # invisible, and PostgreSQL refuses U+0000: one rule on both databases

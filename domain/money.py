@@ -6,7 +6,7 @@ from functools import cache, lru_cache
 
 from babel.numbers import format_currency, format_decimal, get_currency_precision, list_currencies
 
-from .errors import N_, Amount, InvalidInput
+from .errors import N_, Amount, InvalidInput, Number
 
 MAX_MAJOR_UNITS = 1_000_000_000
 STARS = "XTR"  # Telegram Stars (PRODUCT §7): not ISO 4217, whole stars only
@@ -64,7 +64,9 @@ def validate_amount(minor: int, currency: str) -> int:
     if minor <= 0:
         raise InvalidInput(N_("Amount must be greater than zero."))
     if minor > max_minor_units(currency):
-        raise InvalidInput(N_("Amount must be at most {max:,} {currency}."), max=MAX_MAJOR_UNITS, currency=currency)
+        raise InvalidInput(
+            N_("Amount must be at most {max} {currency}."), max=Number(MAX_MAJOR_UNITS), currency=currency
+        )
     return minor
 
 

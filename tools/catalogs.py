@@ -78,9 +78,9 @@ _TAG = re.compile(r"</?([a-z]+)[^>]*>")
 def placeholders(text: str) -> Counter[str]:
     out: Counter[str] = Counter()
     try:
-        for _lit, name, _spec, _conv in string.Formatter().parse(text):
-            if name is not None:
-                out[name] += 1
+        for _lit, name, spec, conv in string.Formatter().parse(text):
+            if name is not None:  # with its format spec and conversion: "{max:,}" and "{max}" differ
+                out[name + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "")] += 1
     except ValueError:
         out["<unbalanced braces>"] += 1
     return out
@@ -132,8 +132,9 @@ def check_po(path: Path, lang: str, wanted: set[Any]) -> list[str]:
             s = s or ""
             want, got = placeholders(ids[-1]), placeholders(s)
             if isinstance(mid, tuple):  # a plural form may say "one" in words instead of {n}
-                want.pop("n", None)
-                got.pop("n", None)
+                for counted in [k for k in (*want, *got) if k == "n" or k.startswith(("n:", "n!"))]:
+                    want.pop(counted, None)
+                    got.pop(counted, None)
             if set(want) != set(got):
                 problems.append(f"{lang}: placeholders differ in {key!r}: {dict(got)} vs {dict(want)}")
             if tags(ids[-1]) != tags(s):
@@ -197,6 +198,7 @@ def bypassing(path: Path) -> Iterator[tuple[int, str]]:
             skip.add(id(sub))
 
     pragma: set[int] = set()
+    found: list[tuple[int, int, str]] = []
     for n in ast.walk(tree):
         if isinstance(n, ast.Assign | ast.AnnAssign) and "i18n: ok" in lines[n.lineno - 1]:
             pragma.update(id(sub) for sub in ast.walk(n))  # a table meant as it is (the languages' own names)
@@ -204,6 +206,11 @@ def bypassing(path: Path) -> Iterator[tuple[int, str]]:
             mark(n)  # words for the operator or the logs (a start-up error, a log filter), not for users
         if isinstance(n, ast.Call):
             name = _call_name(n)
+            if name in {"_", "ngettext", "N_"} and any(
+                isinstance(a, ast.JoinedStr | ast.IfExp | ast.BinOp | ast.BoolOp) for a in n.args
+            ):
+                # pybabel extracts only literals: an f-string or an expression here is never translated
+                found.append((n.lineno, n.col_offset, f"{name}() of an expression, not a literal"))
             root, _, attr = name.rpartition(".")
             if (
                 name in _THROUGH
@@ -224,7 +231,6 @@ def bypassing(path: Path) -> Iterator[tuple[int, str]]:
             mark(n.value)
         elif isinstance(n, ast.Compare):
             mark(n)  # "not modified" in str(err): reading Telegram's words, not saying ours
-    found = []
     for n in ast.walk(tree):
         if not (isinstance(n, ast.Constant) and isinstance(n.value, str)):
             continue

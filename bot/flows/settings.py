@@ -16,6 +16,7 @@ from domain.ports import UserProfile
 from ..callbacks import Choice, decode
 from ..common import deps, language_of, user_zone
 from ..i18n import LANGUAGES, _, set_spoken, why
+from ..menu import publish_for
 from ..parsing import parse_quiet_hours, parse_timezone
 from ..texts import e, fmt_time, zone_label
 from ..turn import current_turn
@@ -239,6 +240,8 @@ async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     profile = await update_profile(update, context, language=language)
     spoken = language_of(profile)
     set_spoken(spoken)  # the answer and the settings below are in the new language
+    deps(context).chat_langs[user_id] = spoken
+    await publish_for(context.bot, user_id, language)  # their command menu too
     # The next update reads the profile again rather than the language remembered with the person (also
     # once this turn commits: remember_user may remember them then, with the language read at its start).
     known = deps(context).known_users

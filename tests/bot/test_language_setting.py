@@ -8,6 +8,7 @@ the buttons (each language is named in itself) and the language the next update 
 from __future__ import annotations
 
 from bot.i18n import LANGUAGES
+from bot.menu import commands_in
 
 from .helpers import bad_calls, forge_press
 
@@ -61,6 +62,10 @@ async def test_following_telegrams_language_again_forgets_the_choice(harness, tg
     await harness.press(dan, choice, "Русский")
     assert (await deps(harness).svc.profile(dan.id)).language == "ru"
     assert await spoken_next(harness, dan) == "ru"
+    # Their private chat's command menu follows the choice (Telegram's per-language menus can't).
+    chat_menu = tg.commands(scope={"type": "chat", "chat_id": dan.id})
+    assert [c["description"] for c in chat_menu] == [c.description for c in commands_in("ru")]
+    assert chat_menu != tg.commands()
 
     choice = await open_language_choice(harness, dan)
     await harness.press(dan, choice, callback_data="lang:auto")
@@ -68,6 +73,7 @@ async def test_following_telegrams_language_again_forgets_the_choice(harness, tg
     shown = harness.last(dan)
     assert [text for text, data in shown.buttons if data == "st:lang"][0].endswith("Español")
     assert await spoken_next(harness, dan) == "es"
+    assert tg.commands(scope={"type": "chat", "chat_id": dan.id}) == []  # the per-language menu again
     assert bad_calls(tg) == []
 
 

@@ -224,3 +224,23 @@ async def test_the_4096_character_paging_holds_in_the_longest_language(harness, 
         for m in tg.messages(person):
             assert utf16(m.plain_text) <= 4096, (lang, utf16(m.plain_text))
             assert SCRIPT.get(lang, re.compile(".")).search(m.plain_text) or lang not in SCRIPT
+
+
+async def test_a_group_reads_its_news_cards_and_details_in_the_clients_language(harness, tg):
+    """A linked group is written to in the client's language, whoever presses there: a Persian freelancer
+    opening Details on the Russian group's card gets them in Russian; a card the group's next card
+    replaces says so in Russian; a mention of the bot stays a plain @name (no direction marks in it)."""
+    ann = tg.user(4401, "Ann", "ann", language_code="ru", started=True)
+    bob = tg.user(4402, "Bob", "bob", language_code="fa", started=True)
+    await story(harness, tg, ann, bob, "ru", "fa")
+    group = tg.group(-4400, "Team")
+    await harness.send(ann, "/link", chat=group)
+    card = await harness.send(ann, "/link", chat=group)  # a second card there: the first is retired
+    retired = [m for m in tg.messages(group) if m.message_id != card.message_id and not m.buttons]
+    assert any(t("ru", "⬇️ This card was replaced by the one below.") in m.plain_text for m in retired)
+    await harness.press(bob, card, prefix("ru", "Details"), chat=group)
+    for m in tg.messages(group):
+        assert SCRIPT["ru"].search(m.plain_text), m.plain_text
+        assert not SCRIPT["fa"].search(m.plain_text + " ".join(label for label, _ in m.buttons)), m.plain_text
+    hint = await harness.send(bob, "/newcontract", chat=group)  # private-only: "open @bot"
+    assert "@milestone_test_bot" in hint.plain_text, hint.plain_text

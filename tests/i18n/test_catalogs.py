@@ -29,9 +29,17 @@ def test_the_source_check_finds_a_bare_string(tmp_path: Path):
         '    await update.message.reply_text(f"Saved {x} milestones")\n'
         '    log.info("contract %s saved", 1)\n'
         '    keyboard = [Btn("Back", callback_data="c:back")]\n'
+        '    await update.message.reply_text(_(f"Hello {name}"))\n'
+        '    await update.message.reply_text(_("Yes, do it" if sure else "No, leave it"))\n'
     )
     found = [text for _line, text in catalogs.bypassing(bad)]
-    assert found == ["Your contract is saved.", "Saved ", "Back"]
+    assert found == [
+        "Your contract is saved.",
+        "Saved ",
+        "Back",
+        "_() of an expression, not a literal",
+        "_() of an expression, not a literal",
+    ]
 
 
 def _po(tmp_path: Path, entries: list[tuple], fuzzy: bool = False) -> Path:
@@ -59,5 +67,7 @@ def test_the_catalog_check_finds_missing_fuzzy_and_mismatched_translations(tmp_p
     assert catalogs.check_po(_po(tmp_path, renamed), "ru", wanted)[0].startswith("ru: placeholders differ")
     untagged = [*good[:2], ("<b>Money</b>", "Деньги"), good[3]]
     assert catalogs.check_po(_po(tmp_path, untagged), "ru", wanted) == ["ru: HTML tags differ in '<b>Money</b>'"]
+    respec = [("Hi {name}!", "Привет, {name:>10}!"), *good[1:]]
+    assert catalogs.check_po(_po(tmp_path, respec), "ru", wanted)[0].startswith("ru: placeholders differ")
     empty = [*good[:3], (("{n} day", "{n} days"), ("{n} день", "", "{n} дней"))]
     assert catalogs.check_po(_po(tmp_path, empty), "ru", wanted) == ["ru: untranslated '{n} day'"]
