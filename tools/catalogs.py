@@ -14,6 +14,7 @@ differs from its msgid; and a user-facing string literal in bot/ that does not g
 from __future__ import annotations
 
 import ast
+import html
 import re
 import string
 import sys
@@ -140,6 +141,21 @@ def check_po(path: Path, lang: str, wanted: set[Any]) -> list[str]:
             if tags(ids[-1]) != tags(s):
                 problems.append(f"{lang}: HTML tags differ in {key!r}")
     return problems
+
+
+def english_pieces(min_len: int = 24) -> list[str]:
+    """Pieces of the catalog's English sentences, split at placeholders and tags, long enough to be ours
+    alone: what a text in another language must not contain (the language tests, testkit/leakscan.py)."""
+    with POT.open("rb") as f:
+        ids = [m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id]
+    out = set()
+    for mid in ids:
+        plain = html.unescape(re.sub(r"<[^>]+>", "", mid))
+        for piece in re.split(r"\{[^}]*\}", plain):
+            piece = piece.strip(" .,:;!?()«»\n")
+            if len(piece) >= min_len and " " in piece:
+                out.add(piece)
+    return sorted(out)
 
 
 # --- strings in bot/ that bypass the catalog ------------------------------------------------------------

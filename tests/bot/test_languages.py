@@ -6,7 +6,6 @@ language), and money reads in their locale."""
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
@@ -18,7 +17,7 @@ from domain.actions import Action
 from domain.model import Role
 from domain.money import format_money
 from tests.bot.helpers import INVITE_RE, contract_id, message_by_id, svc
-from tools.catalogs import LANGS, LOCALES, POT
+from tools.catalogs import LANGS, LOCALES, english_pieces
 
 TELEGRAM_CODE = {"ru": "ru", "es": "es-419", "pt_BR": "pt-br", "fa": "fa"}
 SCRIPT = {"ru": re.compile("[а-яА-Я]"), "fa": re.compile("[\u0600-\u06ff]")}
@@ -34,21 +33,7 @@ def prefix(lang: str, msgid: str) -> str:
     return t(lang, msgid).split("{")[0].strip()
 
 
-def _fragments() -> list[str]:
-    """Pieces of our English sentences long enough to be ours alone (split at placeholders and tags)."""
-    with POT.open("rb") as f:
-        ids = [m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id]
-    out = set()
-    for mid in ids:
-        plain = html.unescape(re.sub(r"<[^>]+>", "", mid))
-        for piece in re.split(r"\{[^}]*\}", plain):
-            piece = piece.strip(" .,:;!?()«»\n")
-            if len(piece) >= 24 and " " in piece:
-                out.add(piece)
-    return sorted(out)
-
-
-ENGLISH = _fragments()
+ENGLISH = english_pieces()
 
 
 def english_in(text: str) -> list[str]:
