@@ -1,9 +1,9 @@
 """Languages (PRODUCT §9): gettext catalogs managed with Babel, each message in its reader's language.
 
 The catalogs are standard gettext `.po` files under `bot/locales/<lang>/LC_MESSAGES/messages.po`
-(`pybabel extract/update/compile`, configured in `babel.cfg` and `setup.cfg`). They are read at start
-with Babel and compiled in memory, so a fresh checkout needs no build step; fuzzy entries are left out,
-as `pybabel compile` leaves them out.
+(`pybabel extract/update/compile`, configured in `babel.cfg` and run by `tools/catalogs.py`). They are
+read at start with Babel and compiled in memory, so a fresh checkout needs no build step; fuzzy entries
+are left out, as `pybabel compile` leaves them out.
 
 Which language a text is written in is the language *spoken now*: a context variable that each update
 sets to the person acting (bot/common.py `remember_user`) and that `speaking(lang)` switches for the
@@ -224,8 +224,3 @@ def _number(n: int, locale: str) -> _Grouped:
 def _day(iso: str, locale: str) -> str:
     """A date as bot/texts.py fmt_date writes it in that locale (weekday, day, month, year)."""
     return format_skeleton("yMMMEd", date.fromisoformat(iso), locale=locale)
-
-
-def lang_menu() -> list[tuple[str, str]]:
-    """(code, name in itself) for the /settings choice."""
-    return list(LANGUAGES.items())
