@@ -90,3 +90,22 @@ async def test_back_returns_to_the_settings_and_changes_nothing(harness, people,
     assert "⚙️" in shown.plain_text and ("🌐 Language: English", "st:lang") in shown.buttons
     assert (await deps(harness).svc.profile(ann.id)).language is None
     assert bad_calls(tg) == []
+
+
+async def test_a_failing_command_menu_call_changes_nothing_else(harness, tg):
+    """The chat's own menu is a convenience: a 500, a dropped connection or a 429 on setMyCommands leaves
+    the choice stored and answered, with no apology."""
+    dan = tg.user(1005, "Dan", "dan", language_code="es", started=True)
+    for fault in ("500", "drop", "429"):
+        choice = await open_language_choice(harness, dan)
+        if fault == "drop":
+            tg.drop_next("setMyCommands")
+        else:
+            tg.fail_next("setMyCommands", int(fault), retry_after=1 if fault == "429" else None)
+        await harness.press(dan, choice, "Русский")
+        assert (await deps(harness).svc.profile(dan.id)).language == "ru", fault
+        shown = harness.last(dan)
+        assert [text for text, data in shown.buttons if data == "st:lang"][0].endswith("Русский"), fault
+        assert not any("Sorry" in m.plain_text for m in tg.messages(dan)), fault
+        choice = await open_language_choice(harness, dan)
+        await harness.press(dan, choice, callback_data="lang:auto")
