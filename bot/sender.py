@@ -467,8 +467,7 @@ class Sender:
         """A retirement waits its turn in its chat; meanwhile an edit may have made that message the live
         card again (a refresh written before the retirement was): then it must stay."""
         assert row.card is not None
-        async with self.sessions() as session:
-            live = await durable.live_card(session, row.chat_id, -row.card)
+        live = await durable.live_card_now(self.sessions, row.chat_id, -row.card)
         return live is not None and live[0] == row.params.get("message_id")
 
     def _retire(self, chat: int, contract: int, message: int) -> Outgoing:

@@ -334,14 +334,13 @@ class TurnRunner:
         current = update
         async with ambient(self.sessions) as session:
             await durable.lock_person(session, person)
-            stored = await durable.stored_update(session, update.update_id)
+            stored, earlier = await durable.turn_updates(session, update.update_id, person)
             if stored is None:  # not through the queue (tests drive process_update directly)
                 await durable.ensure_update(session, update.update_id, person, json.dumps(update.to_dict()), now)
                 stored = durable.StoredUpdate(update.update_id, "", now, False)
             elif stored.handled:
                 self.counts["again"] += 1
                 return True  # Telegram sent it again, or another process got to it first
-            earlier = await durable.earliest_unhandled(session, person, before=update.update_id)
             if earlier is not None:  # the person's earlier update, stored by a process that died or is slower
                 current, stored = Update.de_json(json.loads(earlier.payload), app.bot), earlier
             age = _age(current, stored.received_at, now)
@@ -376,10 +375,18 @@ class TurnRunner:
                 self.counts["failed"] += 1
             else:
                 await handling.commit()
-                if person is not None and (
-                    turn.state != state_before or json.dumps(turn.data, sort_keys=True, default=str) != data_before
-                ):
-                    await durable.save_person(session, person, turn.state, turn.data)
+                if person is not None:
+                    state_changed = turn.state != state_before
+                    data_changed = json.dumps(turn.data, sort_keys=True, default=str) != data_before
+                    if state_changed or data_changed:
+                        await durable.save_person(
+                            session,
+                            person,
+                            turn.state,
+                            turn.data,
+                            state_changed=state_changed,
+                            data_changed=data_changed,
+                        )
                 turn.handed = await self._write_outbox(session, turn, now)
                 await durable.mark_handled(session, current.update_id, "handled", now)
                 self.counts["handled"] += 1

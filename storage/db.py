@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, cast
 from weakref import WeakKeyDictionary, WeakSet
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from . import sqlite_inline
 from .sqlite_inline import WalCheckpointer, inline_creator
@@ -105,7 +106,13 @@ def _tune_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
         # A deferred transaction that reads and then writes can fail with "database is locked" at
         # once (the busy handler can't help a read lock upgrading); IMMEDIATE takes the write lock
         # up front and waits for it (in asyncio for inline connections, see sqlite_inline).
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction that only reads (`READ_ONLY`) begins deferred: in WAL mode it reads the last
+        # commit without waiting for the writer.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY_OPTION) else "BEGIN IMMEDIATE")
+
+
+READ_ONLY_OPTION = "milestone_read_only"
+READ_ONLY = {READ_ONLY_OPTION: True}  # session.connection(execution_options=READ_ONLY): a read, no write lock
 
 
 def uses_inline(engine: AsyncEngine) -> bool:
@@ -148,3 +155,32 @@ def write_gate(engine: AsyncEngine) -> asyncio.Lock | _NoGate:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+# The ambient transaction's session and its connection (storage/uow.py `ambient`): a turn runs a dozen
+# statements on one connection, and asking the session for it each time (a greenlet and the ORM's
+# transaction bookkeeping) cost more than most of those statements.
+_HELD: ContextVar[list[Any] | None] = ContextVar("held_connection", default=None)
+
+
+async def connection_of(session: AsyncSession) -> AsyncConnection:
+    """`session.connection()`, without asking again inside the ambient transaction while its innermost
+    savepoint stays the same. A savepoint begun since is asked for once: the session emits SAVEPOINT
+    only when its connection is first asked for, so statements run past the session would run outside it."""
+    held = _HELD.get()
+    if held is None or held[0] is not session:
+        return await session.connection()
+    nested = session.sync_session.get_nested_transaction()
+    if held[1] is not nested:
+        held[1], held[2] = nested, await session.connection()
+    conn: AsyncConnection = held[2]
+    return conn
+
+
+def hold_connection(session: AsyncSession, conn: AsyncConnection) -> object:
+    """Remember the ambient transaction's connection; returns the token to reset."""
+    return _HELD.set([session, session.sync_session.get_nested_transaction(), conn])
+
+
+def release_connection(token: object) -> None:
+    _HELD.reset(token)  # type: ignore[arg-type]

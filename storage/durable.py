@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from .db import write_gate
+from .db import READ_ONLY, connection_of, write_gate
 from .models import ConversationRow, InboxRow, LiveCardRow, OutboxRow
 
 _IN = InboxRow.__table__
@@ -65,6 +65,21 @@ _EARLIEST = (
     .where(_IN.c.person_id == bindparam("person_id"), _IN.c.handled_at.is_(None), _IN.c.update_id < bindparam("before"))
     .order_by(_IN.c.update_id)
     .limit(1)
+)
+# The update and, in one read, the person's earliest update not handled yet from before it (if any).
+_TURN_ROWS = select(_IN.c.update_id, _IN.c.payload, _IN.c.received_at, _IN.c.handled_at).where(
+    _IN.c.update_id.in_(
+        [
+            bindparam("update_id"),
+            select(func.min(_IN.c.update_id))
+            .where(
+                _IN.c.person_id == bindparam("person_id"),
+                _IN.c.handled_at.is_(None),
+                _IN.c.update_id < bindparam("update_id"),
+            )
+            .scalar_subquery(),
+        ]
+    )
 )
 _MARK = (
     update(_IN)
@@ -223,7 +238,7 @@ async def store_updates(
     if not updates:
         return
     async with write_gate(sessions.kw["bind"]), sessions() as session, session.begin():
-        conn = await session.connection()
+        conn = await connection_of(session)
         await conn.execute(
             _STORE[conn.dialect.name],
             [{"update_id": u, "person_id": p, "payload": payload, "received_at": now} for u, p, payload in updates],
@@ -233,7 +248,7 @@ async def store_updates(
 async def ensure_update(
     session: AsyncSession, update_id: int, person_id: int | None, payload: str, now: datetime
 ) -> None:
-    conn = await session.connection()
+    conn = await connection_of(session)
     await conn.execute(
         _STORE[conn.dialect.name],
         {"update_id": update_id, "person_id": person_id, "payload": payload, "received_at": now},
@@ -243,7 +258,7 @@ async def ensure_update(
 async def lock_person(session: AsyncSession, person_id: int | None) -> None:
     """PostgreSQL: one transaction at a time per person, across processes (released at commit).
     SQLite is one process, whose write gate already admits one transaction at a time."""
-    conn = await session.connection()
+    conn = await connection_of(session)
     if conn.dialect.name == "postgresql" and person_id is not None:
         await conn.execute(_LOCK, {"k": person_id})
 
@@ -257,23 +272,39 @@ class StoredUpdate:
 
 
 async def stored_update(session: AsyncSession, update_id: int) -> StoredUpdate | None:
-    conn = await session.connection()
+    conn = await connection_of(session)
     row = (await conn.execute(_STORED, {"update_id": update_id})).first()
     return None if row is None else StoredUpdate(row[0], row[1], row[2], row[3] is not None)
+
+
+async def turn_updates(
+    session: AsyncSession, update_id: int, person_id: int | None
+) -> tuple[StoredUpdate | None, StoredUpdate | None]:
+    """The update as stored (None: not stored) and the person's earliest unhandled update from before it
+    (None: there is none), in one read: `stored_update` and `earliest_unhandled` together."""
+    conn = await connection_of(session)
+    this = earlier = None
+    for row in (await conn.execute(_TURN_ROWS, {"update_id": update_id, "person_id": person_id})).all():
+        found = StoredUpdate(row[0], row[1], row[2], row[3] is not None)
+        if found.update_id == update_id:
+            this = found
+        else:
+            earlier = found
+    return this, earlier
 
 
 async def earliest_unhandled(session: AsyncSession, person_id: int | None, before: int) -> StoredUpdate | None:
     """The person's oldest update not handled yet, if it is older than `before` (their order)."""
     if person_id is None:
         return None
-    conn = await session.connection()
+    conn = await connection_of(session)
     row = (await conn.execute(_EARLIEST, {"person_id": person_id, "before": before})).first()
     return None if row is None else StoredUpdate(row[0], row[1], row[2], False)
 
 
 async def mark_handled(session: AsyncSession, update_id: int, outcome: str, now: datetime) -> None:
     """Marks it handled; one handled already keeps its outcome."""
-    conn = await session.connection()
+    conn = await connection_of(session)
     await conn.execute(_MARK, {"b_update_id": update_id, "b_now": now, "b_outcome": outcome})
 
 
@@ -282,7 +313,7 @@ async def unhandled(
 ) -> list[StoredUpdate]:
     """Updates stored but not handled (their process died, or it is still at work on them), oldest first."""
     async with sessions() as session:
-        conn = await session.connection()
+        conn = await session.connection(execution_options=READ_ONLY)
         rows = (await conn.execute(_UNHANDLED, {"before": received_before, "limit": limit})).all()
         return [StoredUpdate(r[0], r[1], r[2], False) for r in rows]
 
@@ -301,18 +332,32 @@ def _person_keys(person_id: int) -> dict[str, str]:
 async def load_person(session: AsyncSession, person_id: int) -> tuple[Any, dict[str, Any]]:
     """The person's conversation state (None: no conversation) and their data, as stored now."""
     keys = _person_keys(person_id)
-    conn = await session.connection()
+    conn = await connection_of(session)
     rows = (await conn.execute(_LOAD_PERSON, {"conv_key": keys[CONVERSATION_KIND], "data_key": keys[DATA_KIND]})).all()
     found = {kind: json.loads(value) for kind, value in rows}
     data = found.get(DATA_KIND)
     return found.get(CONVERSATION_KIND), data if isinstance(data, dict) else {}
 
 
-async def save_person(session: AsyncSession, person_id: int, state: Any, data: dict[str, Any] | None) -> None:
-    """Write (or delete, for None / empty) the person's conversation state and data."""
-    conn = await session.connection()
+async def save_person(
+    session: AsyncSession,
+    person_id: int,
+    state: Any,
+    data: dict[str, Any] | None,
+    *,
+    state_changed: bool = True,
+    data_changed: bool = True,
+) -> None:
+    """Write (or delete, for None / empty) the person's conversation state and data (only the one that
+    changed, when the caller says which)."""
+    conn = await connection_of(session)
     keys = _person_keys(person_id)
-    for kind, value in ((CONVERSATION_KIND, state), (DATA_KIND, data or None)):
+    for kind, value, changed in (
+        (CONVERSATION_KIND, state, state_changed),
+        (DATA_KIND, data or None, data_changed),
+    ):
+        if not changed:
+            continue
         if value is None:
             await conn.execute(_DELETE_STATE, {"b_kind": kind, "b_key": keys[kind]})
         else:
@@ -378,7 +423,7 @@ async def add_outgoing(
     with no claim. The others wait for a claim, behind what their chat has pending."""
     if not items:
         return []
-    conn = await session.connection()
+    conn = await connection_of(session)
     if lease_to is None or lease is None:
         await conn.execute(_ADD_OUTGOING, [_outgoing_row(o, now, None, None) for o in items])
         return []
@@ -411,7 +456,7 @@ async def claim(
     first; leased to `me`. One chat's messages go one at a time, in the order they were written."""
     params = {"now": now, "busy": list(busy_chats), "below": below if below is not None else 1 << 30, "limit": limit}
     async with write_gate(sessions.kw["bind"]), sessions() as session, session.begin():
-        conn = await session.connection()
+        conn = await connection_of(session)
         rows = (await conn.execute(_HEADS, params)).all()
         if not rows:
             return []
@@ -462,7 +507,7 @@ async def settle(
     if not results:
         return
     async with write_gate(sessions.kw["bind"]), sessions() as session, session.begin():
-        conn = await session.connection()
+        conn = await connection_of(session)
         retirements = []
         for r in results:
             if r.card is None:
@@ -501,9 +546,19 @@ async def settle(
 async def live_card(session: AsyncSession, chat_id: int, contract_id: int) -> tuple[int, str | None] | None:
     """The chat's live card of the contract, if one was delivered: its message and the digest of what
     it shows."""
-    conn = await session.connection()
+    conn = await connection_of(session)
     row = (await conn.execute(_LIVE_CARD, {"chat_id": chat_id, "contract_id": contract_id})).first()
     return None if row is None else (row[0], row[1])
+
+
+async def live_card_now(
+    sessions: async_sessionmaker[AsyncSession], chat_id: int, contract_id: int
+) -> tuple[int, str | None] | None:
+    """`live_card` as last committed, read on its own (the sender's): it waits for no write in progress."""
+    async with sessions() as session:
+        conn = await session.connection(execution_options=READ_ONLY)
+        row = (await conn.execute(_LIVE_CARD, {"chat_id": chat_id, "contract_id": contract_id})).first()
+        return None if row is None else (row[0], row[1])
 
 
 async def release(sessions: async_sessionmaker[AsyncSession], ids: Sequence[int], me: str) -> None:
@@ -511,7 +566,7 @@ async def release(sessions: async_sessionmaker[AsyncSession], ids: Sequence[int]
     if not ids:
         return
     async with write_gate(sessions.kw["bind"]), sessions() as session, session.begin():
-        conn = await session.connection()
+        conn = await connection_of(session)
         await conn.execute(_RELEASE, {"ids": list(ids), "me": me})
 
 
@@ -530,8 +585,9 @@ async def end_leases(sessions: async_sessionmaker[AsyncSession], now: datetime) 
 async def next_due(sessions: async_sessionmaker[AsyncSession]) -> datetime | None:
     """When the earliest pending message may go (for the sender's sleep)."""
     async with sessions() as session:
+        conn = await session.connection(execution_options=READ_ONLY)
         due: datetime | None = (
-            await session.execute(select(func.min(_OUT.c.not_before)).where(_OUT.c.status == "pending"))
+            await conn.execute(select(func.min(_OUT.c.not_before)).where(_OUT.c.status == "pending"))
         ).scalar()
         return due
 

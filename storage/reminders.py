@@ -3,7 +3,7 @@ their log, whose unique key (milestone, kind, occurrence, recipient) makes each 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time
 from functools import lru_cache
 from typing import Any
@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from domain.model import MilestoneStatus, Role
 from domain.reminders import DueRow, LogStatus, Planned, Recipient, ReminderSubject
 
+from .db import connection_of
 from .models import ContractRow, MilestoneRow, ReminderLogRow, UserRow
 
 FUNDED = (MilestoneStatus.ACTIVE.value, MilestoneStatus.SUBMITTED.value)
@@ -327,9 +328,14 @@ def _due_row(row: _AnyRow) -> DueRow:
     )
 
 
+async def _no_savepoint() -> None:
+    return None
+
+
 class SqlReminderRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, writing: Callable[[], Awaitable[None]] = _no_savepoint) -> None:
         self.session = session
+        self._writing = writing  # called before the first write (storage/uow.py: the unit of work's savepoint)
 
     @property
     def _postgres(self) -> bool:
@@ -338,13 +344,13 @@ class SqlReminderRepository:
         return bind.dialect.name == "postgresql"
 
     async def look(self, now: datetime, limit: int) -> tuple[bool, list[DueRow]]:
-        connection = await self.session.connection()
+        connection = await connection_of(self.session)
         rows = (await connection.execute(_look_query(), {"now": now, "limit": limit})).all()
         return bool(rows[0].changed), [_due_row(row) for row in rows if row.log_id is not None]
 
     async def due_subjects(self, now: datetime, limit: int) -> list[ReminderSubject]:
         """Milestones changed since they were last planned, with what the policy needs, in one indexed query."""
-        connection = await self.session.connection()
+        connection = await connection_of(self.session)
         postgres = self._postgres
         ids = (await connection.execute(_changed_query(postgres), {"now": now, "limit": limit})).scalars().all()
         if not ids:
@@ -354,7 +360,7 @@ class SqlReminderRepository:
         return [_subject(r, people) for r in rows]
 
     async def subject(self, milestone_id: int) -> ReminderSubject | None:
-        connection = await self.session.connection()
+        connection = await connection_of(self.session)
         row = (await connection.execute(_subject_query(self._postgres), {"ids": [milestone_id]})).first()
         return None if row is None else _subject(row, {})
 
@@ -364,9 +370,10 @@ class SqlReminderRepository:
         (ON CONFLICT DO NOTHING on the key).
         Plain driver SQL with values converted once each: SQLAlchemy's per-row parameter handling
         costs more than the database's work here."""
+        await self._writing()
         if not schedule:
             return
-        connection = await self.session.connection()
+        connection = await connection_of(self.session)
         utc = _utc_binder(connection)
         mids = list(schedule)
         if self._postgres:
@@ -406,11 +413,12 @@ class SqlReminderRepository:
             await connection.exec_driver_sql(_sqlite_plan(len(chunk)), tuple(v for row in chunk for v in row))
 
     async def due(self, now: datetime, limit: int) -> list[DueRow]:
-        connection = await self.session.connection()
+        connection = await connection_of(self.session)
         return [_due_row(row) for row in (await connection.execute(_due_query(), {"now": now, "limit": limit})).all()]
 
     async def _change(self, statement: Update, params: dict[str, Any]) -> int:
-        connection = await self.session.connection()
+        await self._writing()
+        connection = await connection_of(self.session)
         return (await connection.execute(statement, params)).rowcount
 
     async def start_sending(self, log_id: int, now: datetime) -> bool:
@@ -436,6 +444,7 @@ class SqlReminderRepository:
 
     async def touch_user(self, user_id: int, now: datetime) -> None:
         """A changed time zone or quiet hours: re-plan that person's reminders at the next sweep."""
+        await self._writing()
         contracts = select(ContractRow.id).where(
             or_(ContractRow.client_id == user_id, ContractRow.freelancer_id == user_id)
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import fields
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -29,6 +29,7 @@ from domain.model import (
 )
 from domain.ports import ContractSummary, UserProfile
 
+from .db import connection_of
 from .models import ContractRow, HistoryRow, InviteRow, LedgerRow, MilestoneRow, SubmittedFileRow, UserRow
 
 _MS_FIELDS = [f.name for f in fields(Milestone) if f.name != "id"]
@@ -149,13 +150,19 @@ def _param_from_json(value: Any) -> Any:
 _Entry = TypeVar("_Entry", HistoryRow, LedgerRow)
 
 
+async def _no_savepoint() -> None:
+    return None
+
+
 class SqlContractRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, writing: Callable[[], Awaitable[None]] = _no_savepoint) -> None:
         self.session = session
+        self._writing = writing  # called before the first write (storage/uow.py: the unit of work's savepoint)
         # What each loaded milestone looked like, so save() writes only what changed.
         self._seen: dict[int, dict[str, Any]] = {}
 
     async def add(self, contract: Contract) -> None:
+        await self._writing()
         values = {name: getattr(contract, name) for name in _CONTRACT_FIELDS}
         values.update(
             status=contract.status.value,
@@ -164,7 +171,7 @@ class SqlContractRepository:
             created_at=contract.created_at,
             version=contract.version,
         )
-        conn = await self.session.connection()
+        conn = await connection_of(self.session)
         contract.id = (await conn.execute(_CONTRACT_INSERT, _prefixed(values))).scalar_one()
         await self._write_children(contract)
 
@@ -177,7 +184,7 @@ class SqlContractRepository:
 
     async def _load(self, statement: Select[*tuple[Any, ...]], params: dict[str, Any]) -> Contract | None:
         # One statement for the whole aggregate: the contract row joined with its milestones.
-        conn = await self.session.connection()
+        conn = await connection_of(self.session)
         rows = (await conn.execute(statement, params)).all()
         if not rows:
             return None
@@ -213,10 +220,11 @@ class SqlContractRepository:
         )
 
     async def save(self, contract: Contract) -> None:
+        await self._writing()
         values = {name: getattr(contract, name) for name in _CONTRACT_FIELDS}
         values["status"] = contract.status.value
         values["payments"] = contract.payments.value
-        conn = await self.session.connection()
+        conn = await connection_of(self.session)
         result = await conn.execute(
             _CONTRACT_UPDATE, {"b_id": contract.id, "b_version": contract.version, **_prefixed(values)}
         )
@@ -226,7 +234,7 @@ class SqlContractRepository:
         await self._write_children(contract)
 
     async def _write_children(self, contract: Contract) -> None:
-        conn = await self.session.connection()
+        conn = await connection_of(self.session)
         for ms in contract.milestones:
             values = _ms_values(ms)
             if ms.id is None:
@@ -410,10 +418,12 @@ def _ledger_entry(r: LedgerRow) -> LedgerEntry:
 
 
 class SqlInviteRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, writing: Callable[[], Awaitable[None]] = _no_savepoint) -> None:
         self.session = session
+        self._writing = writing
 
     async def add(self, invite: Invite) -> None:
+        await self._writing()
         await self.session.execute(
             insert(InviteRow).values(
                 token=invite.token,
@@ -439,6 +449,7 @@ class SqlInviteRepository:
         )
 
     async def claim(self, token: str, user_id: int, now: datetime) -> bool:
+        await self._writing()
         result = await self.session.execute(
             update(InviteRow)
             .where(InviteRow.token == token, InviteRow.used_at.is_(None), InviteRow.expires_at > now)
@@ -479,18 +490,19 @@ _USER_UPSERT = {"postgresql": _user_upsert(pg_insert), "sqlite": _user_upsert(sq
 
 
 class SqlUserRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, writing: Callable[[], Awaitable[None]] = _no_savepoint) -> None:
         self.session = session
+        self._writing = writing
 
     async def get(self, user_id: int) -> UserProfile | None:
-        conn = await self.session.connection()
+        conn = await connection_of(self.session)
         row = (await conn.execute(_USER_GET, {"b_id": user_id})).first()
         return None if row is None else self._profile(row)
 
     async def get_many(self, user_ids: set[int]) -> dict[int, UserProfile]:
         if not user_ids:
             return {}
-        conn = await self.session.connection()
+        conn = await connection_of(self.session)
         rows = (await conn.execute(_USERS_GET, {"b_ids": sorted(user_ids)})).all()
         return {row.id: self._profile(row) for row in rows}
 
@@ -512,6 +524,7 @@ class SqlUserRepository:
 
     async def upsert(self, profile: UserProfile) -> None:
         """One INSERT … ON CONFLICT: two processes meeting a new person at once both succeed."""
+        await self._writing()
         values = {f"v_{name}": getattr(profile, name) for name in _PROFILE_FIELDS}
-        conn = await self.session.connection()
+        conn = await connection_of(self.session)
         await conn.execute(_USER_UPSERT[conn.dialect.name], {"b_id": profile.id, **values})

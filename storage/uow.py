@@ -13,7 +13,7 @@ from contextvars import ContextVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
 
-from .db import write_gate
+from .db import hold_connection, release_connection, write_gate
 from .reminders import SqlReminderRepository
 from .repositories import SqlContractRepository, SqlInviteRepository, SqlUserRepository
 
@@ -30,7 +30,11 @@ async def ambient(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
         token = _AMBIENT.set(session)
         try:
             async with session.begin():
-                yield session
+                held = hold_connection(session, await session.connection())
+                try:
+                    yield session
+                finally:
+                    release_connection(held)
         finally:
             _AMBIENT.reset(token)
 
@@ -40,24 +44,32 @@ def ambient_session() -> AsyncSession | None:
 
 
 class SqlUnitOfWork:
+    """Inside an ambient transaction, the savepoint begins with the first write: a unit of work that
+    only reads (a profile, a contract to show) costs no SAVEPOINT and no ROLLBACK TO."""
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._gate = write_gate(sessions.kw["bind"])
         self.session: AsyncSession | None = None
+        self._outer: AsyncSession | None = None
         self._savepoint: AsyncSessionTransaction | None = None
 
     def _repositories(self, session: AsyncSession) -> None:
         self.session = session
-        self.contracts = SqlContractRepository(session)
-        self.invites = SqlInviteRepository(session)
-        self.users = SqlUserRepository(session)
-        self.reminders = SqlReminderRepository(session)
+        self.contracts = SqlContractRepository(session, self._writing)
+        self.invites = SqlInviteRepository(session, self._writing)
+        self.users = SqlUserRepository(session, self._writing)
+        self.reminders = SqlReminderRepository(session, self._writing)
+
+    async def _writing(self) -> None:
+        if self._outer is not None and self._savepoint is None:
+            self._savepoint = await self._outer.begin_nested()
 
     async def __aenter__(self) -> SqlUnitOfWork:
         outer = _AMBIENT.get()
         if outer is not None:
+            self._outer = outer
             self._repositories(outer)
-            self._savepoint = await outer.begin_nested()
             return self
         await self._gate.__aenter__()
         self._repositories(self._sessions())
@@ -65,8 +77,8 @@ class SqlUnitOfWork:
 
     async def __aexit__(self, *exc: object) -> None:
         assert self.session is not None
-        if self._savepoint is not None:
-            if self._savepoint.is_active:
+        if self._outer is not None:
+            if self._savepoint is not None and self._savepoint.is_active:
                 await self._savepoint.rollback()  # undoes anything left half-done; the outer goes on
             return
         try:
@@ -79,17 +91,20 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         assert self.session is not None
-        if self._savepoint is not None:
-            await self._savepoint.commit()  # the outer transaction commits it with the rest
+        if self._outer is not None:
+            if self._savepoint is not None:
+                await self._savepoint.commit()  # the outer transaction commits it with the rest
+                self._savepoint = None
             return
         await self.session.commit()
 
     async def rollback(self) -> None:
         assert self.session is not None
-        if self._savepoint is not None:
-            await self._savepoint.rollback()
+        if self._outer is not None:
+            if self._savepoint is not None:
+                await self._savepoint.rollback()
+                self._savepoint = None  # the next write begins another
             self.session.expire_all()  # what was read before is read again (another process may have changed it)
-            self._savepoint = await self.session.begin_nested()
             return
         await self.session.rollback()
 
