@@ -13,3 +13,5 @@ echo "== 6. an answer during a 2,000-reminder drain"; $PY -m bench.answer_during
 echo "== supporting: one statement, one API call"; $PY -m bench.io_costs $mode
 echo "== supporting: the sweep's claim part by part"; $PY -m bench.sweep_parts $mode
 echo "== supporting: rendering in each language"; $PY -m bench.i18n_render $mode
+echo "== supporting: a round trip's CPU and statements"; $PY -m bench.round_trip_costs $mode
+echo "== supporting: one statement by the path it takes"; $PY -m bench.statement_paths $mode
