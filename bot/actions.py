@@ -125,10 +125,10 @@ ACTIONS: dict[Action, ActionView] = {
     Action.ACCEPT_REFUND: ActionView(
         "rya",
         N_("Accept refund"),
-        N_("Refund accepted."),
+        N_("Refund accepted, as recorded in the ledger (the bot holds no money)."),
         "refund_accepted",
         N_("accepted the refund of"),
-        N_("↩️ {who} accepted the refund of {m} ({amt}) in {c}."),
+        N_("↩️ {who} accepted the refund of {m} ({amt}) in {c}, as recorded in the ledger (the bot holds no money)."),
         row="refund_answer",
         turn=N_("accept or decline the refund of {m}"),
     ),
@@ -144,10 +144,10 @@ ACTIONS: dict[Action, ActionView] = {
     Action.REFUND: ActionView(
         "rfd",
         N_("Refund «{t}»"),
-        N_("Refunded."),
+        N_("Refunded, as recorded in the ledger (the bot holds no money)."),
         "refunded",
         N_("refunded"),
-        N_("↩️ {who} refunded {m} ({amt}) in {c}."),
+        N_("↩️ {who} refunded {m} ({amt}) in {c}, as recorded in the ledger (the bot holds no money)."),
         confirm=N_("Refund {amt} to {other} for {m}?"),
         confirm_label=N_("Refund"),
         in_group=False,
@@ -193,13 +193,19 @@ ACTIONS: dict[Action, ActionView] = {
     Action.PAY_LESS: ActionView(
         "pless",
         N_("Pay less…"),
-        N_("Released less; the rest is refunded."),
+        N_("Released less, as recorded in the ledger: pay the freelancer the part released directly."),
         "released_less",
         N_("approved and released less for"),
-        N_("✅ {who} approved {m} in {c} but released less than {amt}."),
+        N_(
+            "✅ {who} approved {m} in {c} but released less than {amt}, as recorded in the ledger: {who} pays you "
+            "the part released directly."
+        ),
         row="review_more",
         # Asked at the end of the flow, with the amounts: {paid} released, {rest} refunded, {reason}.
-        confirm=N_("Release {paid} (of {amt}) to {other} for {m} and refund {rest} to you?"),
+        confirm=N_(
+            "Release {paid} (of {amt}) to {other} for {m} and refund {rest} to you? Both are recorded in the "
+            "ledger: you pay {other} the {paid} directly."
+        ),
         confirm_label=N_("Release less"),
         asks_text=True,
         primary=False,
@@ -277,10 +283,13 @@ ACTIONS: dict[Action, ActionView] = {
     Action.ACCEPT_OFFER: ActionView(
         "dacc",
         N_("Accept offer «{t20}»"),
-        N_("Settled: the dispute is closed."),
+        N_("Settled: the dispute is closed; the split is recorded in the ledger."),
         "dispute_settled",
         N_("accepted the settlement of"),
-        N_("🤝 {who} accepted the settlement of {m} in {c}: the dispute is closed."),
+        N_(
+            "🤝 {who} accepted the settlement of {m} in {c}: the dispute is closed; the split is recorded in the "
+            "ledger (the client pays the freelancer's part directly)."
+        ),
         row="offer_answer",
         confirm=N_("Settle {m}: {paid} to the freelancer, {rest} back to the client, as {other} offered?"),
         confirm_label=N_("Accept and settle"),
@@ -301,10 +310,13 @@ ACTIONS: dict[Action, ActionView] = {
     Action.DECIDE_DISPUTE: ActionView(
         "ddec",
         N_("Decide the split"),
-        N_("Decided: both parties are told."),
+        N_("Decided: the split is recorded in the ledger; both parties are told."),
         "dispute_decided",
         N_("decided the dispute about"),
-        N_("⚖️ An operator decided the dispute about {m} in {c}."),
+        N_(
+            "⚖️ An operator decided the dispute about {m} in {c}; the split is recorded in the ledger (the client "
+            "pays the freelancer's part directly)."
+        ),
         confirm=N_("Decide {m}: {paid} to the freelancer, {rest} back to the client?"),
         confirm_label=N_("Decide"),
         asks_text=True,
@@ -375,6 +387,12 @@ TELEGRAM_RESULTS: dict[Action, str] = {
     Action.REFUND: N_("Refunded: the money goes back to the client, who is told when it is sent."),
     Action.ACCEPT_REFUND: N_("Refund accepted: the money goes back to the client, who is told when it is sent."),
     Action.APPROVE_WITH_BONUS: N_("Released: the bonus is invoiced to you."),
+    Action.PAY_LESS: N_("Released less; the rest is refunded."),
+    Action.ACCEPT_OFFER: N_("Settled: the dispute is closed."),
+    Action.DECIDE_DISPUTE: N_("Decided: both parties are told."),
+}
+TELEGRAM_CONFIRMS: dict[Action, str] = {
+    Action.PAY_LESS: N_("Release {paid} (of {amt}) to {other} for {m} and refund {rest} to you?"),
 }
 TELEGRAM_NEWS: dict[str, str] = {
     "released": N_(
@@ -393,6 +411,9 @@ TELEGRAM_NEWS: dict[str, str] = {
         "🎁 {who} approved {m} and released {amt} in {c}, with a bonus invoiced to them (not "
         "paid yet). The escrow agent pays the release out to you, and the bonus once it is paid."
     ),
+    "released_less": N_("✅ {who} approved {m} in {c} but released less than {amt}."),
+    "dispute_settled": N_("🤝 {who} accepted the settlement of {m} in {c}: the dispute is closed."),
+    "dispute_decided": N_("⚖️ An operator decided the dispute about {m} in {c}."),
 }
 
 # Events that are not a person's action from the table, or a second outcome of one.
@@ -446,6 +467,13 @@ def result_text(action: Action, telegram: bool = False) -> str:
     """The answer to a press (a toast), translated; in Telegram mode what happens to the real money."""
     view = ACTIONS[action]
     return said(TELEGRAM_RESULTS.get(action, view.result) if telegram else view.result)
+
+
+def confirm_text(action: Action, telegram: bool = False) -> str | None:
+    """The question an action asks first, as a message id (translated by `texts.confirmation`); in Telegram
+    mode its own wording where it has one."""
+    view = ACTIONS[action]
+    return TELEGRAM_CONFIRMS.get(action, view.confirm) if telegram else view.confirm
 
 
 def event_label(event: str) -> str:

@@ -172,10 +172,20 @@ class AiohttpRequest(BaseRequest):
             sock_read=read_timeout,
         )
         try:
-            async with self._session.request(
-                method, url, data=data, timeout=timeout, allow_redirects=False, proxy=self._proxy(url)
-            ) as response:
-                return response.status, await response.read()
+            try:
+                async with self._session.request(
+                    method, url, data=data, timeout=timeout, allow_redirects=False, proxy=self._proxy(url)
+                ) as response:
+                    return response.status, await response.read()
+            except aiohttp.ServerDisconnectedError:
+                if not url.endswith("/getUpdates"):
+                    raise
+                # A kept-alive connection the server closed just as it was reused: getUpdates is safe to
+                # ask again (a send is not: the sender decides, counting it as maybe sent).
+                async with self._session.request(
+                    method, url, data=data, timeout=timeout, allow_redirects=False, proxy=self._proxy(url)
+                ) as response:
+                    return response.status, await response.read()
         except TimeoutError as err:
             if isinstance(err, aiohttp.ConnectionTimeoutError):
                 raise TimedOut(

@@ -221,11 +221,13 @@ async def send_star_refunds(context: ContextTypes.DEFAULT_TYPE, refunds: list[St
 
 
 async def after_refund(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> None:
-    """A refund of a Stars-funded milestone goes back to the client at once through refundStarPayment."""
+    """A refund of a Stars-funded milestone goes back to the client at once through refundStarPayment:
+    whatever recorded it (a refund, an accepted refund request, pay less, an accepted offer, an operator's
+    decision). refundStarPayment gives back a whole charge: a partial refund stays owed on the desk."""
     c = outcome.contract
     if c.payments is not PaymentMode.TELEGRAM or c.currency != STARS or c.id is None:
         return
-    if outcome.done not in (Action.REFUND, Action.ACCEPT_REFUND):
+    if outcome.milestone is None or outcome.milestone.refunded_part <= 0:  # nothing went back to the client
         return
     refunds = await payment_service(context).refund_stars(c.id, deps(context).clock())
     await send_star_refunds(context, refunds)

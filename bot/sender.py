@@ -138,7 +138,7 @@ def _answered(err: NetworkError) -> bool:
     return any(words in str(err) for words in _SERVER_ANSWERS)
 
 
-def _fault(err: TelegramError) -> str:
+def _fault(err: Exception) -> str:
     return f"{type(err).__name__}: {err}"[:200]
 
 
@@ -403,8 +403,15 @@ class Sender:
 
     async def _deliver(self, row: Claimed) -> Settled:
         now = datetime.now(UTC)
-        if row.card is not None and row.card < 0 and await self._live_again(row):
-            return Settled(row.id, "sent")  # the card to retire is the live one again: nothing to do
+        if row.card is not None and row.card < 0:
+            try:
+                live_again = await self._live_again(row)
+            except Exception as err:  # the database, for a moment: the retirement waits its next try
+                log.info("could not look up the live card for message %s (%s); trying again", row.id, err)
+                self.counts["retried"] += 1
+                return Settled(row.id, "pending", now + backoff(row.attempts), _fault(err))
+            if live_again:
+                return Settled(row.id, "sent")  # the card to retire is the live one again: nothing to do
         message_id = row.params.get("message_id")  # an edit's; a send's comes with its answer
         try:
             try:

@@ -200,18 +200,26 @@ def short(text: str, limit: int = 24) -> str:
 
 
 def status_text(ms: Milestone) -> str:
-    """The milestone's status with its revisions and a pending refund request: '🟢 active (funded) · revisions: 2'."""
+    """The milestone's status with its revisions, a pending refund request and an open dispute:
+    '📤 submitted · revisions: 2 · ⚖️ in dispute'."""
     status = _(STATUS_LABEL[ms.status])
     if ms.revision_count:
         status += " · " + _("revisions: {count}").format(count=ms.revision_count)
     if ms.refund_requested_at is not None:
         status += " · " + _("refund requested")
+    if ms.in_dispute:  # PRODUCT §8: it waits for the dispute, not for the review period
+        status += " · " + _("⚖️ in dispute")
     return status
 
 
 def milestone_line(contract: Contract, ms: Milestone, number: int | str) -> str:
+    amount = money(ms.amount, contract.currency)
+    if ms.status is MilestoneStatus.RELEASED and ms.released_part != ms.amount:  # pay less, a split
+        amount = _("{released} of {amount} released").format(
+            released=money(ms.released_part, contract.currency), amount=amount
+        )
     line = _("{number}. <b>{title}</b> — {amount} · due {due}").format(
-        number=number, title=e(ms.title), amount=money(ms.amount, contract.currency), due=fmt_date(ms.due_date)
+        number=number, title=e(ms.title), amount=amount, due=fmt_date(ms.due_date)
     )
     line += f"\n    {status_text(ms)}"
     if ms.status is MilestoneStatus.RELEASED and contract.payments is PaymentMode.LEDGER:
@@ -343,13 +351,23 @@ def turn_line(contract: Contract, viewer: Role | None, names: dict[int, str]) ->
     return _("⏳ Waiting for {who} to {what}.").format(who=who, what=what)
 
 
+# The freelancer's word on the client's payment (ledger mode): its news names the part released.
+PAYMENT_EVENTS = ("payment_confirmed", "payment_not_received")
+
+
+def released_or_amount(ms: Milestone) -> int:
+    """What a released milestone's payment is (less than its amount after pay less or a split); else its amount."""
+    return ms.released_part if ms.status is MilestoneStatus.RELEASED else ms.amount
+
+
 def confirmation(
     template: str, contract: Contract, ms: Milestone | None, other: str, role: Role | None = None, **amounts: int
 ) -> str:
     """The question a confirmed action asks first, e.g. "Release $500.00 to Bob for «Design»?": `template`
     is the action table's (its msgid: translated here, so a caller passes `view.confirm` as it is). With the
     asker's `role`, a settlement offer waiting for them names its split ({paid}, {rest}); `amounts` (minor
-    units) name a flow's own figures, e.g. paid=, rest=, bonus=."""
+    units) name a flow's own figures, e.g. paid=, rest=, bonus=. On a released milestone (the freelancer's
+    word on the payment) {amt} is the part released."""
     figures = dict(amounts)
     if ms is not None and role is not None and "paid" not in figures:
         offer = ms.offer_of(role.other)
@@ -358,7 +376,7 @@ def confirmation(
     return said(template).format(
         title=e(contract.title),
         m=f"«{e(ms.title)}»" if ms else "",
-        amt=money(ms.amount, contract.currency) if ms else "",
+        amt=money(released_or_amount(ms), contract.currency) if ms else "",
         other=e(other),
         **{k: money(v, contract.currency) for k, v in figures.items()},
     )
@@ -619,7 +637,7 @@ def notification(
         who=e(actor),
         c=c,
         m=f"«{e(ms.title)}»" if ms else "",
-        amt=money(ms.amount, contract.currency) if ms else "",
+        amt=money(released_or_amount(ms) if event in PAYMENT_EVENTS else ms.amount, contract.currency) if ms else "",
         due=fmt_date(ms.due_date) if ms else "",
     )
     if ms is not None and event == "changes_requested" and ms.change_reason:

@@ -90,10 +90,19 @@ class Rule:
     role_guard: RoleGuard | None = None
     in_dispute: bool = False  # may it happen while the milestone is in dispute (everything else waits)
     operator: bool = False  # done by an operator (Settings.operators), never by a party
+    # Whose it is for a milestone the client never accepted (no place in the order, R5): its proposer's,
+    # the freelancer's, instead of `role` (R4: a proposal is edited by the party who proposed it).
+    proposal_role: Role | None = None
 
     @property
     def on_milestone(self) -> bool:
         return self.states is not None
+
+    def role_for(self, ms: Milestone | None) -> Role | None:
+        """Whose action it is (None: either party's), for `ms` (None: the contract)."""
+        if self.proposal_role is not None and ms is not None and ms.seq is None:
+            return self.proposal_role
+        return self.role
 
 
 def _activation_order(c: Contract, ms: Milestone | None) -> DomainError | None:
@@ -341,7 +350,15 @@ RULES: dict[Action, Rule] = {
             _R({_S.CANCELLED}),
             Term("so it can't be withdrawn now"),
         ),
-        Rule(Action.EDIT, Role.CLIENT, "edit_milestone", _R({_S.NOT_FUNDED}), _R(), Term("so it can't be edited now")),
+        Rule(
+            Action.EDIT,
+            Role.CLIENT,
+            "edit_milestone",
+            _R({_S.NOT_FUNDED, _S.PROPOSED}),  # R4; a proposal by its proposer (deleted: withdrawn)
+            _R(),
+            Term("so it can't be edited now"),
+            proposal_role=Role.FREELANCER,
+        ),
         Rule(
             Action.DELETE,
             Role.CLIENT,

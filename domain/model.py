@@ -450,8 +450,9 @@ class Contract:
         closed = contract_state_refusal(rule, self)
         if closed is not None:
             return closed
-        if rule.role is not None and role is not rule.role:
-            return NotAllowed(N_("Only the {role} of this contract can do that."), role=role_word(rule.role))
+        need = rule.role_for(ms)
+        if need is not None and role is not need:
+            return NotAllowed(N_("Only the {role} of this contract can do that."), role=role_word(need))
         if rule.operator:
             return NotAllowed(N_("Only an operator can decide a dispute."))
         if rule.on_milestone:
@@ -569,7 +570,9 @@ class Contract:
         )
 
     def auto_release_at(self, ms: Milestone) -> datetime | None:
-        if ms.status is not MilestoneStatus.SUBMITTED or ms.submitted_at is None:
+        """R7: when submitted work is released unless the client answers; None when nothing will be, e.g.
+        while a dispute holds the automatic release (PRODUCT §8)."""
+        if ms.status is not MilestoneStatus.SUBMITTED or ms.submitted_at is None or ms.in_dispute:
             return None
         return ms.submitted_at + timedelta(days=self.review_days)
 

@@ -24,21 +24,31 @@ class Move:
     yours: bool = False
 
 
-def _milestone_actions(c: Contract, ms: Milestone) -> tuple[Action, ...]:
-    """The step this milestone waits for in its state, or () when it waits for nothing (done, or not
-    next in the order)."""
+def _milestone_steps(c: Contract, ms: Milestone) -> list[tuple[Action, ...]]:
+    """The steps this milestone waits for, first first; [] when it waits for nothing (done, or not next in
+    the order). Two at once when the client asked for a refund: the freelancer's answer, and what the
+    milestone's state waits for (submitted work still waits for the client's review, PRODUCT §3)."""
     s = MilestoneStatus
+    steps: list[tuple[Action, ...]] = []
     if ms.status in FUNDED_STATES and ms.refund_requested_at is not None:
-        return (Action.ACCEPT_REFUND, Action.DECLINE_REFUND)  # R8: the freelancer answers first
+        steps.append((Action.ACCEPT_REFUND, Action.DECLINE_REFUND))  # R8: the freelancer answers first
     if ms.status is s.ACTIVE:
-        return (Action.SUBMIT,)
-    if ms.status is s.SUBMITTED:
-        return (Action.APPROVE, Action.REQUEST_CHANGES)
-    if ms.status is s.PROPOSED:
-        return (Action.ACCEPT_PROPOSAL, Action.REJECT_PROPOSAL)
-    if ms.status is s.NOT_FUNDED and c.may(Action.ACTIVATE, c.client_id, ms):  # R1, R2: the next one
-        return (Action.ACTIVATE,)
-    return ()
+        steps.append((Action.SUBMIT,))
+    elif ms.status is s.SUBMITTED:
+        steps.append((Action.APPROVE, Action.REQUEST_CHANGES))
+    elif ms.status is s.PROPOSED:
+        steps.append((Action.ACCEPT_PROPOSAL, Action.REJECT_PROPOSAL))
+    elif ms.status is s.NOT_FUNDED and c.may(Action.ACTIVATE, c.client_id, ms):  # R1, R2: the next one
+        steps.append((Action.ACTIVATE,))
+    return steps
+
+
+def _milestone_actions(c: Contract, viewer_id: int | None, ms: Milestone) -> tuple[Action, ...]:
+    """The step this milestone waits for, as `viewer_id` sees it: the first of theirs (each party is shown
+    their own next step), else the first of all; () when it waits for nothing."""
+    steps = _milestone_steps(c, ms)
+    viewer = c.role_of(viewer_id)
+    return next((step for step in steps if RULES[step[0]].role is viewer), steps[0] if steps else ())
 
 
 def _disagreement_move(c: Contract, viewer_id: int | None, ms: Milestone) -> Move | None:
@@ -79,7 +89,7 @@ def whose_move(c: Contract, viewer_id: int | None) -> Move:
             special = _disagreement_move(c, viewer_id, ms)
             if special is not None:
                 return special
-            actions = _milestone_actions(c, ms)
+            actions = _milestone_actions(c, viewer_id, ms)
             if actions:
                 return _move(c, viewer_id, actions, ms)
     if c.awaiting_close_decision():
@@ -105,5 +115,5 @@ def move_after(c: Contract, viewer_id: int | None, ms: Milestone | None) -> Move
     special = _disagreement_move(c, viewer_id, ms)
     if special is not None:
         return special
-    actions = _milestone_actions(c, ms)
+    actions = _milestone_actions(c, viewer_id, ms)
     return _move(c, viewer_id, actions, ms) if actions else None

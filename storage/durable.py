@@ -584,10 +584,9 @@ async def end_leases(sessions: async_sessionmaker[AsyncSession], now: datetime) 
 
 async def next_due(sessions: async_sessionmaker[AsyncSession]) -> datetime | None:
     """When the earliest pending message may go (for the sender's sleep)."""
-    async with sessions() as session:
-        conn = await session.connection(execution_options=READ_ONLY)
+    async with sessions() as session:  # SQLite: after the turn being written, if any (drain() counts on it)
         due: datetime | None = (
-            await conn.execute(select(func.min(_OUT.c.not_before)).where(_OUT.c.status == "pending"))
+            await session.execute(select(func.min(_OUT.c.not_before)).where(_OUT.c.status == "pending"))
         ).scalar()
         return due
 

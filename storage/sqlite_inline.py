@@ -131,9 +131,15 @@ class InlineConnection:
         self._conn = conn
         self._connection: sqlite3.Connection | None = conn  # the dialect checks it before commit / rollback
         self._busy_timeout_s = busy_timeout_s
+        self._reading = False  # in a deferred transaction that has run nothing but SELECTs
 
     async def _run(self, fn: Callable[..., Any], *args: Any, retry_sql: str | None = None) -> Any:
         was_in_transaction = self._conn.in_transaction
+        if not was_in_transaction:
+            # A plain BEGIN starts a deferred transaction that has only read so far.
+            self._reading = retry_sql is not None and retry_sql.strip().upper() == "BEGIN"
+        elif retry_sql is not None and retry_sql.lstrip()[:6].upper() != "SELECT":
+            self._reading = False
         try:
             return fn(*args)
         except sqlite3.OperationalError as error:
@@ -156,9 +162,14 @@ class InlineConnection:
         # transaction or was a COMMIT; inside a transaction the transaction has to be rolled back.
         # (Decided by the state before the statement: should SQLite have rolled the transaction back
         # itself, a retry in autocommit would silently drop the transaction's earlier statements.)
+        # A deferred transaction that has only read holds no lock until its first read succeeds: that
+        # read may be run again too.
         if not was_in_transaction:
             return True
-        return sql is not None and sql.lstrip()[:6].upper() == "COMMIT" and self._conn.in_transaction
+        head = sql.lstrip()[:6].upper() if sql is not None else ""
+        if head == "SELECT" and self._reading and self._conn.in_transaction:
+            return True
+        return head == "COMMIT" and self._conn.in_transaction
 
     @property
     def isolation_level(self) -> str | None:

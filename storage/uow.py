@@ -43,9 +43,16 @@ def ambient_session() -> AsyncSession | None:
     return _AMBIENT.get()
 
 
+_OPEN = "milestone_units_of_work"  # session.info: the units of work open in the ambient transaction, outermost first
+
+
 class SqlUnitOfWork:
-    """Inside an ambient transaction, the savepoint begins with the first write: a unit of work that
-    only reads (a profile, a contract to show) costs no SAVEPOINT and no ROLLBACK TO."""
+    """Inside an ambient transaction on SQLite, the savepoint begins with the first write: a unit of work
+    that only reads (a profile, a contract to show) costs no SAVEPOINT and no ROLLBACK TO. (A failed
+    statement leaves an SQLite transaction as it was, so a read needs no savepoint to fail in.) On
+    PostgreSQL a failed statement aborts the whole transaction unless a savepoint contains it, so there
+    every unit of work begins its savepoint at once. Units of work opened inside one another get their
+    savepoints in the order they were opened, whichever writes first."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -70,6 +77,12 @@ class SqlUnitOfWork:
         if outer is not None:
             self._outer = outer
             self._repositories(outer)
+            opened: list[SqlUnitOfWork] = outer.info.setdefault(_OPEN, [])
+            for enclosing in opened:  # theirs first: this one's savepoint must be inside theirs
+                await enclosing._writing()
+            opened.append(self)
+            if self._sessions.kw["bind"].dialect.name != "sqlite":
+                await self._writing()
             return self
         await self._gate.__aenter__()
         self._repositories(self._sessions())
@@ -78,6 +91,9 @@ class SqlUnitOfWork:
     async def __aexit__(self, *exc: object) -> None:
         assert self.session is not None
         if self._outer is not None:
+            opened: list[SqlUnitOfWork] = self._outer.info.get(_OPEN, [])
+            if self in opened:
+                opened.remove(self)
             if self._savepoint is not None and self._savepoint.is_active:
                 await self._savepoint.rollback()  # undoes anything left half-done; the outer goes on
             return

@@ -17,14 +17,14 @@ from domain.errors import DomainError, InvalidInput, Term
 from domain.model import REASON_MAX, Contract, Milestone, PaymentMode, check_text
 from domain.services import Outcome
 
-from ..actions import ACTIONS, said
+from ..actions import ACTIONS, confirm_text, said
 from ..callbacks import Choice, Press, decode
 from ..common import answer_press, deps, names_of, render_card, safe_send, user_zone
 from ..handlers import refuse_press
 from ..i18n import N_, _, why
 from ..notify import tell_others
 from ..parsing import parse_amount, parse_due_date
-from ..payments import result_text, send_bonus_invoice
+from ..payments import after_refund, result_text, send_bonus_invoice
 from ..texts import confirmation, e, fmt_date, money
 from .base import pressed_contract, say, text_of
 from .draft import END, Draft, DraftGone, Flow, State, Step, drop_draft, keep_draft, need_draft
@@ -42,7 +42,8 @@ FLOW_ACTIONS = (
 )
 DONE = {
     Action.PAY_LESS: N_(
-        "✅ Released {paid} of {amt}; {rest} is refunded to you. The freelancer is told, with your reason."
+        "✅ Released {paid} of {amt} and {rest} refunded to you, as recorded in the ledger: pay the freelancer "
+        "the {paid} directly. They are told, with your reason."
     ),
     Action.APPROVE_WITH_BONUS: N_(
         "🎁 Released {amt} with a bonus of {bonus}, as recorded in the ledger: pay the "
@@ -55,7 +56,10 @@ DONE = {
     ),
     Action.OFFER_SETTLEMENT: N_("⚖️ Offer sent: {paid} to the freelancer, {rest} back to the client."),
     Action.COUNTER_OFFER: N_("⚖️ Counter-offer sent: {paid} to the freelancer, {rest} back to the client."),
-    Action.DECIDE_DISPUTE: N_("⚖️ Decided: {paid} to the freelancer, {rest} back to the client. Both parties are told."),
+    Action.DECIDE_DISPUTE: N_(
+        "⚖️ Decided: {paid} to the freelancer, {rest} back to the client, as recorded in the ledger. Both parties "
+        "are told."
+    ),
 }
 # Telegram mode (PRODUCT §7): real money, the bonus is invoiced.
 DONE_TELEGRAM = {
@@ -63,6 +67,10 @@ DONE_TELEGRAM = {
         "🎁 Released {amt}; the bonus of {bonus} is invoiced to you: pay the invoice to "
         "send it. The escrow agent pays both out to the freelancer."
     ),
+    Action.PAY_LESS: N_(
+        "✅ Released {paid} of {amt}; {rest} is refunded to you. The freelancer is told, with your reason."
+    ),
+    Action.DECIDE_DISPUTE: N_("⚖️ Decided: {paid} to the freelancer, {rest} back to the client. Both parties are told."),
 }
 AMOUNT_AGAIN = N_("{reason} Send the amount again, or /cancel.")
 NOT_DONE = N_("Not done: {reason}")
@@ -293,9 +301,10 @@ async def ask_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Dra
     other = contract.party_id(role.other) if role is not None else None
     names = await names_of(context, contract)
     view = ACTIONS[action]
-    assert view.confirm is not None
+    template = confirm_text(action, telegram=contract.payments is PaymentMode.TELEGRAM)
+    assert template is not None
     question = confirmation(
-        view.confirm, contract, ms, names.get(other or 0, _("the other party")), None, **_figures(d, ms, action)
+        template, contract, ms, names.get(other or 0, _("the other party")), None, **_figures(d, ms, action)
     )
     if d.description and action is Action.PAY_LESS:
         question += "\n" + _("Reason: {reason}").format(reason=e(d.description))
@@ -360,6 +369,7 @@ async def perform(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Draft, 
     await safe_send(context, user_id, _(done).format(amt=money(ms.amount, c.currency), **figures))
     if action is Action.APPROVE_WITH_BONUS and c.payments is PaymentMode.TELEGRAM:
         await bonus_invoice(context, user_id, outcome)
+    await after_refund(context, outcome)  # Stars: a whole charge refunded goes back through refundStarPayment
     if c.role_of(user_id) is not None:
         card, markup = await render_card(context, c, user_id)
         await safe_send(context, user_id, card, markup)

@@ -133,3 +133,15 @@ async def story_so_far(harness, ann, bob, tg=None, title: str = "Website redesig
     await harness.press(bob, harness.last(bob), "Submit work")
     await harness.send(bob, "done")
     return cid, await milestones(harness, cid, ann)
+
+
+async def settle_by_offer(h, client, freelancer, cid: int, to_freelancer: str = "1200") -> dict:
+    """The freelancer opens a dispute, the client offers `to_freelancer`, the freelancer accepts and
+    settles: the answer to that last press."""
+    await h.press(freelancer, await open_card(h, freelancer, cid), "Open a dispute")
+    await h.send(freelancer, "client went silent")
+    await h.press(client, h.last(client), "Offer a split")
+    await h.send(client, to_freelancer)
+    await h.press(client, h.last(client), "Skip")
+    await h.press(freelancer, h.last(freelancer), "Accept offer")
+    return await h.press(freelancer, h.last(freelancer), "Accept and settle")

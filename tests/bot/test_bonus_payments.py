@@ -22,25 +22,9 @@ from .helpers import (
     setup_contract,
     svc,
 )
-from .test_telegram_payments import OPERATOR, PROVIDER, checkout, invoice_for, money_harness, stars_contract
+from .test_telegram_payments import OPERATOR, PROVIDER, checkout, invoice_for, stars_contract
 
 pytestmark = pytest.mark.usefixtures("every_press_is_answered")
-
-
-@pytest.fixture
-async def stars(tg, db_url, clock):
-    h = await money_harness(tg, db_url, clock)
-    yield h
-    await h.app.shutdown()
-    await h.app.bot_data["engine"].dispose()
-
-
-@pytest.fixture
-async def fiat(tg, db_url, clock):
-    h = await money_harness(tg, db_url, clock, payment_provider_token=PROVIDER)
-    yield h
-    await h.app.shutdown()
-    await h.app.bot_data["engine"].dispose()
 
 
 def invoices(tg, user) -> list:

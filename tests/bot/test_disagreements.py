@@ -12,7 +12,6 @@ from bot.callbacks import Press
 from bot.reminders import run_sweep
 from domain.actions import Action
 from domain.model import LedgerKind, MilestoneStatus
-from testkit.harness import Harness, make_app
 
 from .helpers import (
     every_press_is_answered,  # noqa: F401 (a fixture)
@@ -198,15 +197,6 @@ async def test_offers_go_back_and_forth_and_an_accepted_one_settles_exactly(harn
     assert "accepted the settlement" in h.last(bob).plain_text
     card = await open_card(h, ann, cid)
     assert any(t.startswith("Activate & fund «Build»") for t in labels(card))
-
-
-@pytest.fixture
-async def with_operator(tg, db_url, clock):
-    app = await make_app(tg, db_url, clock, operator_ids="1009", dispute_days=5)
-    h = Harness(app, tg, clock)
-    yield h
-    await app.shutdown()
-    await app.bot_data["engine"].dispose()
 
 
 async def test_escalated_to_the_operator_who_sees_both_sides_and_decides(with_operator, tg, people):

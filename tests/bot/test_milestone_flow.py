@@ -337,7 +337,7 @@ async def test_refunds_free_the_way_and_keep_the_ledger_balanced(harness, people
     await harness.press(ann, message_by_id(tg, ann, asked.message_id), "Request refund")
     ann_count = len(tg.messages(ann))
     answer = await harness.press(bob, tg.messages(bob)[-1], "Accept refund")
-    assert answer["text"] == "Refund accepted."
+    assert answer["text"] == "Refund accepted, as recorded in the ledger (the bot holds no money)."
     assert "refund" in tg.messages(ann)[ann_count].plain_text
     design = (await milestones(harness, cid, ann))[0]
     assert design.status is MilestoneStatus.REFUNDED
@@ -348,7 +348,7 @@ async def test_refunds_free_the_way_and_keep_the_ledger_balanced(harness, people
     bob_card = await open_card(harness, bob, cid)
     await harness.press(bob, bob_card, "Refund «Build»")
     answer = await harness.press(bob, message_by_id(tg, bob, bob_card.message_id), "Refund")
-    assert answer["text"] == "Refunded."
+    assert answer["text"] == "Refunded, as recorded in the ledger (the bot holds no money)."
     sums = await ledger_sums(harness, cid)
     assert sums[LedgerKind.FUND] == sums[LedgerKind.REFUND] + sums[LedgerKind.RELEASE] == 220_000
     card = await open_card(harness, ann, cid)

@@ -96,3 +96,28 @@ async def test_the_other_partys_live_card_follows_the_change(harness, people, tg
     await harness.press(ann, harness.last(ann), "Release")
     (bobs,) = live_cards(tg, bob)
     assert "released" in bobs.plain_text.lower(), bobs.plain_text
+
+
+async def test_a_failed_look_at_the_live_card_retires_the_card_at_the_next_try(harness, people, tg, monkeypatch):
+    """Before retiring a card the sender reads which card is live; if the database fails that read, the
+    retirement waits its next try like a send Telegram could not take (the chat's sending goes on)."""
+    from storage import durable
+
+    ann, bob, _ = people
+    cid, _ = await story_so_far(harness, ann, bob)
+    first = live_cards(tg, ann)[0]
+    real, failures = durable.live_card_now, []
+
+    async def failing_once(*args, **kwargs):
+        if not failures:
+            failures.append(args)
+            raise RuntimeError("database is locked")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(durable, "live_card_now", failing_once)
+    await open_card(harness, ann, cid)
+    await harness.app.bot_data["sender"].drain(retries=True)
+    assert failures  # the look failed once ...
+    assert message_by_id(tg, ann, first.message_id).plain_text == CARD_REPLACED  # ... and the retirement went on
+    await harness.press(ann, live_cards(tg, ann)[0], "Refresh")  # and the chat's later messages too
+    assert len(live_cards(tg, ann)) == 1

@@ -21,7 +21,7 @@ from .helpers import (
     open_card,
     setup_contract,
 )
-from .test_telegram_payments import OPERATOR, PROVIDER, checkout, invoice_for, money_harness
+from .test_telegram_payments import PROVIDER, checkout, invoice_for, money_harness
 
 pytestmark = pytest.mark.usefixtures("every_press_is_answered")
 
@@ -34,11 +34,6 @@ async def h(tg, db_url, clock):
     yield harness
     await harness.app.shutdown()
     await harness.app.bot_data["engine"].dispose()
-
-
-@pytest.fixture
-def op(tg):
-    return tg.user(OPERATOR, "Olga", "olga_ops", started=True)
 
 
 async def set_payout_details(h, user, details: str):

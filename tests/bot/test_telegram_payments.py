@@ -34,22 +34,6 @@ async def money_harness(tg, db_url, clock, **settings):
     return Harness(app, tg, clock)
 
 
-@pytest.fixture
-async def stars(tg, db_url, clock):
-    h = await money_harness(tg, db_url, clock)
-    yield h
-    await h.app.shutdown()
-    await h.app.bot_data["engine"].dispose()
-
-
-@pytest.fixture
-async def fiat(tg, db_url, clock):
-    h = await money_harness(tg, db_url, clock, payment_provider_token=PROVIDER)
-    yield h
-    await h.app.shutdown()
-    await h.app.bot_data["engine"].dispose()
-
-
 async def invoice_for(h, ann, cid: int, title: str = "Design"):
     """Ann taps Activate & fund on the card: the invoice message it brings."""
     card = await open_card(h, ann, cid)

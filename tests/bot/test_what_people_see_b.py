@@ -85,7 +85,7 @@ async def test_the_freelancers_refund_asks_once_naming_the_amount_and_the_client
     assert (await ledger_sums(harness, cid))[LedgerKind.REFUND] == 0
 
     answer = await harness.press(bob, asked, "Refund")
-    assert answer["text"] == "Refunded."
+    assert answer["text"] == "Refunded, as recorded in the ledger (the bot holds no money)."
     assert (await milestones(harness, cid, ann))[0].status is MilestoneStatus.REFUNDED
     assert bad_calls(tg) == []
 

@@ -158,3 +158,40 @@ def test_only_sqlite_files_get_a_checkpointer():
     from storage.db import start_wal_checkpointer
 
     assert start_wal_checkpointer(create_engine("postgresql://u:p@127.0.0.1:9/x")) is None
+
+
+async def test_a_read_that_meets_a_lock_in_a_deferred_transaction_waits_for_it(tmp_path):
+    """A read-only transaction begins deferred (plain BEGIN) and takes its lock at its first SELECT; if
+    that SELECT is refused (SQLITE_BUSY), it is run again once the lock is free. Once the transaction
+    has written, a refused statement is not repeated (the transaction must roll back)."""
+    path = tmp_path / "deferred.sqlite3"
+    setup = sqlite3.connect(path, isolation_level=None)
+    setup.execute("PRAGMA journal_mode=WAL")
+    setup.execute("CREATE TABLE t (x INTEGER)")
+    setup.close()
+    reader = sqlite3.connect(path, isolation_level=None, timeout=0)
+    inline = InlineConnection(reader, busy_timeout_s=5)
+    # Another process in exclusive locking mode, mid-write: even readers get SQLITE_BUSY meanwhile.
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("INSERT INTO t VALUES (1)")
+
+    def release() -> None:
+        time.sleep(0.3)
+        holder.execute("COMMIT")
+        holder.close()  # exclusive locking mode keeps the lock until the connection goes
+
+    releasing = threading.Thread(target=release)
+    releasing.start()
+    await inline._run(reader.execute, "BEGIN", retry_sql="BEGIN")
+    started = time.perf_counter()
+    cursor = await inline._run(reader.execute, "SELECT count(*) FROM t", retry_sql="SELECT count(*) FROM t")
+    waited = time.perf_counter() - started
+    await asyncio.to_thread(releasing.join)
+    assert cursor.fetchone() == (1,) and waited >= 0.1  # it met the lock, waited for it, then read
+    reader.execute("INSERT INTO t VALUES (2)")
+    inline._reading = False  # as _run records a write
+    assert not inline._may_retry("SELECT count(*) FROM t", was_in_transaction=True)
+    reader.execute("ROLLBACK")
+    reader.close()

@@ -46,12 +46,12 @@ def test_keep_open_only_answers_the_close_question():
         c.keep_open(CLIENT, NOW)
 
 
-@pytest.mark.parametrize("action", [Action.EDIT, Action.DELETE])
-def test_a_proposal_is_accepted_or_rejected_not_edited_or_deleted_by_the_client(action):
+@pytest.mark.parametrize("action, refusal", [(Action.EDIT, NotAllowed), (Action.DELETE, InvalidState)])
+def test_a_proposal_is_accepted_or_rejected_not_edited_or_deleted_by_the_client(action, refusal):
     c = active_contract()
     p = add(c, "Proposal", actor=FREELANCER)
     assert p.status is MilestoneStatus.PROPOSED
-    with pytest.raises(InvalidState):
+    with pytest.raises(refusal):  # R4: its proposer edits it (the freelancer), and withdraws it
         c.require(action, CLIENT, p.id)
     assert {a.action for a in c.allowed_actions(CLIENT) if a.milestone is p} == {
         Action.ACCEPT_PROPOSAL,

@@ -199,3 +199,39 @@ def test_the_log_filter_redacts_the_token_in_tracebacks_too():
     RedactSecrets({TOKEN: "<BOT_TOKEN>"}).filter(record)
     text = logging.Formatter().format(record)
     assert TOKEN not in text and "<BOT_TOKEN>" in text and "polling failed" in text
+
+
+async def test_get_updates_is_asked_again_once_when_the_server_drops_the_connection_a_send_is_not():
+    """A kept-alive connection the server closes just as it is reused: getUpdates is safe to repeat,
+    so it is asked again once; a sendMessage is not repeated here (the outbox's sender decides)."""
+    heads: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError:
+            writer.close()
+            return
+        heads.append(head)
+        length = int(
+            next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")) or 0
+        )
+        await reader.readexactly(length)
+        if len(heads) == 1 or b"/sendMessage" in head:  # the first getUpdates and any send: dropped unanswered
+            writer.close()
+            return
+        await _answer(writer, [])
+        writer.close()  # after answering: the client's kept-alive connection is gone when it next uses it
+
+    server, base = await _raw_server(handler)
+    request = AiohttpRequest(1)
+    await request.initialize()
+    try:
+        async with server:
+            assert await request.post(f"{base}/bot{TOKEN}/getUpdates") == []
+            assert len(heads) == 2  # dropped, then asked again
+            with pytest.raises(NetworkError):  # dropped (or sent on the connection the server had closed)
+                await request.post(f"{base}/bot{TOKEN}/sendMessage")
+            assert sum(b"/sendMessage" in head for head in heads) <= 1  # and not sent again
+    finally:
+        await request.shutdown()
