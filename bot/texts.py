@@ -212,12 +212,18 @@ def status_text(ms: Milestone) -> str:
     return status
 
 
-def milestone_line(contract: Contract, ms: Milestone, number: int | str) -> str:
+def amount_text(contract: Contract, ms: Milestone) -> str:
+    """The milestone's amount, with the part released when less was released (pay less, a split)."""
     amount = money(ms.amount, contract.currency)
-    if ms.status is MilestoneStatus.RELEASED and ms.released_part != ms.amount:  # pay less, a split
-        amount = _("{released} of {amount} released").format(
+    if ms.status is MilestoneStatus.RELEASED and ms.released_part != ms.amount:
+        return _("{released} of {amount} released").format(
             released=money(ms.released_part, contract.currency), amount=amount
         )
+    return amount
+
+
+def milestone_line(contract: Contract, ms: Milestone, number: int | str) -> str:
+    amount = amount_text(contract, ms)
     line = _("{number}. <b>{title}</b> — {amount} · due {due}").format(
         number=number, title=e(ms.title), amount=amount, due=fmt_date(ms.due_date)
     )
@@ -469,9 +475,7 @@ def details_page(
     """One milestone's details: amount, due date, status and revisions, the description, then who did what
     when with every note and reason whole and the files each submission carried. Long details are paged
     (between lines, never inside one), each page within Telegram's limit."""
-    amount = _("Amount: {amount} · Due: {due}").format(
-        amount=money(ms.amount, contract.currency), due=fmt_date(ms.due_date)
-    )
+    amount = _("Amount: {amount} · Due: {due}").format(amount=amount_text(contract, ms), due=fmt_date(ms.due_date))
     lines: list[tuple[str, int | None, str]] = [  # (line, a file's id, its button label)
         (amount, None, ""),
         (_("Status: {status}").format(status=status_text(ms)), None, ""),

@@ -494,4 +494,9 @@ class DurableApplication(Application):
         sender = self.bot_data.get("sender")
         if sender is not None:
             await sender.stop(0)  # stopped already after a run; in tests, never started by `stop`
+        checkpointer = self.bot_data.get("checkpointer")
+        if checkpointer is not None:
+            # Its thread and SQLite connection end with the application (post_shutdown runs only after
+            # run_polling / run_webhook; an application shut down on its own, as in tests, kept them).
+            checkpointer.stop()
         await super().shutdown()

@@ -967,9 +967,13 @@ class FakeTelegram:
         if connection is None:
             return False
         try:
-            readable, _, _ = select.select([connection], [], [], 0)
+            # poll, not select: select() can't take a descriptor numbered 1024 or more (ValueError), and
+            # a process with many files open (a long test session) would then see every client as gone.
+            poller = select.poll()
+            poller.register(connection, select.POLLIN)
+            readable = poller.poll(0)
             return bool(readable) and connection.recv(1, socket.MSG_PEEK) == b""
-        except (OSError, ValueError):
+        except OSError:
             return True
 
     def _pop_fault(self, method: str):

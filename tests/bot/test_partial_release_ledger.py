@@ -13,6 +13,7 @@ from .helpers import (
     settle_by_offer,
     story_so_far,
 )
+from .test_details_and_files import open_details
 
 pytestmark = pytest.mark.usefixtures("every_press_is_answered")
 
@@ -66,6 +67,8 @@ async def test_a_dispute_settled_in_part_shows_and_confirms_the_part_released(ha
     await settle_by_offer(h, ann, bob, cid, "1200")
     card = await open_card(h, ann, cid)
     assert "$1,200.00 of $1,500.00 released" in design_line(card)
+    details = await open_details(h, ann, cid, "Design")
+    assert "Amount: $1,200.00 of $1,500.00 released" in details.plain_text  # the details page too
     await h.press(bob, await open_card(h, bob, cid), "Payment received")
     assert "Confirm that Ann paid you $1,200.00 for «Design»?" in h.last(bob).plain_text
 

@@ -419,3 +419,24 @@ def test_python_telegram_bot_talks_to_it(server, alice):
     assert server.callback_answers[next(iter(server.callback_answers))]["text"] == "Accepted"
     assert server.pending_updates() == 0
     assert [m.plain_text for m in server.messages(alice)] == ["Offer accepted"]
+
+
+def test_get_updates_is_answered_when_the_process_has_many_files_open(server, alice, api):
+    """A long test session may hold over a thousand descriptors: the connection the fake serves then gets a
+    number past select()'s limit (1024), and its check for a client gone must still work (it answered
+    every getUpdates by dropping the connection)."""
+    import os
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(2048, hard), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        api.client.close()  # the next call opens a new connection: its descriptor is past 1024
+        with httpx.Client(base_url=f"{server.base_url}/bot{TOKEN}/", trust_env=False, timeout=10) as client:
+            body = client.post("getUpdates", data={"timeout": "0"}).json()
+        assert body["ok"] and body["result"][0]["message"]["text"] == "/start"
+    finally:
+        for fd in held:
+            os.close(fd)
