@@ -133,3 +133,28 @@ async def test_paying_less_in_stars_leaves_the_rest_owed_on_the_desk(stars, peop
     assert not tg.calls_of("refundStarPayment")
     sums = await ledger_sums(stars, cid)
     assert sums[LedgerKind.REFUND] == sums[LedgerKind.REFUND_PAID] == 50
+
+
+@pytest.mark.parametrize("fault", ["500", "dropped", "429"])
+async def test_a_settlement_refund_that_telegram_fails_once_goes_out_once_on_the_next_try(stars, people, tg, fault):
+    """The refundStarPayment a settlement causes is an outbox row: a transient fault is retried, the charge
+    is refunded once, the client told once, and the party who settled never sees the apology."""
+    ann, bob, _ = people
+    cid, charge = await submitted(stars, ann, bob)
+    await open_dispute(stars, ann, cid)
+    await offer(stars, ann, await open_card(stars, ann, cid), "0")
+    await stars.press(bob, stars.last(bob), "Accept offer")
+    if fault == "dropped":
+        tg.drop_next("refundStarPayment")
+    elif fault == "429":
+        tg.fail_next("refundStarPayment", 429, retry_after=1)
+    else:
+        tg.fail_next("refundStarPayment", int(fault))
+    answer = await stars.press(bob, stars.last(bob), "Accept and settle")
+    assert "Sorry, something went wrong" not in (answer.get("text") or "")
+    await stars.app.bot_data["sender"].drain(timeout=15, retries=True)
+    done = [c for c in tg.calls_of("refundStarPayment") if c.status == 200]
+    assert len(done) == 1 and done[0].params["telegram_payment_charge_id"] == charge
+    assert tg.charges[charge]["refunded"] is True
+    assert sum(REFUNDED in m.plain_text for m in tg.messages(ann)) == 1
+    assert not any("Sorry, something went wrong" in m.plain_text for m in tg.messages(bob))
