@@ -78,9 +78,10 @@ def test_due_soon_auto_release_429_and_403_from_the_real_process(tg, tmp_path):
         for person in (ann, bob):
             counts = Counter(sent_texts(tg, person))
             assert all(n == 1 for n in counts.values()), counts
-        # Carol blocked the bot: one attempt (403), then never again.
+        # Carol blocked the bot: one attempt (403), then never again. (The first sends to the three chats
+        # go out together: the injected 429 may be the answer to hers, and then her try after it is the 403.)
         carol_calls = [c for c in tg.calls_of("sendMessage") if int(c.params.get("chat_id")) == carol.id]
-        assert [c.status for c in carol_calls] == [403]
+        assert [c.status for c in carol_calls] in ([403], [429, 403])
         assert proc.running
         assert "Traceback" not in proc.output()
     finally:
